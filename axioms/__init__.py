@@ -1,0 +1,35 @@
+"""Checks that score an explainer on a case: axioms, ground-truth fidelity, stability, agreement, fragility."""
+
+from .base import (
+    CATEGORIES,
+    TIERS,
+    Case,
+    Check,
+    CheckResult,
+    Counterexample,
+    Status,
+    Tolerance,
+    all_cases,
+    all_checks,
+    cases_of,
+    check_names,
+    get_check,
+    register_check,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "TIERS",
+    "Case",
+    "Check",
+    "CheckResult",
+    "Counterexample",
+    "Status",
+    "Tolerance",
+    "all_cases",
+    "all_checks",
+    "cases_of",
+    "check_names",
+    "get_check",
+    "register_check",
+]

@@ -1,0 +1,286 @@
+"""The contract every check keeps: cases, applicability, and a scored result with evidence.
+
+A **Case** is one question: a check, a model (plus any twins or parts in ``extra``), inputs, a baseline and/or
+background, and the suites (tiers) it belongs to. Its id ``check/case`` is stable: it is the pytest id, the CSV key
+and the key of an explainer's expected failures.
+
+A **Check** scores an explainer on a case in [0, 1] (1 = satisfies fully) and passes when ``score >= threshold``.
+``run`` never raises: not applicable, error and timeout are statuses with ``score = None``, never a disguised 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+    from synthetic_models.base import SyntheticModel
+
+__all__ = [
+    "CATEGORIES",
+    "TIERS",
+    "Status",
+    "Counterexample",
+    "CheckResult",
+    "Case",
+    "Check",
+    "Tolerance",
+    "register_check",
+    "get_check",
+    "check_names",
+    "all_checks",
+    "all_cases",
+    "cases_of",
+]
+
+#: Categories of the scoring hierarchy: case -> check -> category -> overall.
+CATEGORIES: tuple[str, ...] = ("axioms", "ground_truth", "stability", "agreement", "fragility")
+#: Suites, smallest first; each contains the ones before it.
+TIERS: tuple[str, ...] = ("quick", "default", "full")
+
+
+class Status(str, Enum):
+    OK = "ok"
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The smallest model and input found on which a check fails, as data and as one readable line."""
+
+    model_spec: Mapping[str, Any]
+    x: list[list[float]]
+    attributions: list[list[float]]
+    expected: Any
+    line: str
+    baseline: list[list[float]] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": dict(self.model_spec), "x": self.x, "baseline": self.baseline,
+                "attributions": self.attributions, "expected": self.expected, "line": self.line}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one cell (explainer x case x seed).
+
+    score: in [0, 1] when ``status`` is ok, else ``None``. passed: ``score >= threshold`` (``None`` unless ok).
+    evidence: JSON-serialisable numbers behind the score (measured value, threshold, worst instance, ...).
+    message: one line a person reads: what was measured against what.
+    """
+
+    status: Status
+    score: float | None = None
+    passed: bool | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    message: str = ""
+    counterexample: Counterexample | None = None
+    traceback: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is Status.OK:
+            if self.score is None or not (0.0 <= self.score <= 1.0) or not np.isfinite(self.score):
+                raise ValueError(f"an ok result needs a score in [0, 1]; got {self.score!r}")
+        elif self.score is not None:
+            raise ValueError(f"a {self.status} result has no score; got {self.score!r}")
+
+    @classmethod
+    def scored(cls, score: float, threshold: float, message: str, evidence: Mapping[str, Any] | None = None,
+               counterexample: Counterexample | None = None) -> "CheckResult":
+        score = float(np.clip(score, 0.0, 1.0))
+        return cls(Status.OK, score, bool(score >= threshold), dict(evidence or {}), message, counterexample)
+
+    @classmethod
+    def not_applicable(cls, reason: str) -> "CheckResult":
+        return cls(Status.NOT_APPLICABLE, message=reason)
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One question a check asks: model, inputs, references, and the suites it belongs to.
+
+    baseline: ``[d]`` or ``[n, d]``, always explicit for explainers that use one.
+    background: ``[m, d]`` reference sample for explainers that use one.
+    extra: check-specific parts (equivalent twins, the models of a linear combination, a baseline panel, ...).
+    """
+
+    check: str
+    name: str
+    model: "SyntheticModel"
+    X: np.ndarray
+    baseline: np.ndarray | None = None
+    background: np.ndarray | None = None
+    target: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    tiers: frozenset[str] = frozenset(TIERS)
+    description: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.check}/{self.name}"
+
+    def explain(self, explainer: "Explainer", *, seed: int, model: "SyntheticModel | None" = None,
+                X: np.ndarray | None = None, baseline: np.ndarray | None = None) -> np.ndarray:
+        """Run ``explainer`` with this case's references (optionally on another model / inputs / baseline)."""
+        return explainer.explain(
+            model if model is not None else self.model,
+            self.X if X is None else X,
+            baseline=self.baseline if baseline is None else baseline,
+            background=self.background,
+            target=self.target,
+            seed=seed,
+        )
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A named tolerance scaled to the magnitude of what is compared: ``|a - b| <= atol + rtol * scale``."""
+
+    rtol: float = 1e-4
+    atol: float = 1e-8
+
+    def bound(self, scale: float | np.ndarray) -> np.ndarray:
+        return self.atol + self.rtol * np.abs(np.asarray(scale, dtype=np.float64))
+
+    def close(self, a: np.ndarray, b: np.ndarray, scale: float | np.ndarray) -> np.ndarray:
+        return np.abs(np.asarray(a) - np.asarray(b)) <= self.bound(scale)
+
+
+class Check(ABC):
+    """Base class: set the class attributes, implement ``cases`` and ``evaluate``; document the formula."""
+
+    name: ClassVar[str]
+    category: ClassVar[str]
+    threshold: ClassVar[float]
+    version: ClassVar[int] = 1
+    citation: ClassVar[str] = ""
+    #: Whether the check can judge global (``[1, d]``) importances.
+    accepts_global: ClassVar[bool] = False
+
+    @abstractmethod
+    def cases(self) -> Sequence[Case]:
+        """Every case of this check (each tagged with the suites it belongs to)."""
+
+    def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
+        """Whether the check can judge ``explainer`` on ``case`` (from tags), and why not."""
+        if explainer.capabilities.scope == "global" and not self.accepts_global:
+            return False, f"{self.name} judges local attributions; {explainer.name} is global"
+        for model in self.models_of(case):
+            ok, why = explainer.can_explain(model)
+            if not ok:
+                return False, why
+        return True, ""
+
+    def models_of(self, case: Case) -> list["SyntheticModel"]:
+        """Every model the check will explain for ``case`` (the main one plus any in ``extra['models']``)."""
+        return [case.model, *case.extra.get("models", ())]
+
+    @abstractmethod
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        """Compute the score; may raise (``run`` records the error)."""
+
+    def run(self, explainer: "Explainer", case: Case, seed: int = 0) -> CheckResult:
+        """Applicability, then ``evaluate``; never raises (errors become ``Status.ERROR`` with the traceback)."""
+        ok, why = self.applies(explainer, case)
+        if not ok:
+            return CheckResult.not_applicable(why)
+        try:
+            return self.evaluate(explainer, case, seed)
+        except Exception as exc:  # noqa: BLE001 - a cell's failure is data, not a crash
+            return CheckResult(Status.ERROR, message=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+
+    def describe(self) -> dict[str, Any]:
+        doc = (type(self).__doc__ or "").strip().split("\n")[0]
+        return {"name": self.name, "category": self.category, "threshold": self.threshold,
+                "version": self.version, "citation": self.citation, "summary": doc}
+
+
+_CHECKS: dict[str, Check] = {}
+
+#: Modules whose import registers the built-in checks (one check per module).
+CHECK_MODULES: tuple[str, ...] = (
+    "axioms.sensitivity",
+    "axioms.dummy",
+    "axioms.completeness",
+    "axioms.symmetry",
+    "axioms.linearity",
+    "axioms.implementation_invariance",
+    "axioms.input_invariance",
+    "axioms.ground_truth_agreement",
+    "axioms.relevance",
+    "axioms.baseline_sensitivity",
+    "axioms.explainer_agreement",
+    "axioms.model_randomisation",
+    "axioms.robustness",
+    "axioms.localisation",
+    "axioms.fooling",
+)
+_loaded = False
+
+
+def register_check(cls: type[Check]) -> type[Check]:
+    """Class decorator: register one instance of a check under its ``name``."""
+    if cls.category not in CATEGORIES:
+        raise ValueError(f"check {cls.name!r}: category {cls.category!r} is not one of {CATEGORIES}")
+    if cls.name in _CHECKS:
+        raise ValueError(f"check name {cls.name!r} is already registered")
+    _CHECKS[cls.name] = cls()
+    return cls
+
+
+def _load_checks() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in CHECK_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def get_check(name: str) -> Check:
+    _load_checks()
+    if name not in _CHECKS:
+        raise KeyError(f"unknown check {name!r}; known: {', '.join(sorted(_CHECKS))}")
+    return _CHECKS[name]
+
+
+def check_names() -> list[str]:
+    _load_checks()
+    return list(_CHECKS)
+
+
+def all_checks() -> list[Check]:
+    return [get_check(n) for n in check_names()]
+
+
+def all_cases(tier: str = "full") -> list[Case]:
+    """Every case of every check that belongs to the suite ``tier``, in registration order."""
+    if tier not in TIERS:
+        raise ValueError(f"unknown suite {tier!r}; known: {', '.join(TIERS)}")
+    return [case for check in all_checks() for case in cases_of(check) if tier in case.tiers]
+
+
+_CASES: dict[str, list[Case]] = {}
+
+
+def cases_of(check: Check) -> list[Case]:
+    """``check.cases()``, built once per process (cases hold models and sampled inputs)."""
+    if check.name not in _CASES:
+        _CASES[check.name] = list(check.cases())
+    return _CASES[check.name]

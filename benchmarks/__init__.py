@@ -1,0 +1,1 @@
+"""Suites, runs, scoring, leaderboard, plots, reports, paper reproductions and the command line."""

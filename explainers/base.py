@@ -1,0 +1,314 @@
+"""The contract every explainer keeps, and the registry that finds them by name.
+
+``explain(model, X, *, baseline, background, target, seed) -> ndarray[n, d]`` (global explainers: ``[1, d]``).
+
+Conventions:
+- The baseline is always explicit: an explainer with ``uses_baseline`` raises ``MissingInputError`` when it gets none;
+  nothing defaults silently to zero. Likewise ``background`` for ``uses_background``.
+- Attributions explain the scalar output ``model.predict_target(X, target)``; positive = pushes the output up.
+- Stochastic explainers are reproducible for a given ``seed``; sample budgets live in ``settings`` and are recorded.
+- The output is validated (shape, finiteness); a violation raises ``ExplainerOutputError`` naming the explainer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+
+import numpy as np
+
+from synthetic_models.base import as_batch
+
+if TYPE_CHECKING:
+    from synthetic_models.base import SyntheticModel
+
+__all__ = [
+    "Family",
+    "Capabilities",
+    "Explainer",
+    "FunctionExplainer",
+    "ExplainerError",
+    "ExplainerOutputError",
+    "MissingInputError",
+    "ExpectedFailure",
+    "register",
+    "explainer",
+    "get_explainer",
+    "explainer_names",
+    "all_explainers",
+]
+
+Family = Literal[
+    "gradient", "path", "perturbation", "shapley", "surrogate", "tree", "global", "control", "oracle", "user"
+]
+Requirement = Literal["callable", "torch", "tree", "linear", "sklearn", "text"]
+
+
+class ExplainerError(RuntimeError):
+    """An explainer could not produce a valid explanation; the message names the explainer."""
+
+
+class ExplainerOutputError(ExplainerError):
+    """The explainer returned something of the wrong shape, or non-finite values."""
+
+
+class MissingInputError(ExplainerError, ValueError):
+    """A required baseline / background / target was not given."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Tags from which applicability follows (never from names).
+
+    requires: the model form the explainer needs (``SyntheticModel.forms``).
+    uses_baseline / uses_background: which reference the explainer takes.
+    scope: ``local`` (one attribution per row) or ``global`` (one importance vector, shape ``[1, d]``).
+    stochastic: results depend on ``seed``.
+    multiplies_by_input: attributions scale with ``x - baseline`` (captum's ``multiplies_by_inputs``).
+    """
+
+    requires: Requirement = "callable"
+    uses_baseline: bool = False
+    uses_background: bool = False
+    scope: Literal["local", "global"] = "local"
+    stochastic: bool = False
+    multiplies_by_input: bool = False
+
+    def as_tags(self) -> list[str]:
+        tags = [f"requires:{self.requires}", self.scope]
+        tags += [t for t, on in (("baseline", self.uses_baseline), ("background", self.uses_background),
+                                  ("stochastic", self.stochastic), ("x_input", self.multiplies_by_input)) if on]
+        return tags
+
+
+@dataclass(frozen=True)
+class ExpectedFailure:
+    """A known axiom violation an explainer declares: ``check`` (optionally one ``case``), with reason and citation."""
+
+    check: str
+    reason: str
+    case: str | None = None
+
+    def matches(self, check: str, case: str) -> bool:
+        return self.check == check and (self.case is None or self.case == case)
+
+
+class Explainer(ABC):
+    """Base class: subclasses set the class attributes and implement ``_explain``."""
+
+    name: str
+    family: Family
+    library: str = "xaicheck"
+    capabilities: Capabilities = Capabilities()
+    settings: Mapping[str, Any] = {}
+    expected_failures: tuple[ExpectedFailure, ...] = ()
+    description: str = ""
+
+    @property
+    def library_version(self) -> str:
+        if self.library in ("xaicheck", "user"):
+            return importlib.metadata.version("xaicheck") if _installed("xaicheck") else "dev"
+        return importlib.metadata.version(self.library) if _installed(self.library) else "not installed"
+
+    def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
+        """Whether this explainer can run on ``model`` (from tags), and why not."""
+        need = self.capabilities.requires
+        if need not in model.forms:
+            return False, f"{self.name} needs a {need} model; {model.name} offers {', '.join(sorted(model.forms))}"
+        return True, ""
+
+    def explain(
+        self,
+        model: "SyntheticModel",
+        X: np.ndarray,
+        *,
+        baseline: np.ndarray | None = None,
+        background: np.ndarray | None = None,
+        target: int | None = None,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """Attributions ``[n, d]`` (``[1, d]`` for global explainers) for ``model`` at the rows of ``X``."""
+        X = as_batch(X, model.n_features)
+        caps = self.capabilities
+        if caps.uses_baseline and baseline is None:
+            raise MissingInputError(f"{self.name} uses a baseline and none was given (no silent zero default)")
+        if caps.uses_background and background is None:
+            raise MissingInputError(f"{self.name} uses background data and none was given")
+        if baseline is not None:
+            baseline = np.broadcast_to(np.asarray(baseline, dtype=np.float64), X.shape).copy()
+        if background is not None:
+            background = as_batch(background, model.n_features, name="background")
+        if model.n_outputs > 1 and target is None:
+            raise MissingInputError(f"{self.name}: model {model.name} has {model.n_outputs} outputs; give a target")
+        try:
+            out = self._explain(model, X, baseline=baseline, background=background, target=target, seed=seed)
+        except ExplainerError:
+            raise
+        except Exception as exc:
+            raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
+        return self._validate(out, X.shape)
+
+    @abstractmethod
+    def _explain(
+        self,
+        model: "SyntheticModel",
+        X: np.ndarray,
+        *,
+        baseline: np.ndarray | None,
+        background: np.ndarray | None,
+        target: int | None,
+        seed: int,
+    ) -> np.ndarray: ...
+
+    def _validate(self, out: Any, shape: tuple[int, int]) -> np.ndarray:
+        try:
+            arr = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ExplainerOutputError(f"{self.name} returned {type(out).__name__}, not an array: {exc}") from exc
+        n, d = shape
+        expected = (1, d) if self.capabilities.scope == "global" else (n, d)
+        if arr.shape == (d,) and expected[0] == 1:
+            arr = arr[None, :]
+        if arr.shape != expected:
+            raise ExplainerOutputError(f"{self.name} returned shape {arr.shape}; expected {expected}")
+        if not np.all(np.isfinite(arr)):
+            raise ExplainerOutputError(f"{self.name} returned {int((~np.isfinite(arr)).sum())} non-finite values")
+        return arr
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "library": self.library,
+            "version": self.library_version,
+            "family": self.family,
+            "tags": ",".join(self.capabilities.as_tags()),
+            "settings": ",".join(f"{k}={v}" for k, v in sorted(self.settings.items())),
+        }
+
+    def __repr__(self) -> str:
+        return f"<Explainer {self.name!r} ({self.library}, {self.family})>"
+
+
+def _installed(dist: str) -> bool:
+    try:
+        importlib.metadata.version(dist)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+ExplainFn = Callable[..., np.ndarray]
+
+
+class FunctionExplainer(Explainer):
+    """An explainer from a plain function ``fn(model, X, *, baseline, background, target, seed) -> [n, d]``."""
+
+    def __init__(
+        self,
+        fn: ExplainFn,
+        name: str,
+        *,
+        family: Family = "user",
+        library: str = "user",
+        capabilities: Capabilities = Capabilities(),
+        settings: Mapping[str, Any] | None = None,
+        expected_failures: tuple[ExpectedFailure, ...] = (),
+        description: str = "",
+    ) -> None:
+        self._fn = fn
+        self.name = name
+        self.family = family
+        self.library = library
+        self.capabilities = capabilities
+        self.settings = dict(settings or {})
+        self.expected_failures = tuple(expected_failures)
+        self.description = description or (fn.__doc__ or "").strip().split("\n")[0]
+
+    def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
+        return self._fn(model, X, baseline=baseline, background=background, target=target, seed=seed)
+
+
+_REGISTRY: dict[str, Explainer] = {}
+
+#: Modules whose import registers the built-in explainers (one adapter module per library).
+ADAPTER_MODULES: tuple[str, ...] = (
+    "explainers.oracles",
+    "explainers.controls",
+    "explainers.captum_adapters",
+    "explainers.shap_adapters",
+    "explainers.lime_adapters",
+    "explainers.sklearn_adapters",
+    "explainers.optional_adapters",
+)
+ENTRY_POINT_GROUP = "xaicheck.explainers"
+_loaded = False
+
+
+def register(obj: Explainer) -> Explainer:
+    """Register an ``Explainer`` instance under its name; returns it (usable as a class-instance decorator)."""
+    if isinstance(obj, Explainer):
+        if obj.name in _REGISTRY:
+            raise ValueError(f"explainer name {obj.name!r} is already registered")
+        _REGISTRY[obj.name] = obj
+        return obj
+    raise TypeError(f"register() takes an Explainer instance; got {obj!r} (decorate functions with @explainer)")
+
+
+def explainer(
+    name: str,
+    *,
+    family: Family = "user",
+    capabilities: Capabilities = Capabilities(),
+    settings: Mapping[str, Any] | None = None,
+    expected_failures: tuple[ExpectedFailure, ...] = (),
+    library: str = "user",
+) -> Callable[[ExplainFn], FunctionExplainer]:
+    """Decorator: turn a plain ``explain``-signature function into a registered explainer.
+
+    >>> @explainer("my_grad", capabilities=Capabilities(requires="torch"))
+    ... def my_grad(model, X, *, baseline, background, target, seed): ...
+    """
+
+    def decorate(fn: ExplainFn) -> FunctionExplainer:
+        exp = FunctionExplainer(fn, name, family=family, library=library, capabilities=capabilities,
+                                settings=settings, expected_failures=expected_failures)
+        register(exp)
+        return exp
+
+    return decorate
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in ADAPTER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        obj = ep.load()
+        if isinstance(obj, Explainer) and obj.name not in _REGISTRY:
+            register(obj)
+
+
+def get_explainer(name: str) -> Explainer:
+    _load_builtins()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown explainer {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def explainer_names() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def all_explainers() -> list[Explainer]:
+    return [get_explainer(n) for n in explainer_names()]

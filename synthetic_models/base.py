@@ -1,0 +1,237 @@
+"""The contract every synthetic model keeps: a known function plus the ground truth to judge explanations of it.
+
+Conventions (all models):
+- inputs are numpy ``float64`` arrays of shape ``[n, d]`` (images and token models are flattened; ``input_shape``
+  says how to fold them back);
+- ``predict`` is vectorised and returns ``[n]`` for one output or ``[n, k]`` for ``k`` outputs (then explainers
+  need a ``target``);
+- ``torch_module()`` returns an exact ``float64`` torch form of the same function (``[n, d] -> [n]`` or ``[n, k]``)
+  built from *module* activations (``nn.ReLU``), so captum's DeepLift / LRP rules apply; ``None`` where none exists.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+
+import numpy as np
+
+if TYPE_CHECKING:  # torch is imported lazily: building a model must not pay torch's import time
+    import torch
+
+__all__ = [
+    "Domain",
+    "GroundTruth",
+    "SyntheticModel",
+    "FunctionModel",
+    "as_batch",
+    "uniform_sampler",
+    "binary_sampler",
+]
+
+Domain = Literal["binary", "continuous", "image", "tokens"]
+
+#: Model forms an explainer may require; ``SyntheticModel.forms`` says which a model offers.
+FORMS = ("callable", "torch", "tree", "linear", "sklearn", "text")
+
+
+@dataclass(frozen=True, eq=False)
+class GroundTruth:
+    """What is known about a model's function, independent of any explainer.
+
+    relevant / dummy: features the function does / does not depend on (``dummy`` = Sundararajan's sensitivity(b)
+        sense: changing the feature never changes the output). ``relevant | dummy`` covers all features.
+    symmetric_groups: groups of features the function treats interchangeably (f is invariant to swapping them).
+    interactions: feature sets with a known non-additive interaction.
+    formally_irrelevant: boolean models only: features in no abductive explanation (minimal sufficient reason),
+        Huang & Marques-Silva 2023; ``None`` where not defined.
+    mask: image models: boolean ``[d]`` mask of the patch the output depends on.
+    token_weights: token models: the known weight of each feature.
+    exact_attribution: optional closed form ``(x [n,d], baseline [d]|[n,d]) -> [n,d]`` where one exists.
+    notes: free text shown in ``xaicheck list models``.
+    """
+
+    relevant: frozenset[int]
+    dummy: frozenset[int] = frozenset()
+    symmetric_groups: tuple[frozenset[int], ...] = ()
+    interactions: tuple[frozenset[int], ...] = ()
+    formally_irrelevant: frozenset[int] | None = None
+    mask: np.ndarray | None = None
+    token_weights: np.ndarray | None = None
+    exact_attribution: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    notes: str = ""
+
+    def carries(self) -> list[str]:
+        """Names of the kinds of ground truth this record holds (for listings)."""
+        kinds = ["relevant"]
+        if self.dummy:
+            kinds.append("dummy")
+        if self.symmetric_groups:
+            kinds.append("symmetry")
+        if self.interactions:
+            kinds.append("interactions")
+        if self.formally_irrelevant is not None:
+            kinds.append("formal_relevance")
+        if self.mask is not None:
+            kinds.append("mask")
+        if self.token_weights is not None:
+            kinds.append("token_weights")
+        if self.exact_attribution is not None:
+            kinds.append("closed_form")
+        return kinds
+
+
+def as_batch(X: Any, n_features: int, *, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a finite float64 ``[n, d]`` array, or raise a ``ValueError`` that quotes the problem."""
+    arr = np.asarray(X, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != n_features:
+        raise ValueError(f"Expected {name} of shape [n, {n_features}] but got shape {tuple(np.shape(X))}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"Expected finite {name} but got {int((~np.isfinite(arr)).sum())} NaN/inf entries")
+    return arr
+
+
+class SyntheticModel(ABC):
+    """A known function with its ground truth. Subclasses set the attributes and implement ``_predict``."""
+
+    name: str
+    family: str
+    domain: Domain
+    feature_names: tuple[str, ...]
+    ground_truth: GroundTruth
+    n_outputs: int = 1
+    input_shape: tuple[int, ...] | None = None
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """f(X): ``[n, d] -> [n]`` (or ``[n, k]``), validated input, float64 output."""
+        out = np.asarray(self._predict(as_batch(X, self.n_features)), dtype=np.float64)
+        return out
+
+    __call__ = predict
+
+    def predict_target(self, X: np.ndarray, target: int | None = None) -> np.ndarray:
+        """The scalar output explained: ``f(X)`` or its column ``target``."""
+        out = self.predict(X)
+        if out.ndim == 1:
+            return out
+        if target is None:
+            raise ValueError(f"model {self.name!r} has {out.shape[1]} outputs: a target is required")
+        return out[:, target]
+
+    @abstractmethod
+    def _predict(self, X: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws from the model's input distribution (used as background data)."""
+
+    def torch_module(self) -> "torch.nn.Module | None":
+        """An exact float64 torch form of ``predict`` with module activations, or ``None``."""
+        return None
+
+    @property
+    def forms(self) -> frozenset[str]:
+        """Which model forms this model offers (see ``FORMS``); explainers declare which one they need."""
+        forms = {"callable"}
+        if type(self).torch_module is not SyntheticModel.torch_module:
+            forms.add("torch")
+        if getattr(self, "sklearn_estimator", None) is not None:
+            forms.add("sklearn")
+            if getattr(self, "is_tree_model", False):
+                forms.add("tree")
+        if getattr(self, "linear_coefficients", None) is not None:
+            forms.add("linear")
+        if callable(getattr(self, "predict_text", None)):
+            forms.add("text")
+        return frozenset(forms)
+
+    def spec(self) -> dict[str, Any]:
+        """A JSON-serialisable description (used in counterexamples and listings)."""
+        return {"name": self.name, "family": self.family, "d": self.n_features}
+
+    def describe(self) -> dict[str, Any]:
+        gt = self.ground_truth
+        return {
+            "name": self.name,
+            "family": self.family,
+            "domain": self.domain,
+            "d": self.n_features,
+            "outputs": self.n_outputs,
+            "forms": ",".join(sorted(self.forms)),
+            "ground_truth": ",".join(gt.carries()),
+            "notes": gt.notes,
+        }
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} family={self.family} d={self.n_features}>"
+
+
+Sampler = Callable[[int, np.random.Generator], np.ndarray]
+
+
+def uniform_sampler(d: int, low: float = 0.0, high: float = 1.0) -> Sampler:
+    return lambda n, rng: rng.uniform(low, high, size=(n, d))
+
+
+def binary_sampler(d: int, p: float = 0.5) -> Sampler:
+    return lambda n, rng: (rng.random(size=(n, d)) < p).astype(np.float64)
+
+
+class FunctionModel(SyntheticModel):
+    """A model from a vectorised numpy function, an optional torch factory and a sampler."""
+
+    def __init__(
+        self,
+        name: str,
+        family: str,
+        fn: Callable[[np.ndarray], np.ndarray],
+        feature_names: tuple[str, ...] | list[str],
+        ground_truth: GroundTruth,
+        *,
+        domain: Domain = "continuous",
+        sampler: Sampler | None = None,
+        torch_factory: Callable[[], "torch.nn.Module"] | None = None,
+        n_outputs: int = 1,
+        input_shape: tuple[int, ...] | None = None,
+        spec: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.family = family
+        self._fn = fn
+        self.feature_names = tuple(feature_names)
+        self.ground_truth = ground_truth
+        self.domain = domain
+        d = len(self.feature_names)
+        self._sampler = sampler or (binary_sampler(d) if domain == "binary" else uniform_sampler(d))
+        self._torch_factory = torch_factory
+        self.n_outputs = n_outputs
+        self.input_shape = input_shape
+        self._spec = dict(spec or {})
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        return self._fn(X)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return np.asarray(self._sampler(n, rng), dtype=np.float64)
+
+    def torch_module(self) -> "torch.nn.Module | None":
+        return None if self._torch_factory is None else self._torch_factory()
+
+    @property
+    def forms(self) -> frozenset[str]:
+        forms = set(super().forms)
+        if self._torch_factory is None:
+            forms.discard("torch")
+        else:
+            forms.add("torch")
+        return frozenset(forms)
+
+    def spec(self) -> dict[str, Any]:
+        return {**super().spec(), **self._spec}
