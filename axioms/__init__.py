@@ -16,6 +16,7 @@ from .base import (
     get_check,
     register_check,
 )
+from .pytest_api import check_explainer, parametrize_with_checks
 
 __all__ = [
     "CATEGORIES",
@@ -29,7 +30,9 @@ __all__ = [
     "all_cases",
     "all_checks",
     "cases_of",
+    "check_explainer",
     "check_names",
     "get_check",
+    "parametrize_with_checks",
     "register_check",
 ]

@@ -1,0 +1,145 @@
+"""Completeness (efficiency, summation-to-delta): attributions add up to the output difference they explain.
+
+Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", Prop. 1 (completeness);
+Shrikumar et al. 2017 (DeepLIFT summation-to-delta); Lundberg & Lee 2017 (SHAP local accuracy / efficiency).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
+from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
+from .counterexamples import Example, counterexample_for, relu_nets, small_floats, small_ints
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+    from synthetic_models.base import SyntheticModel
+
+__all__ = ["Completeness", "COMPLETENESS_TOL"]
+
+#: ``|sum_i a_i - (f(x) - ref)| <= atol + rtol * scale``, scale = max(|f(x)|, |ref|, |f(x) - ref|).
+#: 5% is the IG paper's own check ("the attributions add up to within 5% of the prediction score", sec. 5):
+#: path integrals are computed numerically and ReLU kinks cost accuracy; the score stays continuous beyond it.
+COMPLETENESS_TOL = Tolerance(rtol=5e-2, atol=1e-8)
+
+#: (model name, tiers) of the cases.
+CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("linear_dummy", ("quick", "default", "full")),
+    ("and", ("quick", "default", "full")),
+    ("mlp_base", ("quick", "default", "full")),
+    ("sundararajan_pair_a", ("default", "full")),
+    ("a_and_b_or_c", ("default", "full")),
+    ("majority3", ("full",)),
+    ("product_x0x1", ("default", "full")),
+)
+N_ROWS = 4
+N_BACKGROUND = 8
+
+
+def case_inputs(model: "SyntheticModel", seed: int = 0, n: int = N_ROWS) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, background)``: for binary models the first ``n`` non-zero corners of {0,1}^d (all ones first), else
+    ``n`` draws of the model's distribution; the background is ``N_BACKGROUND`` further draws."""
+    rng = np.random.default_rng(seed)
+    if model.domain == "binary":
+        from ._helpers import binary_points
+
+        P = binary_points(model.n_features)[::-1]
+        X = P[:-1][:n]
+    else:
+        X = model.sample(n, rng)
+    return np.ascontiguousarray(X), model.sample(N_BACKGROUND, rng)
+
+
+@register_check
+class Completeness(Check):
+    """Completeness, Sundararajan et al. 2017.
+
+    Reference ``ref_k`` = ``f(b_k)`` for explainers with a baseline (or with no reference at all: they are held to
+    the case's baseline) and ``mean_z f(z)`` over the background for explainers with ``uses_background`` only.
+    err_k = |sum_i a_ki - (f(x_k) - ref_k)|, scale_k = max(|f(x_k)|, |ref_k|, |f(x_k) - ref_k|);
+    row score 1 within ``COMPLETENESS_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
+    """
+
+    name = "completeness"
+    category = "axioms"
+    threshold = 1.0
+    version = 1
+    citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), Prop. 1"
+
+    def cases(self) -> Sequence[Case]:
+        out = []
+        for name, tiers in CASE_MODELS:
+            model = optional_model(name)
+            if model is None:
+                continue
+            X, background = case_inputs(model)
+            if name == "sundararajan_pair_a":
+                X = np.vstack([[3.0, 1.0], X[: N_ROWS - 1]])
+            out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
+                            tiers=frozenset(tiers), description="sum of attributions vs f(x) - reference"))
+        return out
+
+    def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,
+                 background: np.ndarray | None, target: int | None, seed: int) -> dict[str, Any]:
+        A = explainer.explain(model, X, baseline=baseline, background=background, target=target, seed=seed)
+        fx = model.predict_target(X, target)
+        ref, kind = reference_output(explainer, model, X, baseline, background, target)
+        total = A.sum(axis=1)
+        err = np.abs(total - (fx - ref))
+        scale = output_scale(fx, ref, fx - ref)
+        return {"A": A, "fx": fx, "ref": ref, "kind": kind, "sum": total, "err": err, "scale": scale}
+
+    @staticmethod
+    def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray, b: np.ndarray | None,
+              r: dict[str, Any], k: int) -> str:
+        what = model.spec().get("formula", model.name)
+        ref = "f(b)" if r["kind"] == "f(baseline)" else "E f(z)"
+        return (f"{explainer.name} on {what}: x={fmt(x)}, baseline={fmt(b) if b is not None else '-'}, "
+                f"sum a={fmt(r['sum'][k])} vs f(x)-{ref}={fmt(r['fx'][k] - r['ref'][k])}, attribution={fmt(r['A'][k])}")
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
+        r = self._measure(explainer, case.model, case.X, B, case.background, case.target, seed)
+
+        def describe(k: int) -> str:
+            return self._line(explainer, case.model, case.X[k], B[k], r, k)
+
+        def on_fail(k: int) -> tuple[Counterexample, dict[str, Any]]:
+            expected = {"sum": float(r["fx"][k] - r["ref"][k]), "reference": r["kind"]}
+            return counterexample_for(self, explainer, case, lambda: fallback_counterexample(
+                case.model, case.X[k], B[k], r["A"][k], expected, describe(k)))
+
+        extra = {"reference": r["kind"], "f_x": [float(v) for v in r["fx"]],
+                 "f_reference": [float(v) for v in r["ref"]], "sum_attributions": [float(v) for v in r["sum"]]}
+        return exact_result(self, explainer, case, r["err"], r["scale"], COMPLETENESS_TOL, r["A"], describe,
+                            extra, on_fail)
+
+    # ------------------------------------------------------------------------------------------- search
+    def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
+        """ReLU nets with one hidden layer on 1-2 features, integer x and baseline."""
+
+        @st.composite
+        def examples(draw: st.DrawFn) -> Example:
+            d = draw(small_ints(1, 2))
+            model = draw(relu_nets(d=d))
+            x = np.array([draw(small_floats()) for _ in range(d)])
+            b = np.array([draw(small_floats()) for _ in range(d)])
+            return Example(model, x, b)
+
+        return examples()
+
+    def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
+        x, b = example.x[None, :], example.baseline[None, :]
+        r = self._measure(explainer, example.model, x, b, b, None, 0)
+        if COMPLETENESS_TOL.close(r["sum"], r["fx"] - r["ref"], r["scale"])[0]:
+            return None
+        expected = {"sum": float(r["fx"][0] - r["ref"][0]), "reference": r["kind"]}
+        return fallback_counterexample(example.model, x, b, r["A"], expected,
+                                       self._line(explainer, example.model, x[0], b[0], r, 0))
+
+    def violates(self, explainer: "Explainer", example: Example) -> bool:
+        return self.violation(explainer, example) is not None

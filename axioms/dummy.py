@@ -1,0 +1,120 @@
+"""Dummy (Sensitivity(b)): a feature the function does not depend on gets zero attribution.
+
+Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", sec. 2.1, Sensitivity(b) ("if the
+function implemented by the deep network does not depend (mathematically) on some variable, then the attribution
+to that variable is always zero"); the Shapley dummy/null-player axiom (Shapley 1953).
+The all-zero control passes this check by construction; the scoring layer flags such non-discriminating checks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
+from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
+from .completeness import case_inputs
+from .counterexamples import Example, counterexample_for, relu_nets, small_floats
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+    from synthetic_models.base import SyntheticModel
+
+__all__ = ["Dummy", "DUMMY_TOL"]
+
+#: ``max_{j in dummy} |a_j| <= atol + rtol * scale``, scale = max(|f(x)|, |ref|, |f(x)-ref|, sum_j |a_j|).
+DUMMY_TOL = Tolerance(rtol=1e-3, atol=1e-8)
+
+CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("linear_dummy", ("quick", "default", "full")),
+    ("and_with_dummy", ("quick", "default", "full")),
+    ("mlp_base", ("default", "full")),
+    ("copy_feature", ("default", "full")),
+)
+
+
+@register_check
+class Dummy(Check):
+    """Dummy / Sensitivity(b), Sundararajan et al. 2017.
+
+    For the features ``D = ground_truth.dummy``: err_k = max_{j in D} |a_kj|,
+    scale_k = max(|f(x_k)|, |ref_k|, |f(x_k) - ref_k|, sum_j |a_kj|) (ref as in completeness);
+    row score 1 within ``DUMMY_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
+    """
+
+    name = "dummy"
+    category = "axioms"
+    threshold = 1.0
+    version = 1
+    citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), Sensitivity(b)"
+
+    def cases(self) -> Sequence[Case]:
+        out = []
+        for name, tiers in CASE_MODELS:
+            model = optional_model(name)
+            if model is None or not model.ground_truth.dummy:
+                continue
+            X, background = case_inputs(model)
+            out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
+                            tiers=frozenset(tiers),
+                            description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
+        return out
+
+    def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,
+                 background: np.ndarray | None, target: int | None, seed: int,
+                 dummy: Sequence[int]) -> dict[str, Any]:
+        A = explainer.explain(model, X, baseline=baseline, background=background, target=target, seed=seed)
+        fx = model.predict_target(X, target)
+        ref, _ = reference_output(explainer, model, X, baseline, background, target)
+        err = np.abs(A[:, list(dummy)]).max(axis=1)
+        scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1))
+        return {"A": A, "err": err, "scale": scale}
+
+    @staticmethod
+    def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray, b: np.ndarray,
+              dummy: Sequence[int], a: np.ndarray) -> str:
+        what = model.spec().get("formula", model.name)
+        return (f"{explainer.name} on {what}: x={fmt(x)}, baseline={fmt(b)}, dummy features {list(dummy)} got "
+                f"{fmt(a[list(dummy)])}, attribution={fmt(a)}")
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        dummy = sorted(case.model.ground_truth.dummy)
+        B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
+        r = self._measure(explainer, case.model, case.X, B, case.background, case.target, seed, dummy)
+
+        def describe(k: int) -> str:
+            return self._line(explainer, case.model, case.X[k], B[k], dummy, r["A"][k])
+
+        def on_fail(k: int) -> tuple[Counterexample, dict[str, Any]]:
+            return counterexample_for(self, explainer, case, lambda: fallback_counterexample(
+                case.model, case.X[k], B[k], r["A"][k], {"zero": dummy}, describe(k)))
+
+        return exact_result(self, explainer, case, r["err"], r["scale"], DUMMY_TOL, r["A"], describe,
+                            {"dummy_features": dummy}, on_fail)
+
+    # ------------------------------------------------------------------------------------------- search
+    def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
+        """ReLU nets on 2 features whose feature 1 has zero first-layer weights; integer x and baseline."""
+
+        @st.composite
+        def examples(draw: st.DrawFn) -> Example:
+            model = draw(relu_nets(d=2, dummy=1))
+            x = np.array([draw(small_floats()) for _ in range(2)])
+            b = np.array([draw(small_floats()) for _ in range(2)])
+            return Example(model, x, b)
+
+        return examples()
+
+    def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
+        x, b = example.x[None, :], example.baseline[None, :]
+        dummy = sorted(example.model.ground_truth.dummy)
+        r = self._measure(explainer, example.model, x, b, b, None, 0, dummy)
+        if r["err"][0] <= DUMMY_TOL.bound(r["scale"][0]):
+            return None
+        return fallback_counterexample(example.model, x, b, r["A"], {"zero": dummy},
+                                       self._line(explainer, example.model, x[0], b[0], dummy, r["A"][0]))
+
+    def violates(self, explainer: "Explainer", example: Example) -> bool:
+        return self.violation(explainer, example) is not None

@@ -1,0 +1,178 @@
+"""explainer_agreement: how well an explainer agrees with a fixed panel of other, widely used explainers.
+
+Krishna et al. 2022 ("The disagreement problem in explainable machine learning") show that popular methods often
+disagree; this check measures where an explainer stands relative to a fixed reference panel (``PANEL``: integrated
+gradients, gradient x input, KernelSHAP, LIME, occlusion - gradient, path, Shapley, surrogate and perturbation
+families). Agreement is not correctness (``ground_truth_agreement`` judges that); it tells a user whether switching
+to this method would change the story their explanation tells.
+
+For one pair of explanations A, B and one row, with k = ceil(d / 2) (``agreement_k``):
+
+    FA  = feature agreement@k (Krishna et al. sec. 3.1)            SA = sign agreement@k
+    ρ+  = max(0, Spearman(|A|, |B|)) over all features             s  = SA / FA  (1 if FA = 0; sign share)
+    pair(A, B) = s × (FA + ρ+) / 2
+
+(the sign share gates the ranking as in ``ground_truth_agreement``: two explanations ranking the same features but
+with opposite signs disagree). The check's score is the mean over panel members m ≠ the explainer (applicable to the
+case's model and not failing) of the mean over rows of pair(a, a_m). Every explainer runs with the cell's seed, so
+the score is a pure function of (explainer, case, seed); panel results are cached per process.
+``agreement_matrix`` returns the full pairwise matrix for the report's plot.
+"""
+
+from __future__ import annotations
+
+import weakref
+from math import ceil
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from .agreement_metrics import feature_agreement, rank_correlation, sign_agreement
+from .base import Case, Check, CheckResult, register_check
+from .ground_truth_agreement import model_or_none, rows, standard_case
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+
+__all__ = ["ExplainerAgreement", "PANEL", "agreement_k", "pair_agreement", "agreement_matrix"]
+
+#: The reference panel, by registry name (members that do not exist or do not apply are skipped).
+PANEL: tuple[str, ...] = ("integrated_gradients", "input_x_gradient", "shap_kernel", "lime_tabular", "occlusion")
+
+_QUICK, _DEFAULT, _FULL = frozenset({"quick", "default", "full"}), frozenset({"default", "full"}), frozenset({"full"})
+CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("linear_dummy", _QUICK),
+    ("additive_nonlinear", _DEFAULT),
+    ("mlp_base", _DEFAULT),
+    ("gbm_additive", _FULL),
+)
+
+#: Panel attributions per case object (cases are built once per process), then per (explainer name, seed).
+_CACHE: "weakref.WeakKeyDictionary[Case, dict[tuple[str, int], np.ndarray | str]]" = weakref.WeakKeyDictionary()
+
+
+def agreement_k(d: int) -> int:
+    return max(1, ceil(d / 2))
+
+
+def pair_agreement(A: np.ndarray, B: np.ndarray, k: int | None = None) -> np.ndarray:
+    """``[n]`` pair(A, B) = sign share × (feature agreement@k + max(0, Spearman ρ of |a|)) / 2 per row."""
+    A = np.atleast_2d(np.asarray(A, dtype=np.float64))
+    B = np.atleast_2d(np.asarray(B, dtype=np.float64))
+    k = agreement_k(A.shape[1]) if k is None else k
+    fa = feature_agreement(A, B, k)
+    sa = sign_agreement(A, B, k)
+    share = np.where(fa > 0, sa / np.where(fa > 0, fa, 1.0), 1.0)
+    rho = np.maximum(0.0, rank_correlation(A, B, absolute=True))
+    return share * (fa + rho) / 2.0
+
+
+def _usable(explainer: "Explainer", case: Case) -> tuple[bool, str]:
+    if explainer.capabilities.scope != "local":
+        return False, "global"
+    return explainer.can_explain(case.model)
+
+
+def _attributions(explainer: "Explainer", case: Case, seed: int) -> np.ndarray | str:
+    """Attributions of ``explainer`` on ``case`` (cached), or the error message if it failed."""
+    from explainers.base import ExplainerError
+
+    cache = _CACHE.setdefault(case, {})
+    key = (explainer.name, seed)
+    if key not in cache:
+        try:
+            cache[key] = case.explain(explainer, seed=seed)
+        except ExplainerError as exc:
+            cache[key] = f"{type(exc).__name__}: {exc}"
+    return cache[key]
+
+
+def _panel(case: Case, exclude: str) -> list["Explainer"]:
+    """The case's panel (registry names, or ``Explainer`` objects for custom panels) minus ``exclude``."""
+    from explainers.base import get_explainer
+
+    out = []
+    for item in case.extra.get("panel", PANEL):
+        if isinstance(item, str):
+            try:
+                member = get_explainer(item)
+            except KeyError:
+                continue
+        else:
+            member = item
+        if member.name != exclude and _usable(member, case)[0]:
+            out.append(member)
+    return out
+
+
+def agreement_matrix(explainers: Sequence["Explainer | str"], case: Case, seed: int = 0
+                     ) -> tuple[list[str], np.ndarray]:
+    """Names of the explainers that ran on ``case`` and the symmetric matrix of mean pair agreement between them."""
+    from explainers.base import get_explainer
+
+    names, attrs = [], []
+    for item in explainers:
+        exp = get_explainer(item) if isinstance(item, str) else item
+        if not _usable(exp, case)[0]:
+            continue
+        A = _attributions(exp, case, seed)
+        if isinstance(A, np.ndarray):
+            names.append(exp.name)
+            attrs.append(A)
+    m = len(names)
+    matrix = np.ones((m, m))
+    for i in range(m):
+        for j in range(i + 1, m):
+            matrix[i, j] = matrix[j, i] = float(pair_agreement(attrs[i], attrs[j]).mean())
+    return names, matrix
+
+
+@register_check
+class ExplainerAgreement(Check):
+    """Mean agreement (sign share × mean(feature agreement@k, ρ+)) with a fixed panel of other explainers."""
+
+    name = "explainer_agreement"
+    category = "agreement"
+    threshold = 0.6
+    version = 1
+    citation = "Krishna et al. 2022, The disagreement problem in explainable machine learning (arXiv:2202.01602)"
+
+    def cases(self) -> list[Case]:
+        out = []
+        for name, tiers in CASE_MODELS:
+            model = model_or_none(name)
+            if model is None:
+                continue
+            base = standard_case(self.name, model, tiers, n=4, seed=9)
+            out.append(Case(check=self.name, name=name, model=model, X=base.X, baseline=base.baseline,
+                            background=base.background, extra={"panel": PANEL}, tiers=tiers,
+                            description=f"agreement with the panel {', '.join(PANEL)}"))
+        return out
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        A = case.explain(explainer, seed=seed)
+        k = agreement_k(case.model.n_features)
+        per_member: dict[str, float] = {}
+        failed: dict[str, str] = {}
+        for member in _panel(case, exclude=explainer.name):
+            B = _attributions(member, case, seed)
+            if isinstance(B, str):
+                failed[member.name] = B
+                continue
+            per_member[member.name] = float(pair_agreement(A, B, k).mean())
+        if not per_member:
+            return CheckResult.not_applicable(f"{case.id}: no other panel member ran on {case.model.name}")
+        measured = float(np.mean(list(per_member.values())))
+        least = min(per_member, key=per_member.get)  # type: ignore[arg-type]
+        evidence = {
+            "measured": measured,
+            "threshold": self.threshold,
+            "attributions": rows(A),
+            "k": k,
+            "per_member": per_member,
+            "failed_members": failed,
+        }
+        message = (f"{explainer.name} {self.name} on {case.name}: measured {measured:.3f} vs threshold "
+                   f"{self.threshold} (panel of {len(per_member)}; least agreement with {least}: "
+                   f"{per_member[least]:.3f})")
+        return CheckResult.scored(measured, self.threshold, message, evidence)

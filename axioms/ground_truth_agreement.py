@@ -1,0 +1,244 @@
+"""ground_truth_agreement: how closely an explainer's attributions agree with the exact ground-truth attribution.
+
+Reference R (computed by exact enumeration, ``synthetic_models.shapley``):
+- explainers that take background data and no baseline (KernelSHAP, GradientSHAP, DeepLiftSHAP, LIME, ...):
+  interventional Shapley values over the case's background, ``v(S) = mean_z f(x_S, z_~S)`` (Janzing et al. 2020;
+  Lundberg & Lee 2017 sec. 4 - the quantity these methods estimate);
+- every other explainer: baseline Shapley at the case baseline, ``v(S) = f(x_S, b_~S)`` (Sundararajan & Najmi 2020
+  "The many Shapley values"; equal to IG / DeepLift / occlusion targets on additive models, and the unique
+  attribution satisfying the Shapley axioms for the baseline game). When ``d > MAX_EXACT_FEATURES`` and the model
+  declares ``ground_truth.exact_attribution``, that closed form is used instead.
+
+Per row, with S = {i : |R_i| > tol_R} the features that truly carry attribution (rows with S = ∅ are skipped):
+- recall  = Σ_{i∈S} P(i ∈ top_|S|(|A|)) / |S|   Krishna et al. 2022 feature agreement at k = |S|, taken against
+  the reference's support (so ties inside the reference cannot split the top-k) with ties in A broken at random
+  (``top_k_membership``, so a constant explanation scores |S|/d, not 1); left out when |S| = d (trivially 1);
+- sign    = #{i∈S : sign_tol(A_i) = sign(R_i)} / |S|   (Krishna's sign agreement on S; |A_i| <= tol_A counts as 0,
+  i.e. as wrong: a zero attribution of a feature that matters is no sign);
+- rho     = max(0, Spearman(|A|, |R|)) over all d features, values within the tolerance tied (Krishna's rank
+  correlation, clipped because an anti-correlated ranking is no better than an unrelated one); left out when every
+  |R_i| is tied (e.g. majority at (1,1,1): R = (1/3, 1/3, 1/3) has no ranking, and Spearman against a noisy but
+  correct estimate would be arbitrary).
+row score = sign × mean of the components present (sign alone when both are left out); score = mean over scored
+rows. The sign gates the ranking: a feature ranked right but pushing the output the wrong way is not agreement, so
+a sign-flipped exact attribution scores 0, and a constant one sign · (|S|/d + 0) / 2 where R has a ranking and a
+partial support. 1 = same support, signs and ranking as the exact attribution (magnitudes are not compared: the
+score is scale-free, so surrogates such as LIME are judged fairly; completeness judges magnitudes).
+Tolerances (``GT_TOLERANCE``) are relative to the row's largest |value| of each explanation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from synthetic_models.registry import get_model
+from synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
+
+from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
+from .base import Case, Check, CheckResult, Tolerance, register_check
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+    from synthetic_models.base import SyntheticModel
+
+__all__ = [
+    "GT_TOLERANCE",
+    "GroundTruthAgreement",
+    "ground_truth_score",
+    "model_or_none",
+    "reference_attribution",
+    "reference_kind",
+    "rows",
+    "standard_case",
+]
+
+#: Relative to the largest |attribution| of a row: below it a value counts as zero; closer than it counts as a tie.
+GT_TOLERANCE = Tolerance(rtol=1e-3, atol=1e-12)
+#: Rows of attributions kept in evidence.
+EVIDENCE_ROWS = 4
+
+
+def model_or_none(name: str) -> "SyntheticModel | None":
+    """The registered model ``name``, or ``None`` while its family module is not written yet."""
+    try:
+        return get_model(name)
+    except KeyError:
+        return None
+
+
+def rows(A: np.ndarray, limit: int = EVIDENCE_ROWS) -> list[list[float]]:
+    """At most ``limit`` rows of ``A`` as JSON-serialisable lists."""
+    return np.asarray(A, dtype=np.float64)[:limit].tolist()
+
+
+def reference_kind(explainer: "Explainer") -> str:
+    caps = explainer.capabilities
+    return "interventional_shapley" if caps.uses_background and not caps.uses_baseline else "baseline_shapley"
+
+
+def reference_attribution(
+    explainer: "Explainer",
+    model: "SyntheticModel",
+    X: np.ndarray,
+    *,
+    baseline: np.ndarray | None,
+    background: np.ndarray | None,
+    target: int | None = None,
+) -> np.ndarray:
+    """The exact attribution ``[n, d]`` an explainer is judged against (see the module docstring)."""
+
+    def predict(Z: np.ndarray) -> np.ndarray:
+        return model.predict_target(Z, target)
+
+    if reference_kind(explainer) == "interventional_shapley":
+        if background is None:
+            raise ValueError(f"{explainer.name}: interventional reference needs a background; the case has none")
+        return interventional_shapley(predict, X, background)
+    if baseline is None:
+        raise ValueError(f"{explainer.name}: baseline Shapley reference needs a baseline; the case has none")
+    if model.n_features > MAX_EXACT_FEATURES and model.ground_truth.exact_attribution is not None:
+        return np.asarray(model.ground_truth.exact_attribution(X, baseline), dtype=np.float64)
+    return baseline_shapley(predict, X, baseline)
+
+
+def _row_scale_tol(A: np.ndarray, tol: Tolerance) -> np.ndarray:
+    return tol.bound(np.abs(A).max(axis=1))
+
+
+def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERANCE) -> dict[str, Any]:
+    """Per-row components and the score of attributions ``A`` against the exact reference ``R`` (both ``[n, d]``).
+
+    Returns ``score`` (float, NaN if no row has a non-empty support), ``row_score`` / ``recall`` / ``sign`` /
+    ``rho`` / ``cosine`` (lists over all rows, NaN where not defined) and ``scored_rows`` (indices).
+    """
+    A = np.atleast_2d(np.asarray(A, dtype=np.float64))
+    R = np.atleast_2d(np.asarray(R, dtype=np.float64))
+    if A.shape != R.shape:
+        raise ValueError(f"attributions of shape {A.shape} cannot be compared with a reference of shape {R.shape}")
+    n, d = A.shape
+    tol_a, tol_r = _row_scale_tol(A, tol), _row_scale_tol(R, tol)
+    support = np.abs(R) > tol_r[:, None]
+    size = support.sum(axis=1)
+    scored = size > 0
+    recall = np.full(n, np.nan)
+    partial = scored & (size < d)
+    if partial.any():
+        member = top_k_membership(A[partial], size[partial], tol_a[partial])
+        recall[partial] = (member * support[partial]).sum(axis=1) / size[partial]
+    sign_a = np.where(np.abs(A) > tol_a[:, None], np.sign(A), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sign = np.where(scored, ((sign_a == np.sign(R)) & support).sum(axis=1) / size, np.nan)
+    # scale-free ranks: normalise each row by its largest |value| so one relative tolerance ties both sides
+    norm_a = A / np.where(np.abs(A).max(axis=1) > 0, np.abs(A).max(axis=1), 1.0)[:, None]
+    norm_r = R / np.where(np.abs(R).max(axis=1) > 0, np.abs(R).max(axis=1), 1.0)[:, None]
+    rho = np.maximum(0.0, rank_correlation(norm_a, norm_r, absolute=True, atol=tol.rtol))
+    abs_r = np.abs(R)
+    flat_reference = (abs_r.max(axis=1) - abs_r.min(axis=1)) <= tol_r  # every feature tied: no ranking to match
+    rho = np.where(scored & ~flat_reference, rho, np.nan)
+    parts = np.vstack([recall, rho])
+    count = (~np.isnan(parts)).sum(axis=0)
+    ranking = np.where(count > 0, np.nansum(parts, axis=0) / np.maximum(count, 1), 1.0)
+    row_score = np.where(scored, sign * ranking, np.nan)
+    score = float(np.mean(row_score[scored])) if scored.any() else float("nan")
+    return {
+        "score": score,
+        "row_score": row_score.tolist(),
+        "recall": recall.tolist(),
+        "sign": sign.tolist(),
+        "rho": rho.tolist(),
+        "cosine": cosine_similarity(A, R).tolist(),
+        "scored_rows": np.flatnonzero(scored).tolist(),
+    }
+
+
+def _nan_to_none(values: Sequence[float]) -> list[float | None]:
+    return [None if not np.isfinite(v) else float(v) for v in values]
+
+
+def _truth_table_rows(d: int, limit: int) -> np.ndarray:
+    """The non-zero rows of {0,1}^d (most ones first), at most ``limit`` of them."""
+    codes = np.arange(1, 1 << d)
+    table = ((codes[:, None] >> np.arange(d)) & 1).astype(np.float64)
+    order = np.argsort(-table.sum(axis=1), kind="stable")
+    return table[order][:limit]
+
+
+#: (model name, tiers): quick ⊂ default ⊂ full.
+_QUICK, _DEFAULT, _FULL = frozenset({"quick", "default", "full"}), frozenset({"default", "full"}), frozenset({"full"})
+CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("linear_dummy", _QUICK),
+    ("a_and_b_or_c", _QUICK),
+    ("product_x0x1", _DEFAULT),
+    ("cough_fever_10_90", _DEFAULT),
+    ("mlp_base", _DEFAULT),
+    ("janzing_dependent", _DEFAULT),
+    ("additive_nonlinear", _FULL),
+    ("min_max", _FULL),
+    ("pairwise_interactions", _FULL),
+    ("xor", _FULL),
+    ("majority3", _FULL),
+    ("janzing_independent", _FULL),
+    ("copy_feature", _FULL),
+)
+
+
+def standard_case(check: str, model: "SyntheticModel", tiers: frozenset[str], *, n: int = 4, seed: int = 0,
+                  n_background: int = 16, description: str = "") -> Case:
+    """A case on ``model``: binary models use non-zero truth-table rows, others ``n`` seeded samples; zero baseline."""
+    rng = np.random.default_rng(seed)
+    d = model.n_features
+    X = _truth_table_rows(d, n) if model.domain == "binary" else model.sample(n, rng)
+    background = model.sample(n_background, rng)
+    return Case(check=check, name=model.name, model=model, X=X, baseline=np.zeros(d), background=background,
+                tiers=tiers, description=description)
+
+
+@register_check
+class GroundTruthAgreement(Check):
+    """Agreement with the exact Shapley attribution: mean over rows of sign-on-S × mean(recall@|S|, max(0, ρ))."""
+
+    name = "ground_truth_agreement"
+    category = "ground_truth"
+    threshold = 0.8
+    version = 1
+    citation = ("Krishna et al. 2022, The disagreement problem in explainable ML (metrics); "
+                "Sundararajan & Najmi 2020, The many Shapley values (reference)")
+
+    def cases(self) -> list[Case]:
+        out = []
+        for name, tiers in CASE_MODELS:
+            model = model_or_none(name)
+            if model is None or model.n_features > MAX_EXACT_FEATURES:
+                continue
+            out.append(standard_case(self.name, model, tiers, description=f"exact Shapley attribution of {name}"))
+        return out
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        A = case.explain(explainer, seed=seed)
+        R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline,
+                                  background=case.background, target=case.target)
+        parts = ground_truth_score(A, R)
+        if not parts["scored_rows"]:
+            return CheckResult.not_applicable(f"{case.id}: the exact attribution is zero on every row")
+        measured = parts["score"]
+        worst = min(parts["scored_rows"], key=lambda r: parts["row_score"][r])
+        evidence = {
+            "measured": measured,
+            "threshold": self.threshold,
+            "attributions": rows(A),
+            "reference": rows(R),
+            "reference_kind": reference_kind(explainer),
+            "row_score": _nan_to_none(parts["row_score"]),
+            "recall": _nan_to_none(parts["recall"]),
+            "sign": _nan_to_none(parts["sign"]),
+            "rho": _nan_to_none(parts["rho"]),
+            "cosine": _nan_to_none(parts["cosine"]),
+            "worst_row": worst,
+            "tolerance": {"rtol": GT_TOLERANCE.rtol, "atol": GT_TOLERANCE.atol},
+        }
+        message = (f"{explainer.name} {self.name} on {case.name}: measured {measured:.3f} vs threshold "
+                   f"{self.threshold} (worst row {worst}: x={np.round(case.X[worst], 3).tolist()}, "
+                   f"a={np.round(A[worst], 3).tolist()}, {reference_kind(explainer)}={np.round(R[worst], 3).tolist()})")
+        return CheckResult.scored(measured, self.threshold, message, evidence)

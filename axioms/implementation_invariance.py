@@ -1,0 +1,137 @@
+"""Implementation invariance: functionally equivalent networks get identical attributions.
+
+Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", sec. 2.2 ("two networks are
+functionally equivalent if their outputs are equal for all inputs, despite having very different
+implementations. Attribution methods should satisfy Implementation Invariance"). Their example:
+``f1 = ReLU(ReLU(x1) - 1 - ReLU(x2))`` and ``f2 = ReLU(ReLU(x1 - 1) - ReLU(x2))`` are equal everywhere, yet
+DeepLift (rescale rule) and LRP attribute them differently; gradients and IG are invariant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
+from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
+from .counterexamples import Example, counterexample_for, equivalent_pairs, small_floats
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+    from synthetic_models.base import SyntheticModel
+
+__all__ = ["ImplementationInvariance", "INVARIANCE_TOL", "PAPER_PAIR_CASE"]
+
+#: ``max_j |a_j(f) - a_j(twin)| <= atol + rtol * scale`` (scale in the class docstring).
+INVARIANCE_TOL = Tolerance(rtol=1e-3, atol=1e-8)
+#: Case name of Sundararajan et al.'s pair (``sundararajan_pair_a`` vs ``sundararajan_pair_b``).
+PAPER_PAIR_CASE = "ig_paper_pair"
+N_ROWS = 3
+N_BACKGROUND = 8
+#: The agreed twin models (each has ``twin_of``); looked up by name so building the cases does not build every
+#: registered model.
+TWIN_NAMES = ("sundararajan_pair_b", "mlp_permuted", "mlp_rescaled", "mlp_split", "mlp_dead_units", "mlp_cancelling",
+              "mlp_identity_layer", "mlp_bias_folded", "mlp_functional_relu")
+#: Twins in the quick suite (the rest run in default / full).
+QUICK_TWINS = frozenset({"sundararajan_pair_b", "mlp_permuted", "mlp_rescaled"})
+
+
+@register_check
+class ImplementationInvariance(Check):
+    """Implementation invariance, Sundararajan et al. 2017.
+
+    The case model is the source ``f``; ``extra['models'] = (twin,)`` with ``twin(x) == f(x)`` for all ``x``.
+    Both are explained at the same inputs, references and seed.
+    err_k = max_j |a_kj(f) - a_kj(twin)|, scale_k = max(|f(x_k)|, |ref_k|, |f(x_k)-ref_k|, sum_j |a_kj(f)|,
+    sum_j |a_kj(twin)|); row score 1 within ``INVARIANCE_TOL`` else max(0, 1 - err_k/scale_k); score = mean;
+    passed iff score == 1.
+    """
+
+    name = "implementation_invariance"
+    category = "axioms"
+    threshold = 1.0
+    version = 1
+    citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.2"
+
+    def cases(self) -> Sequence[Case]:
+        out = []
+        rng = np.random.default_rng(0)
+        for twin_name in TWIN_NAMES:
+            twin = optional_model(twin_name)
+            source = None if twin is None else optional_model(getattr(twin, "twin_of", None) or "")
+            if twin is None or source is None or source.n_features != twin.n_features:
+                continue
+            name = PAPER_PAIR_CASE if twin.name == "sundararajan_pair_b" else twin.name
+            X = source.sample(N_ROWS, rng)
+            if twin.name == "sundararajan_pair_b":
+                X = np.vstack([[3.0, 1.0], X])  # the paper's point: f = 1, the implementations disagree
+            tiers = ("quick", "default", "full") if twin.name in QUICK_TWINS else ("default", "full")
+            out.append(Case(self.name, name, source, X, baseline=np.zeros(source.n_features),
+                            background=source.sample(N_BACKGROUND, rng), extra={"models": (twin,)},
+                            tiers=frozenset(tiers),
+                            description=f"{twin.name} ({getattr(twin, 'transform', 'equivalent')}) vs {source.name}"))
+        return out
+
+    def _measure(self, explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", X: np.ndarray,
+                 B: np.ndarray, background: np.ndarray | None, target: int | None, seed: int) -> dict[str, Any]:
+        A = explainer.explain(f, X, baseline=B, background=background, target=target, seed=seed)
+        At = explainer.explain(twin, X, baseline=B, background=background, target=target, seed=seed)
+        fx = f.predict_target(X, target)
+        ref, _ = reference_output(explainer, f, X, B, background, target)
+        err = np.abs(A - At).max(axis=1)
+        scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1), np.abs(At).sum(axis=1))
+        return {"A": A, "At": At, "err": err, "scale": scale}
+
+    @staticmethod
+    def _line(explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", x: np.ndarray, b: np.ndarray,
+              r: dict[str, Any], k: int) -> str:
+        name = lambda m: m.spec().get("formula", m.name)  # noqa: E731
+        return (f"{explainer.name} on {name(f)} vs {name(twin)}: x={fmt(x)}, baseline={fmt(b)}, "
+                f"attribution={fmt(r['A'][k])} vs twin={fmt(r['At'][k])}")
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        (twin,) = case.extra["models"]
+        B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
+        r = self._measure(explainer, case.model, twin, case.X, B, case.background, case.target, seed)
+
+        def describe(k: int) -> str:
+            return self._line(explainer, case.model, twin, case.X[k], B[k], r, k)
+
+        def on_fail(k: int) -> tuple[Counterexample, dict[str, Any]]:
+            return counterexample_for(self, explainer, case, lambda: fallback_counterexample(
+                case.model, case.X[k], B[k], r["A"][k], {"twin": twin.spec(),
+                                                         "twin_attributions": [float(v) for v in r["At"][k]]},
+                describe(k)))
+
+        extra = {"twin": twin.name, "twin_attributions": [[float(v) for v in row] for row in r["At"][:4]]}
+        return exact_result(self, explainer, case, r["err"], r["scale"], INVARIANCE_TOL, r["A"], describe, extra,
+                            on_fail)
+
+    # ------------------------------------------------------------------------------------------- search
+    def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
+        """Sundararajan-style equivalent pairs (``counterexamples.equivalent_pairs``), integer x >= 0, the zero
+        baseline of the paper (the minimal DeepLift violation is then the paper's own x = (3, 1))."""
+
+        @st.composite
+        def examples(draw: st.DrawFn) -> Example:
+            f1, f2 = draw(equivalent_pairs())
+            x = np.array([draw(small_floats(0, 4)), draw(small_floats(0, 2))])
+            return Example(f1, x, np.zeros(2), f2)
+
+        return examples()
+
+    def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
+        if example.twin is None:
+            raise ValueError("implementation_invariance examples need a twin model")
+        x, b = example.x[None, :], example.baseline[None, :]
+        r = self._measure(explainer, example.model, example.twin, x, b, b, None, 0)
+        if r["err"][0] <= INVARIANCE_TOL.bound(r["scale"][0]):
+            return None
+        return fallback_counterexample(example.model, x, b, r["A"],
+                                       {"twin": example.twin.spec(), "twin_attributions": [float(v) for v in r["At"][0]]},
+                                       self._line(explainer, example.model, example.twin, x[0], b[0], r, 0))
+
+    def violates(self, explainer: "Explainer", example: Example) -> bool:
+        return self.violation(explainer, example) is not None

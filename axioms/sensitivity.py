@@ -1,0 +1,183 @@
+"""Sensitivity(a): a feature that alone changes the output must get a non-zero attribution.
+
+Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", section 2.1: "if for every input and
+baseline that differ in one feature but have different predictions then the differing feature should be given a
+non-zero attribution". Gradients violate it on ``f(x) = 1 - ReLU(1 - x)`` at ``x = 2, b = 0`` (gradient 0, output
+change 1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ._helpers import binary_points, fallback_counterexample, fmt, message, optional_model, rows
+from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
+from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for, relu_nets, small_floats, small_ints
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+    from synthetic_models.base import SyntheticModel
+
+__all__ = ["Sensitivity", "SENSITIVITY_TOL", "one_flip_pairs"]
+
+#: ``a_i`` counts as non-zero when ``|a_i| > atol + rtol * |f(x) - f(b)|``; a pair is eligible when
+#: ``|f(x) - f(b)| > atol + rtol * max(|f(x)|, |f(b)|)``.
+SENSITIVITY_TOL = Tolerance(rtol=1e-3, atol=1e-10)
+
+BOOLEAN_MODELS = ("and", "or", "xor", "majority3", "a_and_b_or_c")
+
+
+def one_flip_pairs(model: "SyntheticModel", max_pairs: int = 8) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a boolean model: the baseline ``b`` in {0,1}^d with the most one-feature flips that change ``f``, and
+    those flipped inputs ``X`` (``[k, d]``), or ``None`` when no flip changes ``f``."""
+    P = binary_points(model.n_features)
+    f = model.predict(P)
+    best: tuple[np.ndarray, np.ndarray] | None = None
+    for b, fb in zip(P, f):
+        flips = np.repeat(b[None, :], model.n_features, axis=0)
+        flips[np.arange(model.n_features), np.arange(model.n_features)] = 1.0 - b
+        X = flips[np.abs(model.predict(flips) - fb) > 0][:max_pairs]
+        if len(X) and (best is None or len(X) > len(best[1])):
+            best = (b, X)
+    return best
+
+
+@register_check
+class Sensitivity(Check):
+    """Sensitivity(a), Sundararajan et al. 2017.
+
+    For each case row ``k``, ``x_k`` and the baseline ``b_k`` differ in exactly one feature ``i_k``. Rows with
+    ``f(x_k) != f(b_k)`` (beyond ``SENSITIVITY_TOL``) are eligible; row ``k`` is satisfied iff
+    ``|a_{k,i_k}| > atol + rtol * |f(x_k) - f(b_k)|``.
+    score = (# satisfied eligible rows) / (# eligible rows); passed iff score == 1.
+    evidence ``measured`` = min_k |a_{k,i_k}| / |f(x_k) - f(b_k)| (pass iff > ``threshold`` = rtol).
+    Explainers without a baseline are judged on the same pairs; background explainers get the baseline as their
+    one-row background.
+    """
+
+    name = "sensitivity"
+    category = "axioms"
+    threshold = 1.0
+    version = 1
+    citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.1"
+
+    def cases(self) -> Sequence[Case]:
+        out: list[Case] = []
+        m = optional_model("one_minus_relu")
+        if m is not None:
+            out.append(self._case("one_minus_relu", m, np.array([[2.0]]), np.array([0.0]), ("quick", "default", "full"),
+                                  "f(x)=1-ReLU(1-x) at x=2, b=0: gradient is 0, f(x)-f(b)=1"))
+        for name in BOOLEAN_MODELS:
+            m = optional_model(name)
+            pairs = None if m is None else one_flip_pairs(m)
+            if pairs is not None:
+                tiers = ("quick", "default", "full") if name == "and" else ("default", "full")
+                out.append(self._case(name, m, pairs[1], pairs[0], tiers, "one-feature flips that change f"))
+        m = optional_model("linear_dummy")
+        if m is not None:
+            relevant = sorted(m.ground_truth.relevant)
+            X = np.zeros((len(relevant), m.n_features))
+            X[np.arange(len(relevant)), relevant] = 1.5
+            out.append(self._case("linear_dummy", m, X, np.zeros(m.n_features), ("default", "full"),
+                                  "each relevant feature moved alone from 0 to 1.5"))
+        return out
+
+    def _case(self, name: str, model: "SyntheticModel", X: np.ndarray, b: np.ndarray, tiers: Sequence[str],
+              description: str) -> Case:
+        diff = (X != b[None, :]).sum(axis=1)
+        if not np.all(diff == 1):
+            raise ValueError(f"sensitivity/{name}: every row must differ from the baseline in one feature; got {diff}")
+        return Case(self.name, name, model, X, baseline=b, background=b[None, :], tiers=frozenset(tiers),
+                    description=description)
+
+    # ------------------------------------------------------------------------------------------- scoring
+    def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, B: np.ndarray,
+                 background: np.ndarray | None, target: int | None, seed: int) -> dict[str, Any]:
+        B = np.broadcast_to(B, X.shape)
+        A = explainer.explain(model, X, baseline=B, background=background, target=target, seed=seed)
+        feature = np.argmax(X != B, axis=1)
+        fx, fb = model.predict_target(X, target), model.predict_target(B, target)
+        delta = fx - fb
+        eligible = np.abs(delta) > SENSITIVITY_TOL.bound(np.maximum(np.abs(fx), np.abs(fb)))
+        a_i = A[np.arange(len(X)), feature]
+        ok = np.abs(a_i) > SENSITIVITY_TOL.bound(delta)
+        ratio = np.abs(a_i) / np.maximum(np.abs(delta), 1e-300)
+        return {"A": A, "feature": feature, "delta": delta, "eligible": eligible, "a_i": a_i, "ok": ok,
+                "ratio": ratio}
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        r = self._measure(explainer, case.model, case.X, np.asarray(case.baseline), case.background, case.target,
+                          seed)
+        idx = np.flatnonzero(r["eligible"])
+        if idx.size == 0:
+            raise ValueError(f"sensitivity/{case.name}: no row has f(x) != f(b)")
+        ok = r["ok"][idx]
+        score = float(ok.mean())
+        worst = int(idx[np.argmin(r["ratio"][idx])])
+        measured = float(r["ratio"][worst])
+        B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
+        evidence: dict[str, Any] = {
+            "measured": measured, "threshold": SENSITIVITY_TOL.rtol,
+            "pass_if": "every eligible row: |a_i| > atol + rtol*|f(x)-f(b)|; score = share of such rows",
+            "tolerance": {"rtol": SENSITIVITY_TOL.rtol, "atol": SENSITIVITY_TOL.atol},
+            "eligible_rows": [int(k) for k in idx], "differing_feature": [int(i) for i in r["feature"]],
+            "delta_f": [float(v) for v in r["delta"]], "a_i": [float(v) for v in r["a_i"]],
+            "satisfied": [bool(v) for v in r["ok"]], "worst_row": worst, "attributions": rows(r["A"]),
+        }
+        line = self._line(explainer, case.model, case.X[worst], B[worst], r["delta"][worst], r["A"][worst])
+        counterexample = None
+        if not ok.all():
+            fallback = lambda: fallback_counterexample(  # noqa: E731
+                case.model, case.X[worst], B[worst], r["A"][worst],
+                {"feature": int(r["feature"][worst]), "nonzero": True, "delta_f": float(r["delta"][worst])}, line)
+            counterexample, found = counterexample_for(self, explainer, case, fallback)
+            evidence.update(found)
+        msg = message(explainer, self.name, case, measured, SENSITIVITY_TOL.rtol, f"worst row {worst}: {line}")
+        return CheckResult.scored(score, self.threshold, msg, evidence, counterexample)
+
+    @staticmethod
+    def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray, b: np.ndarray, delta: float,
+              a: np.ndarray) -> str:
+        what = model.spec().get("formula", model.name)
+        return (f"{explainer.name} on {what}: x={fmt(x)}, baseline={fmt(b)}, f(x)-f(b)={fmt(delta)}, "
+                f"attribution={fmt(a)}")
+
+    # ------------------------------------------------------------------------------------------- search
+    def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
+        """1-d ReLU nets with integer x, b (differing), and boolean functions with a one-feature flip."""
+
+        @st.composite
+        def relu_pairs(draw: st.DrawFn) -> Example:
+            model = draw(relu_nets(d=1, max_hidden=2))
+            x = draw(small_floats())
+            b = draw(small_floats())
+            b = x + 1.0 if b == x else b
+            return Example(model, np.array([x]), np.array([b]))
+
+        @st.composite
+        def boolean_flips(draw: st.DrawFn) -> Example:
+            model = draw(boolean_nets())
+            d = model.n_features
+            b = np.array(draw(bit_lists(d)), dtype=np.float64)
+            i = draw(small_ints(0, d - 1))
+            x = b.copy()
+            x[i] = 1.0 - x[i]
+            return Example(model, x, b)
+
+        return st.one_of(relu_pairs(), boolean_flips())
+
+    def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
+        x, b = example.x[None, :], example.baseline[None, :]
+        r = self._measure(explainer, example.model, x, b, b, None, 0)
+        if not r["eligible"][0] or r["ok"][0]:
+            return None
+        line = self._line(explainer, example.model, x[0], b[0], r["delta"][0], r["A"][0])
+        return fallback_counterexample(example.model, x, b, r["A"],
+                                       {"feature": int(r["feature"][0]), "nonzero": True,
+                                        "delta_f": float(r["delta"][0])}, line)
+
+    def violates(self, explainer: "Explainer", example: Example) -> bool:
+        return self.violation(explainer, example) is not None

@@ -1,0 +1,167 @@
+"""Symmetry-preservation: features the function treats interchangeably, with equal values, get equal attributions.
+
+Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", sec. 4 (symmetry-preserving: "if
+swapping two variables does not change the function, and they have identical values in the input and baseline,
+then they receive identical attributions"); the Shapley symmetry axiom (Shapley 1953).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations, permutations
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ._helpers import (binary_points, exact_result, fallback_counterexample, fmt, optional_model, output_scale,
+                       reference_output)
+from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
+from .counterexamples import Example, counterexample_for, relu_nets, small_floats
+
+if TYPE_CHECKING:
+    from explainers.base import Explainer
+    from synthetic_models.base import SyntheticModel
+
+__all__ = ["Symmetry", "SYMMETRY_TOL", "symmetric_pairs", "symmetrise"]
+
+#: ``|a_i - a_j| <= atol + rtol * scale``, scale = max(|f(x)|, |ref|, |f(x)-ref|, sum_k |a_k|).
+SYMMETRY_TOL = Tolerance(rtol=1e-3, atol=1e-8)
+
+CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("symmetric_sum", ("quick", "default", "full")),
+    ("and", ("quick", "default", "full")),
+    ("majority3", ("default", "full")),
+    ("product_x0x1", ("default", "full")),
+)
+N_ROWS = 4
+N_BACKGROUND = 4
+
+
+def symmetric_pairs(groups: Sequence[frozenset[int]], x: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)`` of one symmetric group with ``x_i == x_j`` and ``b_i == b_j``."""
+    return [(i, j) for g in groups for i, j in combinations(sorted(g), 2) if x[i] == x[j] and b[i] == b[j]]
+
+
+def symmetrise(Z: np.ndarray, groups: Sequence[frozenset[int]]) -> np.ndarray:
+    """``Z`` with every permutation of every group's columns appended (an exchangeable background)."""
+    out = Z
+    for g in groups:
+        members = sorted(g)
+        copies = []
+        for perm in permutations(members):
+            C = out.copy()
+            C[:, members] = out[:, list(perm)]
+            copies.append(C)
+        out = np.unique(np.vstack(copies), axis=0)
+    return out
+
+
+def _inputs(model: "SyntheticModel", groups: Sequence[frozenset[int]], rng: np.random.Generator) -> np.ndarray:
+    if model.domain == "binary":
+        P = binary_points(model.n_features)[::-1]
+        keep = [p for p in P if symmetric_pairs(groups, p, np.zeros_like(p)) and p.any()]
+        return np.array(keep[:N_ROWS])
+    X = model.sample(N_ROWS, rng)
+    for g in groups:
+        members = sorted(g)
+        X[:, members] = X[:, [members[0]]]
+    return X
+
+
+@register_check
+class Symmetry(Check):
+    """Symmetry-preservation, Sundararajan et al. 2017.
+
+    For the groups ``G = ground_truth.symmetric_groups``, row ``k`` is judged on the pairs ``(i, j)`` of one group
+    with ``x_ki == x_kj`` and ``b_ki == b_kj`` (rows without such a pair are skipped; background explainers get an
+    exchangeable background). err_k = max_{(i,j)} |a_ki - a_kj|,
+    scale_k = max(|f(x_k)|, |ref_k|, |f(x_k) - ref_k|, sum_j |a_kj|);
+    row score 1 within ``SYMMETRY_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
+    """
+
+    name = "symmetry"
+    category = "axioms"
+    threshold = 1.0
+    version = 1
+    citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 4"
+
+    def cases(self) -> Sequence[Case]:
+        out = []
+        rng = np.random.default_rng(0)
+        for name, tiers in CASE_MODELS:
+            model = optional_model(name)
+            if model is None or not model.ground_truth.symmetric_groups:
+                continue
+            groups = model.ground_truth.symmetric_groups
+            X = _inputs(model, groups, rng)
+            if len(X) == 0:
+                continue
+            background = symmetrise(model.sample(N_BACKGROUND, rng), groups)
+            out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
+                            tiers=frozenset(tiers),
+                            description=f"symmetric groups {[sorted(g) for g in groups]} with equal values"))
+        return out
+
+    def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, B: np.ndarray,
+                 background: np.ndarray | None, target: int | None, seed: int,
+                 groups: Sequence[frozenset[int]]) -> dict[str, Any]:
+        A = explainer.explain(model, X, baseline=B, background=background, target=target, seed=seed)
+        fx = model.predict_target(X, target)
+        ref, _ = reference_output(explainer, model, X, B, background, target)
+        pairs = [symmetric_pairs(groups, X[k], B[k]) for k in range(len(X))]
+        judged = np.array([k for k in range(len(X)) if pairs[k]], dtype=int)
+        err = np.array([max(abs(A[k, i] - A[k, j]) for i, j in pairs[k]) for k in judged])
+        scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1))[judged]
+        return {"A": A, "pairs": pairs, "judged": judged, "err": err, "scale": scale}
+
+    @staticmethod
+    def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray, b: np.ndarray,
+              pairs: list[tuple[int, int]], a: np.ndarray) -> str:
+        what = model.spec().get("formula", model.name)
+        i, j = max(pairs, key=lambda p: abs(a[p[0]] - a[p[1]]))
+        return (f"{explainer.name} on {what}: x={fmt(x)}, baseline={fmt(b)}, symmetric features {i},{j}: "
+                f"a_{i}={fmt(a[i])} vs a_{j}={fmt(a[j])}, attribution={fmt(a)}")
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        groups = case.model.ground_truth.symmetric_groups
+        B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
+        r = self._measure(explainer, case.model, case.X, B, case.background, case.target, seed, groups)
+        judged = r["judged"]
+
+        def describe(k: int) -> str:
+            row = int(judged[k])
+            return self._line(explainer, case.model, case.X[row], B[row], r["pairs"][row], r["A"][row])
+
+        def on_fail(k: int) -> tuple[Counterexample, dict[str, Any]]:
+            row = int(judged[k])
+            return counterexample_for(self, explainer, case, lambda: fallback_counterexample(
+                case.model, case.X[row], B[row], r["A"][row], {"equal": r["pairs"][row]}, describe(k)))
+
+        extra = {"judged_rows": [int(k) for k in judged], "pairs": [r["pairs"][int(k)] for k in judged],
+                 "groups": [sorted(g) for g in groups]}
+        return exact_result(self, explainer, case, r["err"], r["scale"], SYMMETRY_TOL, r["A"], describe, extra,
+                            on_fail)
+
+    # ------------------------------------------------------------------------------------------- search
+    def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
+        """ReLU nets on 3 features with equal first-layer columns 0 and 1; x0 == x1 and b0 == b1."""
+
+        @st.composite
+        def examples(draw: st.DrawFn) -> Example:
+            model = draw(relu_nets(d=3, symmetric=(0, 1)))
+            v, w, u, z = (draw(small_floats()) for _ in range(4))
+            return Example(model, np.array([v, v, w]), np.array([u, u, z]))
+
+        return examples()
+
+    def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
+        x, b = example.x[None, :], example.baseline[None, :]
+        groups = (frozenset({0, 1}),)
+        r = self._measure(explainer, example.model, x, b, symmetrise(b, groups), None, 0, groups)
+        if r["err"][0] <= SYMMETRY_TOL.bound(r["scale"][0]):
+            return None
+        return fallback_counterexample(example.model, x, b, r["A"], {"equal": r["pairs"][0]},
+                                       self._line(explainer, example.model, x[0], b[0], r["pairs"][0], r["A"][0]))
+
+    def violates(self, explainer: "Explainer", example: Example) -> bool:
+        return self.violation(explainer, example) is not None

@@ -1,0 +1,161 @@
+"""The baseline panel, baseline_sensitivity and robustness (max-sensitivity)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from axioms.base import Case, Status, cases_of, get_check
+from axioms.baseline_sensitivity import BaselineSensitivity
+from axioms.baselines import BASELINE_NAMES, baseline_panel, blur
+from axioms.robustness import Robustness, max_sensitivity
+from explainers.base import Capabilities, FunctionExplainer
+from synthetic_models.base import FunctionModel, GroundTruth, binary_sampler, uniform_sampler
+from synthetic_models.shapley import baseline_shapley
+
+BASELINE = Capabilities(uses_baseline=True)
+
+
+def product_model() -> FunctionModel:
+    """x0 * x1 + 0.5 * x2 (x3 dummy): baseline Shapley depends on the baseline in sign and ranking."""
+    return FunctionModel("t_product", "test", lambda X: X[:, 0] * X[:, 1] + 0.5 * X[:, 2],
+                         [f"x{i}" for i in range(4)], GroundTruth(relevant=frozenset({0, 1, 2}), dummy=frozenset({3})),
+                         sampler=uniform_sampler(4, -1.0, 1.0))
+
+
+def exact(name: str = "t_exact", transform=lambda A, X, b, s: A) -> FunctionExplainer:
+    def fn(model, X, *, baseline, background, target, seed):
+        return transform(baseline_shapley(lambda Z: model.predict_target(Z, target), X, baseline), X, baseline, seed)
+
+    return FunctionExplainer(fn, name, capabilities=BASELINE)
+
+
+def stab_case(check: str, model: FunctionModel, n: int = 3, extra=None) -> Case:
+    rng = np.random.default_rng(1)
+    X, background = model.sample(n, rng), model.sample(16, rng)
+    extra = extra if extra is not None else {}
+    return Case(check=check, name=model.name, model=model, X=X, baseline=np.zeros(model.n_features),
+                background=background, extra=extra)
+
+
+# --- the panel ----------------------------------------------------------------------------------------------------
+
+def test_panel_shapes_determinism_and_max_distance():
+    model = product_model()
+    rng = np.random.default_rng(0)
+    X, Z = model.sample(3, rng), model.sample(20, rng)
+    panel = baseline_panel(model, X, Z, seed=5)
+    assert set(panel) == {"zero", "mean", "median", "uniform", "max_distance", "training_sample"}  # no image
+    assert all(b.shape == X.shape for b in panel.values())
+    again = baseline_panel(model, X, Z, seed=5)
+    assert all(np.array_equal(panel[k], again[k]) for k in panel)
+    # max-distance is at least as far from x, in every coordinate, as any background point
+    far = np.abs(X - panel["max_distance"])
+    assert np.all(far[:, None, :] >= np.abs(X[:, None, :] - Z[None, :, :]) - 1e-12)
+    assert all(any(np.array_equal(row, z) for z in Z) for row in panel["training_sample"])
+    lo, hi = Z.min(axis=0), Z.max(axis=0)
+    assert np.all((panel["uniform"] >= lo) & (panel["uniform"] <= hi))
+
+
+def test_binary_and_image_panels():
+    binary = FunctionModel("t_bin", "test", lambda X: X[:, 0], ["a", "b"], GroundTruth(relevant=frozenset({0})),
+                           domain="binary", sampler=binary_sampler(2))
+    X = np.array([[1.0, 0.0]])
+    panel = baseline_panel(binary, X, binary.sample(8, np.random.default_rng(0)), seed=0)
+    assert "mean" not in panel and np.array_equal(panel["max_distance"], [[0.0, 1.0]])
+    assert set(np.unique(panel["uniform"])) <= {0.0, 1.0}
+    image = FunctionModel("t_img", "test", lambda X: X.sum(axis=1), [f"p{i}" for i in range(16)],
+                          GroundTruth(relevant=frozenset(range(16))), domain="image", input_shape=(1, 4, 4))
+    flat = np.full((1, 16), 0.7)
+    assert np.allclose(blur(flat, (1, 4, 4)), 0.7)  # blurring a constant image changes nothing
+    assert "blurred" in baseline_panel(image, flat, image.sample(4, np.random.default_rng(0)), seed=0)
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baseline_panel(image, flat, flat, seed=0, names=["zero", "black"])
+    assert BASELINE_NAMES[0] == "zero"
+
+
+# --- baseline_sensitivity -----------------------------------------------------------------------------------------
+
+def _bs_case() -> Case:
+    model = product_model()
+    base = stab_case("baseline_sensitivity", model)
+    return Case(check=base.check, name=base.name, model=model, X=base.X, baseline=base.baseline,
+                background=base.background, extra={"panel": baseline_panel(model, base.X, base.background, seed=0)})
+
+
+def test_baseline_sensitivity_passes_exact_and_fails_an_explainer_that_ignores_the_baseline():
+    check, case = BaselineSensitivity(), _bs_case()
+    good = check.run(exact(), case)
+    assert good.passed and good.score == pytest.approx(1.0), good.message
+    assert set(good.evidence["per_baseline"]) == set(case.extra["panel"])
+    assert good.evidence["rank_stability"] == pytest.approx(good.evidence["reference_rank_stability"])
+    zero = np.zeros(4)
+    frozen = exact("t_frozen_baseline", lambda A, X, b, s: baseline_shapley(case.model.predict, X, zero))
+    res = check.run(frozen, case)
+    assert res.status is Status.OK and not res.passed, res.message
+    assert res.evidence["per_baseline_score"]["zero"] == pytest.approx(1.0)  # right only where b = 0
+    for broken in (exact("t_flipped", lambda A, X, b, s: -A),
+                   exact("t_constant", lambda A, X, b, s: np.ones_like(A)),
+                   exact("t_shuffled", lambda A, X, b, s: np.roll(A, 1, axis=1)),
+                   exact("t_random", lambda A, X, b, s: np.random.default_rng(s).normal(size=A.shape))):
+        res = check.run(broken, case)
+        assert res.status is Status.OK and not res.passed, res.message
+
+
+def test_baseline_sensitivity_does_not_apply_without_a_baseline():
+    saliency_like = FunctionExplainer(lambda m, X, **kw: np.ones_like(X), "t_no_baseline")
+    res = BaselineSensitivity().run(saliency_like, _bs_case())
+    assert res.status is Status.NOT_APPLICABLE and "takes no baseline" in res.message
+
+
+# --- robustness ---------------------------------------------------------------------------------------------------
+
+def gradient_of_product(model, X, *, baseline, background, target, seed):
+    return np.stack([X[:, 1], X[:, 0], np.full(len(X), 0.5), np.zeros(len(X))], axis=1)
+
+
+def test_max_sensitivity_by_hand():
+    A = np.array([[3.0, 4.0]])  # ||a|| = 5
+    A_pert = np.array([[[3.0, 4.0], [3.0, 5.0], [0.0, 4.0]]])  # changes of norm 0, 1, 3
+    assert max_sensitivity(A, A_pert)[0] == pytest.approx(3 / 5)
+    assert max_sensitivity(np.zeros((1, 2)), np.zeros((1, 2, 2)))[0] == 0.0  # zero everywhere: nothing moved
+
+
+def test_robustness_passes_a_smooth_explainer_and_fails_erratic_ones():
+    check = Robustness()
+    case = stab_case("robustness", product_model(), n=4)
+    smooth = check.run(FunctionExplainer(gradient_of_product, "t_gradient"), case)
+    assert smooth.passed and smooth.score > 0.8, smooth.message
+    assert len(smooth.evidence["max_sensitivity"]) == 4
+    noise = FunctionExplainer(lambda m, X, *, seed, **kw: np.random.default_rng(seed).normal(size=X.shape), "t_rand")
+    erratic = FunctionExplainer(lambda m, X, **kw: np.sign(np.sin(400.0 * X)), "t_erratic")
+    for exp in (noise, erratic):
+        res = check.run(exp, case)
+        assert res.status is Status.OK and not res.passed, res.message
+    again = check.run(noise, case)
+    assert again.score == check.run(noise, case).score  # a pure function of (explainer, case, seed)
+
+
+def test_registered_logistic_cases_split_near_and_far():
+    cases = {c.name: c for c in cases_of(get_check("robustness"))}
+    if "logistic_two_class/near" not in cases:
+        pytest.skip("logistic_two_class not registered yet")
+    near, far = cases["logistic_two_class/near"], cases["logistic_two_class/far"]
+    assert min(near.extra["certainty_ratio"]) > max(far.extra["certainty_ratio"])
+    assert near.target == far.target == 1
+
+
+def test_real_explainers_on_registered_cases():
+    from explainers import get_explainer
+
+    cases = {c.name: c for c in cases_of(get_check("baseline_sensitivity"))}
+    if "linear_dummy" not in cases:
+        pytest.skip("linear_dummy not registered yet")
+    check = get_check("baseline_sensitivity")
+    assert check.run(get_explainer("exact_baseline_shapley"), cases["linear_dummy"]).score == pytest.approx(1.0)
+    assert check.run(get_explainer("integrated_gradients"), cases["linear_dummy"]).passed
+    robust = {c.name: c for c in cases_of(get_check("robustness"))}
+    if "logistic_two_class/near" in robust:
+        rcheck = get_check("robustness")
+        assert rcheck.run(get_explainer("saliency"), robust["logistic_two_class/near"]).passed
+        assert not rcheck.run(get_explainer("random"), robust["logistic_two_class/near"]).passed
