@@ -1,0 +1,225 @@
+"""``xaicheck``: run suites, list what exists, regenerate reports, diff runs, reproduce papers.
+
+Exit codes: 0 success; 1 ``diff`` found differences; 2 bad input (one clear line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+__all__ = ["main", "build_parser", "format_table"]
+
+EPILOG = """examples:
+  xaicheck run --suite quick                       # every explainer x every quick case -> results/
+  xaicheck run --suite default --jobs 2 --out results/default
+  xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy
+  xaicheck list explainers                         # library, version, family, tags
+  xaicheck list cases --suite quick
+  xaicheck report results                          # leaderboard, plots, report.html from scores.csv
+  xaicheck diff results/old results/new
+  xaicheck reproduce --list ; xaicheck reproduce sundararajan2017 ; xaicheck reproduce --all
+"""
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], max_width: int = 60) -> str:
+    """Left-aligned plain-text columns (cells longer than ``max_width`` are shortened with …)."""
+    def cell(v: Any) -> str:
+        s = "" if v is None else str(v)
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    body = [[cell(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(b[i]) for b in body]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(b, widths)).rstrip() for b in body]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------- commands
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .report import build_report
+    from .runner import run_suite
+    from .suite import build_suite
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1; got {args.jobs}")
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be > 0 seconds; got {args.timeout}")
+    try:
+        suite = build_suite(args.suite, explainers=args.explainers, checks=args.checks, base_seed=args.seed)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+    cells = suite.cells()
+    if not cells:
+        raise UsageError(f"suite {args.suite!r} has no cells for the selected explainers/checks")
+    print(f"xaicheck: {len(suite.explainers)} explainers x {len(suite.cases)} cases -> {len(cells)} cells "
+          f"(suite {args.suite}, seed {args.seed}) -> {args.out}", file=sys.stderr)
+    summary = run_suite(suite, args.out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
+                        progress=not args.quiet)
+    info = build_report(args.out)
+    counts = ", ".join(f"{v} {k}" for k, v in summary.counts().items())
+    print(f"{len(summary.records)} cells ({counts}); resumed {summary.resumed}, ran {summary.ran}")
+    skipped = {k: v for k, v in info["plots"].items() if v != "ok"}
+    for name, why in skipped.items():
+        print(f"plot {name} skipped: {why}", file=sys.stderr)
+    print(f"wrote {Path(args.out) / 'scores.csv'}, leaderboard.md, report.html")
+    return 0
+
+
+def _list_explainers(args: argparse.Namespace) -> str:
+    from explainers.base import all_explainers
+
+    rows = [e.describe() for e in all_explainers()]
+    return format_table(rows, ["name", "library", "version", "family", "tags"])
+
+
+def _list_checks(args: argparse.Namespace) -> str:
+    from axioms.base import all_checks
+
+    rows = [c.describe() for c in all_checks()]
+    return format_table(rows, ["name", "category", "threshold", "version", "citation"])
+
+
+def _list_cases(args: argparse.Namespace) -> str:
+    from axioms.base import all_cases
+
+    rows = [{"id": c.id, "model": c.model.name, "n": c.X.shape[0], "d": c.X.shape[1],
+             "tiers": ",".join(t for t in ("quick", "default", "full") if t in c.tiers),
+             "description": c.description} for c in all_cases(args.suite)]
+    return format_table(rows, ["id", "model", "n", "d", "tiers", "description"])
+
+
+def _list_models(args: argparse.Namespace) -> str:
+    from synthetic_models.registry import all_models
+
+    rows = [m.describe() for m in all_models()]
+    return format_table(rows, ["name", "family", "domain", "d", "forms", "ground_truth"])
+
+
+LISTERS: dict[str, Callable[[argparse.Namespace], str]] = {
+    "explainers": _list_explainers, "checks": _list_checks, "cases": _list_cases, "models": _list_models,
+}
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    print(LISTERS[args.what](args))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    if not (Path(args.dir) / "scores.csv").exists():
+        raise UsageError(f"no scores.csv in {args.dir!r}; run `xaicheck run --out {args.dir}` first")
+    info = build_report(args.dir)
+    for name, why in info["plots"].items():
+        if why != "ok":
+            print(f"plot {name} skipped: {why}", file=sys.stderr)
+    print(f"{info['explainers']} explainers, {info['cells']} cells -> {Path(args.dir) / 'report.html'}")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff_dirs, format_changes
+
+    for d in (args.a, args.b):
+        if not (Path(d) / "scores.csv").exists():
+            raise UsageError(f"no scores.csv in {d!r}")
+    changes = diff_dirs(args.a, args.b, tol=args.tol)
+    print(format_changes(changes, args.a, args.b))
+    return 1 if changes else 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    try:
+        from benchmarks.papers import list_papers, run_paper
+    except ImportError as exc:
+        print(f"xaicheck reproduce: paper reproductions are not available yet ({exc})", file=sys.stderr)
+        return 2
+    names = list_papers()
+    if args.list or (not args.all and not args.name):
+        print("\n".join(names))
+        return 0
+    todo = names if args.all else [args.name]
+    unknown = [n for n in todo if n not in names]
+    if unknown:
+        raise UsageError(f"unknown paper {unknown[0]!r}; known: {', '.join(names)}")
+    for name in todo:
+        result = run_paper(name, out_dir=args.out)
+        print(result.to_table() if hasattr(result, "to_table") else result)
+        print()
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="xaicheck", description="Axiom tests and a scored leaderboard for XAI attribution methods, on "
+        "synthetic models with known ground truth.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="{run,list,report,diff,reproduce}")
+
+    r = sub.add_parser("run", help="run a suite and write scores, leaderboard, plots and report.html",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--suite", choices=("quick", "default", "full"), default="quick",
+                   help="quick ⊂ default ⊂ full (default: quick)")
+    r.add_argument("--out", default="results", help="result directory (default: results)")
+    r.add_argument("--explainers", help="comma-separated explainer names (default: all registered)")
+    r.add_argument("--checks", help="comma-separated check names (default: all registered)")
+    r.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of cores)")
+    r.add_argument("--seed", type=int, default=0, help="base seed (stochastic explainers use seed, seed+1, ...)")
+    r.add_argument("--timeout", type=float, default=120.0, help="seconds per cell before it is a timeout (120)")
+    r.add_argument("--no-resume", action="store_true", help="ignore a partial run in --out and start over")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_run)
+
+    li = sub.add_parser("list", help="list explainers, checks, cases or models")
+    li.add_argument("what", choices=tuple(LISTERS))
+    li.add_argument("--suite", choices=("quick", "default", "full"), default="full",
+                    help="for `list cases`: only cases of this suite (default: full)")
+    li.set_defaults(func=_cmd_list)
+
+    rep = sub.add_parser("report", help="regenerate leaderboard, plots and report.html from an existing run")
+    rep.add_argument("dir", nargs="?", default="results", help="result directory (default: results)")
+    rep.set_defaults(func=_cmd_report)
+
+    d = sub.add_parser("diff", help="cells whose status or score changed between two result directories "
+                                    "(exit 1 when any did)")
+    d.add_argument("a")
+    d.add_argument("b")
+    d.add_argument("--tol", type=float, default=1e-9, help="score change that counts (default 1e-9)")
+    d.set_defaults(func=_cmd_diff)
+
+    rp = sub.add_parser("reproduce", help="reproduce published claims (see --list)")
+    rp.add_argument("name", nargs="?", help="paper name")
+    rp.add_argument("--all", action="store_true", help="every paper")
+    rp.add_argument("--list", action="store_true", help="list paper names")
+    rp.add_argument("--out", default="results", help="writes OUT/papers/NAME.md (default: results)")
+    rp.set_defaults(func=_cmd_reproduce)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"xaicheck {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xaicheck: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

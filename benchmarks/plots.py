@@ -1,0 +1,395 @@
+"""Deterministic PNG plots of a scored run (matplotlib Agg, fixed size/dpi, no timestamp/software metadata).
+
+``heatmap.png`` explainers x checks; ``categories.png`` category scores; ``pareto.png`` overall vs seconds per cell
+with the front highlighted; ``baseline_sensitivity.png`` attributions per baseline (``per_baseline`` evidence);
+``agreement.png`` mean pairwise Spearman correlation between explainers' ``attributions`` on shared cases;
+``image_attributions.png`` attribution maps on the ``image_patch`` model with the true patch outlined;
+``text_attributions.png`` tokens coloured by attribution (red = pushes the output up, blue = down).
+A plot without data is skipped and the reason returned, never faked.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .records import CellRecord
+from .scoring import Scores
+
+__all__ = ["PLOTS", "make_plots", "agreement_matrix", "CaseLookup"]
+
+DPI = 110
+#: Resolve ``check/case`` to the Case object (for inputs and the model's ground truth); may return None.
+CaseLookup = Callable[[str], Any]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.hashsalt": "xaicheck", "font.size": 9, "axes.titlesize": 11,
+                         "figure.facecolor": "white", "axes.spines.top": False, "axes.spines.right": False})
+    return plt
+
+
+def _save(fig: Any, path: Path) -> None:
+    fig.savefig(path, dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.15)
+    _plt().close(fig)
+
+
+def _short(name: str, n: int = 28) -> str:
+    return name if len(name) <= n else name[: n - 1] + "…"
+
+
+def heatmap(scores: Scores, path: Path) -> str | None:
+    chk = scores.checks
+    if chk.empty:
+        return "no scored cells"
+    plt = _plt()
+    exps = list(scores.explainers["explainer"])
+    order = chk[["category", "check"]].drop_duplicates()
+    order["_c"] = order["category"].map(lambda c: scores.categories_present.index(c))
+    checks = list(order.sort_values(["_c", "check"])["check"])
+    M = np.full((len(exps), len(checks)), np.nan)
+    for r in chk.itertuples():
+        M[exps.index(r.explainer), checks.index(r.check)] = r.score
+    fig, ax = plt.subplots(figsize=(1.6 + 0.62 * len(checks), 1.2 + 0.32 * len(exps)))
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#dddddd")
+    im = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(checks)), [_short(c, 30) for c in checks], rotation=45, ha="right")
+    cats = [chk.loc[chk["check"] == c, "category"].iloc[0] for c in checks]
+    start = 0
+    for j in range(1, len(checks) + 1):  # category bands: separator lines and a label above each group
+        if j == len(checks) or cats[j] != cats[start]:
+            if j < len(checks):
+                ax.axvline(j - 0.5, color="white", lw=3)
+            ax.text((start + j - 1) / 2, -0.6, cats[start].replace("_", " "), ha="center", va="bottom",
+                    fontsize=8, weight="bold", color="#333333")
+            start = j
+    ax.set_yticks(range(len(exps)), exps)
+    for i in range(len(exps)):
+        for j in range(len(checks)):
+            if np.isfinite(M[i, j]):
+                ax.text(j, i, f"{M[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="black" if 0.25 < M[i, j] < 0.85 else "white")
+    ax.set_title("Check score per explainer (grey = not applicable / no ok cell)", pad=18)
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="score")
+    _save(fig, path)
+    return None
+
+
+def categories(scores: Scores, path: Path) -> str | None:
+    table, cats = scores.explainers, scores.categories_present
+    if table.empty or not cats:
+        return "no scored cells"
+    plt = _plt()
+    exps = list(table["explainer"])
+    n, k = len(exps), len(cats)
+    fig, axes = plt.subplots(1, k, figsize=(1.6 + 2.1 * k, 1.2 + 0.24 * n), sharey=True, squeeze=False)
+    colors = plt.get_cmap("tab10").colors
+    ys = np.arange(n)
+    for j, (ax, cat) in enumerate(zip(axes[0], cats)):
+        vals = table[cat].to_numpy(float)
+        ax.barh(ys, np.nan_to_num(vals), height=0.72, color=colors[j % 10])
+        for y in ys[~np.isfinite(vals)]:
+            ax.text(0.02, y, "–", va="center", fontsize=8, color="#999999")
+        ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+        ax.set_title(cat.replace("_", " "), fontsize=10, color=colors[j % 10], weight="bold")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(ys, exps)
+    axes[0][0].set_ylim(n - 0.5, -0.5)
+    fig.suptitle("Category scores (rows in leaderboard order; – = no applicable check)", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
+    _save(fig, path)
+    return None
+
+
+def _label_points(fig: Any, ax: Any, names: list[str], xs: np.ndarray, ys: np.ndarray, front: np.ndarray) -> None:
+    """Label points without overlaps: front first, then by score; a label that fits nowhere is left out."""
+    renderer = fig.canvas.get_renderer()
+    placed: list[Any] = []
+    offsets = [((4, 3), "left", "bottom"), ((4, -3), "left", "top"), ((-4, 3), "right", "bottom"),
+               ((-4, -3), "right", "top")]
+    order = sorted(range(len(names)), key=lambda i: (not front[i], -ys[i], names[i]))
+    hidden = 0
+    for i in order:
+        for off, ha, va in offsets:
+            t = ax.annotate(_short(names[i], 24), (xs[i], ys[i]), xytext=off, textcoords="offset points",
+                            fontsize=7, ha=ha, va=va, color="#a01010" if front[i] else "#333333")
+            box = t.get_window_extent(renderer).expanded(1.04, 1.1)
+            if not any(box.overlaps(p) for p in placed):
+                placed.append(box)
+                break
+            t.remove()
+        else:
+            hidden += 1
+    if hidden:
+        ax.text(0.01, 0.01, f"{hidden} labels omitted where points crowd (see leaderboard)", transform=ax.transAxes,
+                fontsize=7, color="#777777")
+
+
+def pareto(scores: Scores, path: Path) -> str | None:
+    t = scores.explainers.dropna(subset=["overall", "seconds_per_cell"])
+    if t.empty:
+        return "no explainer with both a score and a time"
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    secs = np.maximum(t["seconds_per_cell"].to_numpy(float), 1e-4)
+    front = t["pareto"].to_numpy(bool)
+    ax.scatter(secs[~front], t["overall"][~front], c="#8c8c8c", s=28, label="dominated", zorder=2)
+    ax.scatter(secs[front], t["overall"][front], c="#d62728", s=44, label="Pareto front", zorder=3)
+    order = np.argsort(secs[front])
+    ax.step(secs[front][order], t["overall"].to_numpy(float)[front][order], where="post", color="#d62728",
+            alpha=0.6, zorder=1)
+    ax.set_xscale("log")
+    ax.margins(x=0.12)
+    ax.set_ylim(min(0.0, float(t["overall"].min()) - 0.05), 1.05)
+    _label_points(fig, ax, list(t["explainer"]), secs, t["overall"].to_numpy(float), front)
+    ax.set_xlabel("mean seconds per applicable cell (log scale)")
+    ax.set_ylabel("overall score")
+    ax.legend(loc="lower right")
+    ax.set_title("Score vs cost (Compare-xAI style Pareto front)")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    return None
+
+
+def _first_by_explainer(records: list[CellRecord], check: str | None, key: str,
+                        case_filter: Callable[[str], bool] = lambda cid: True) -> dict[str, CellRecord]:
+    """For each explainer, the first (by cell id) cell of ``check`` whose evidence has ``key``."""
+    out: dict[str, CellRecord] = {}
+    for r in sorted(records, key=lambda r: r.cell_id):
+        if (check is None or r.check == check) and r.evidence.get(key) and case_filter(r.case_id):
+            out.setdefault(r.explainer, r)
+    return out
+
+
+def baseline_sensitivity(records: list[CellRecord], path: Path) -> str | None:
+    cells = _first_by_explainer(records, "baseline_sensitivity", "per_baseline")
+    if not cells:
+        return "no baseline_sensitivity cell with per_baseline evidence"
+    case_id = sorted({r.case_id for r in cells.values()})[0]
+    cells = {e: r for e, r in cells.items() if r.case_id == case_id}
+    plt = _plt()
+    names = sorted(cells)
+    ncol = min(4, len(names))
+    nrow = math.ceil(len(names) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.4 * nrow + 0.6), squeeze=False)
+    colors = plt.get_cmap("tab10").colors
+    baselines = sorted({b for r in cells.values() for b in r.evidence["per_baseline"]})
+    for ax, name in zip(axes.flat, names):
+        per = cells[name].evidence["per_baseline"]
+        d = len(next(iter(per.values()))[0])
+        w = 0.8 / max(len(baselines), 1)
+        for j, b in enumerate(baselines):
+            if b in per:
+                ax.bar(np.arange(d) - 0.4 + w * (j + 0.5), per[b][0], width=w, color=colors[j % 10], label=b)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_title(_short(name, 26), fontsize=9)
+        ax.set_xticks(range(d), [f"x{i}" for i in range(d)] if d <= 12 else [""] * d, fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(baselines), 6), frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle(f"Attributions of the first input under each baseline — {case_id}", fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    _save(fig, path)
+    return None
+
+
+def _rankdata(v: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties given their average rank (as ``scipy.stats.rankdata``)."""
+    order = np.argsort(v, kind="mergesort")
+    ranks = np.empty(len(v))
+    ranks[order] = np.arange(1, len(v) + 1)
+    _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    return sums[inverse] / counts[inverse]
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    ra, rb = _rankdata(a), _rankdata(b)
+    if np.std(ra) == 0 or np.std(rb) == 0:
+        return math.nan
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def agreement_matrix(records: list[CellRecord]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Mean Spearman correlation between explainers' ``attributions`` over shared cases (lowest seed each).
+
+    Returns (names, mean matrix, count matrix). Pairs with no shared case with comparable shapes are NaN.
+    """
+    per: dict[str, dict[str, np.ndarray]] = {}
+    for r in sorted(records, key=lambda r: (r.seed, r.cell_id)):
+        att = r.evidence.get("attributions") if r.status == "ok" else None
+        if att:
+            per.setdefault(r.explainer, {}).setdefault(r.case_id, np.asarray(att, dtype=float))
+    names = sorted(per)
+    n = len(names)
+    S, C = np.zeros((n, n)), np.zeros((n, n), dtype=int)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            for case in per[a].keys() & per[b].keys():
+                x, y = per[a][case], per[b][case]
+                if x.shape == y.shape:
+                    rho = _spearman(x.ravel(), y.ravel())
+                    if np.isfinite(rho):
+                        S[i, j] += rho
+                        C[i, j] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        M = np.where(C > 0, S / np.maximum(C, 1), np.nan)
+    return names, M, C
+
+
+def agreement(records: list[CellRecord], path: Path) -> str | None:
+    names, M, _ = agreement_matrix(records)
+    if len(names) < 2:
+        return "fewer than two explainers with attributions evidence"
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(2 + 0.36 * len(names), 1.6 + 0.34 * len(names)))
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd")
+    im = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, vmin=-1, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    if len(names) <= 16:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if np.isfinite(M[i, j]):
+                    ax.text(j, i, f"{M[i, j]:.1f}", ha="center", va="center", fontsize=6,
+                            color="white" if abs(M[i, j]) > 0.6 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="mean Spearman ρ")
+    ax.set_title("Pairwise agreement of attributions (shared cases)")
+    _save(fig, path)
+    return None
+
+
+def _model_of(lookup: CaseLookup | None, case_id: str) -> Any:
+    case = lookup(case_id) if lookup else None
+    return getattr(case, "model", None), case
+
+
+def _outline(ax: Any, m: np.ndarray) -> None:
+    """Draw the pixel-exact boundary of the boolean mask ``m`` (edges between mask and non-mask pixels)."""
+    h, w = m.shape
+    pad = np.pad(m, 1)
+    for i in range(h):
+        for j in range(w):
+            if not m[i, j]:
+                continue
+            for di, dj, xs, ys in ((-1, 0, (j - .5, j + .5), (i - .5, i - .5)), (1, 0, (j - .5, j + .5), (i + .5, i + .5)),
+                                   (0, -1, (j - .5, j - .5), (i - .5, i + .5)), (0, 1, (j + .5, j + .5), (i - .5, i + .5))):
+                if not pad[i + 1 + di, j + 1 + dj]:
+                    ax.plot(xs, ys, color="#111111", lw=2.0, solid_capstyle="projecting")
+
+
+def image_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup | None) -> str | None:
+    def is_image(cid: str) -> bool:
+        model, _ = _model_of(lookup, cid)
+        return model is not None and getattr(model, "input_shape", None) is not None and model.domain == "image"
+
+    cells = _first_by_explainer(records, "localisation", "attributions", is_image)
+    if not cells:
+        return "no localisation cell with attributions on an image model"
+    plt = _plt()
+    names = sorted(cells)
+    model, _ = _model_of(lookup, cells[names[0]].case_id)
+    shape = model.input_shape[-2:]
+    mask = model.ground_truth.mask
+    ncol = min(6, len(names))
+    nrow = math.ceil(len(names) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(2.1 * ncol, 2.35 * nrow + 0.4), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        a = np.asarray(cells[name].evidence["attributions"][0], dtype=float).reshape(shape)
+        v = max(float(np.abs(a).max()), 1e-12)
+        ax.imshow(a, cmap="RdBu_r", vmin=-v, vmax=v)
+        if mask is not None:
+            _outline(ax, np.asarray(mask, dtype=bool).reshape(shape))
+        for side in ax.spines.values():
+            side.set_visible(True)
+            side.set_color("#999999")
+        ax.set_title(_short(name, 24), fontsize=7.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.suptitle("Attribution maps (red +, blue −); black outline = true patch", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    _save(fig, path)
+    return None
+
+
+def text_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup | None) -> str | None:
+    def is_text(cid: str) -> bool:
+        model, _ = _model_of(lookup, cid)
+        return model is not None and model.domain == "tokens"
+
+    cells = _first_by_explainer(records, None, "attributions", is_text)
+    if not cells:
+        return "no cell with attributions on a token model"
+    plt = _plt()
+    names = sorted(cells)
+    model, case = _model_of(lookup, cells[names[0]].case_id)
+    x0 = np.asarray(case.X[0], dtype=float)
+    present = [i for i in range(len(x0)) if x0[i] != 0] or list(range(min(12, len(x0))))
+    present = present[:14]
+    rows = [(name, np.asarray(cells[name].evidence["attributions"][0], dtype=float)) for name in names]
+    truth = getattr(model.ground_truth, "token_weights", None)
+    if truth is not None:
+        rows.insert(0, ("true weight × count", np.asarray(truth, dtype=float) * x0))
+    fig, ax = plt.subplots(figsize=(2.2 + 0.95 * len(present), 0.6 + 0.32 * len(rows)))
+    ax.set_xlim(0, len(present) + 1.9)
+    ax.set_ylim(len(rows), -0.5)
+    ax.axis("off")
+    for row, (name, a) in enumerate(rows):
+        v = max(float(np.abs(a[present]).max()), 1e-12)
+        ax.text(0, row + 0.5, _short(name, 28), ha="left", va="center", fontsize=8,
+                weight="bold" if name.startswith("true") else "normal")
+        for k, i in enumerate(present):
+            w = float(a[i]) / v
+            color = (1, 1 - max(w, 0) * 0.8, 1 - max(w, 0) * 0.8) if w >= 0 else (1 + w * 0.8, 1 + w * 0.8, 1)
+            ax.text(2.4 + k, row + 0.5, model.feature_names[i], ha="center", va="center", fontsize=8,
+                    color="white" if abs(w) > 0.65 else "black",
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": color, "edgecolor": "#bbbbbb", "lw": 0.5})
+    ax.set_title("Token attributions on the first input (red = pushes up, blue = down; scaled per row)",
+                 fontsize=10)
+    _save(fig, path)
+    return None
+
+
+PLOTS: tuple[str, ...] = ("heatmap", "categories", "pareto", "baseline_sensitivity", "agreement",
+                          "image_attributions", "text_attributions")
+
+
+def make_plots(records: list[CellRecord], scores: Scores, out: Path,
+               lookup: CaseLookup | None = None) -> Mapping[str, str]:
+    """Draw every plot into ``out``; returns ``{plot: "ok" | reason it was skipped}``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs: dict[str, Callable[[Path], str | None]] = {
+        "heatmap": lambda p: heatmap(scores, p),
+        "categories": lambda p: categories(scores, p),
+        "pareto": lambda p: pareto(scores, p),
+        "baseline_sensitivity": lambda p: baseline_sensitivity(records, p),
+        "agreement": lambda p: agreement(records, p),
+        "image_attributions": lambda p: image_attributions(records, p, lookup),
+        "text_attributions": lambda p: text_attributions(records, p, lookup),
+    }
+    status: dict[str, str] = {}
+    for name, draw in jobs.items():
+        path = out / f"{name}.png"
+        try:
+            why = draw(path)
+        except Exception as exc:  # noqa: BLE001 - a broken plot must not lose the report
+            why = f"failed: {type(exc).__name__}: {exc}"
+        if why is not None and path.exists():
+            path.unlink()
+        status[name] = "ok" if why is None else why
+    return status

@@ -1,0 +1,129 @@
+"""Named suites (quick ⊂ default ⊂ full) and the cells they expand to: explainer x case x seed.
+
+Seeds: a deterministic explainer runs one seed (the base seed); a stochastic explainer runs ``[base]`` in ``quick``
+and ``[base, base+1, base+2]`` in ``default``/``full`` so a 95% interval across seeds exists. Every cell, eligible or
+not, is part of the suite: the runner records not-applicable cells too, so coverage can be computed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from axioms.base import TIERS, Case, Check, cases_of, check_names, get_check
+from explainers.base import Explainer, explainer_names, get_explainer
+
+__all__ = ["SUITES", "STOCHASTIC_SEEDS", "Cell", "Suite", "seeds_for", "build_suite", "parse_names"]
+
+SUITES: tuple[str, ...] = TIERS
+#: Number of seeds a stochastic explainer runs in each suite.
+STOCHASTIC_SEEDS: dict[str, int] = {"quick": 1, "default": 3, "full": 3}
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """One unit of work. ``id`` = ``explainer/check/case/sSEED`` is stable across runs and machines."""
+
+    explainer: str
+    check: str
+    case: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.explainer}/{self.check}/{self.case}/s{self.seed}"
+
+    @property
+    def case_id(self) -> str:
+        return f"{self.check}/{self.case}"
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe form of the id (``__`` between parts)."""
+        return "__".join(_UNSAFE.sub("_", part) for part in self.id.split("/"))
+
+
+def seeds_for(explainer: Explainer, suite: str, base_seed: int = 0) -> list[int]:
+    """The seeds ``explainer`` runs in ``suite``: one for deterministic explainers, 1 or 3 for stochastic ones."""
+    if suite not in STOCHASTIC_SEEDS:
+        raise ValueError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
+    k = STOCHASTIC_SEEDS[suite] if explainer.capabilities.stochastic else 1
+    return [base_seed + i for i in range(k)]
+
+
+@dataclass
+class Suite:
+    """A suite resolved to objects: explainers, checks, and the cases of each check in this tier."""
+
+    name: str
+    explainers: dict[str, Explainer]
+    checks: dict[str, Check]
+    cases: dict[str, Case] = field(default_factory=dict)  # keyed by case id "check/name"
+    base_seed: int = 0
+
+    @classmethod
+    def from_objects(cls, name: str, explainers: Iterable[Explainer], checks: Iterable[Check],
+                     base_seed: int = 0) -> "Suite":
+        """A suite over given explainer and check objects (registered or not), cases filtered by tier ``name``."""
+        if name not in SUITES:
+            raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+        exps = {e.name: e for e in explainers}
+        chks = {c.name: c for c in checks}
+        cases: dict[str, Case] = {}
+        for check in chks.values():
+            for case in cases_of(check):
+                if name in case.tiers:
+                    if case.check != check.name:
+                        raise ValueError(f"check {check.name!r} produced case {case.id!r} of another check")
+                    if case.id in cases:
+                        raise ValueError(f"duplicate case id {case.id!r}")
+                    cases[case.id] = case
+        return cls(name, exps, chks, cases, base_seed)
+
+    def cells(self) -> list[Cell]:
+        """Every cell of the suite, sorted (explainer, check, case, seed)."""
+        out = []
+        for exp in self.explainers.values():
+            seeds = seeds_for(exp, self.name, self.base_seed)
+            for case in self.cases.values():
+                out.extend(Cell(exp.name, case.check, case.name, s) for s in seeds)
+        return sorted(out)
+
+    def case_of(self, cell: Cell) -> Case:
+        return self.cases[cell.case_id]
+
+    def check_of(self, cell: Cell) -> Check:
+        return self.checks[cell.check]
+
+    def explainer_of(self, cell: Cell) -> Explainer:
+        return self.explainers[cell.explainer]
+
+
+def parse_names(text: str | Sequence[str] | None) -> list[str] | None:
+    """``"a,b"`` or ``["a", "b"]`` -> ``["a", "b"]``; ``None``/empty -> ``None`` (no filter)."""
+    if text is None:
+        return None
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = [s.strip() for s in items if s.strip()]
+    return names or None
+
+
+def _select(kind: str, wanted: list[str] | None, known: list[str]) -> list[str]:
+    if wanted is None:
+        return known
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise KeyError(f"unknown {kind} {', '.join(map(repr, unknown))}; known: {', '.join(known) or '(none)'}")
+    return wanted
+
+
+def build_suite(name: str = "quick", *, explainers: str | Sequence[str] | None = None,
+                checks: str | Sequence[str] | None = None, base_seed: int = 0) -> Suite:
+    """The registered explainers and checks (optionally filtered by name) as a suite of tier ``name``."""
+    exp_names = _select("explainer", parse_names(explainers), explainer_names())
+    chk_names = _select("check", parse_names(checks), check_names())
+    return Suite.from_objects(name, [get_explainer(n) for n in exp_names], [get_check(n) for n in chk_names],
+                              base_seed)

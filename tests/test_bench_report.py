@@ -1,0 +1,150 @@
+"""Report, plots and diff on a hand-built results directory that has evidence for every plot."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from benchmarks import provenance as prov
+from benchmarks.diff import diff_dirs, format_changes
+from benchmarks.plots import PLOTS, _rankdata, agreement_matrix
+from benchmarks.records import CellRecord, write_evidence, write_scores, write_timings
+from benchmarks.report import build_report
+from synthetic_models.base import FunctionModel, GroundTruth
+
+MASK = np.zeros((8, 8), dtype=bool)
+MASK[2:5, 3:6] = True
+IMAGE = FunctionModel("fake_image", "image", lambda X: X[:, MASK.ravel()].sum(1), [f"p{i}" for i in range(64)],
+                      GroundTruth(relevant=frozenset(np.flatnonzero(MASK.ravel()).tolist()), mask=MASK.ravel()),
+                      domain="image", input_shape=(1, 8, 8))
+TOKENS = ["good", "great", "bad", "the", "awful", "movie"]
+TW = np.array([1.0, 2.0, -1.5, 0.0, -2.5, 0.0])
+TEXT = FunctionModel("fake_text", "text", lambda X: X @ TW, TOKENS, GroundTruth(relevant=frozenset({0, 1, 2, 4})),
+                     domain="tokens")
+CASES = {
+    "localisation/patch": SimpleNamespace(model=IMAGE, X=np.ones((1, 64))),
+    "ground_truth_agreement/tokens": SimpleNamespace(model=TEXT, X=np.array([[1, 1, 0, 1, 1, 0.0]])),
+}
+CATS = {"localisation": "ground_truth", "ground_truth_agreement": "ground_truth",
+        "baseline_sensitivity": "stability", "dummy": "axioms"}
+
+
+def _records(shift: float = 0.0) -> list[CellRecord]:
+    rng = np.random.default_rng(0)
+    out = []
+
+    def add(exp, check, case, score, evidence, passed=None, status="ok", cx=None, seconds=0.01):
+        passed = (score >= 0.5) if passed is None and score is not None else passed
+        out.append(CellRecord(f"{exp}/{check}/{case}/s0", exp, check, case, CATS[check], 0, status, score, passed,
+                              f"{check} measured {score}", evidence, cx, None, seconds))
+
+    for k, exp in enumerate(["occlusion", "saliency", "random"]):
+        noise = 0.0 if exp == "occlusion" else (0.5 if exp == "saliency" else 3.0)
+        img = MASK.ravel() * 1.0 + noise * rng.normal(size=64)
+        add(exp, "localisation", "patch", float(np.clip(1 - noise / 3, 0, 1)) + (shift if k == 0 else 0),
+            {"measured": 1.0, "threshold": 0.5, "attributions": [img.tolist()]}, seconds=0.01 * (k + 1))
+        tok = TW + noise * rng.normal(size=6)
+        add(exp, "ground_truth_agreement", "tokens", 0.9 - 0.3 * k,
+            {"measured": 0.9, "threshold": 0.5, "attributions": [tok.tolist()]})
+        per = {b: [(np.array([2.0, -1.0, 0.5, 0.0]) * (1 + j * 0.3) + noise * rng.normal(size=4)).tolist()]
+               for j, b in enumerate(["zero", "mean", "uniform"])}
+        add(exp, "baseline_sensitivity", "panel", 0.8 - 0.3 * k,
+            {"measured": 0.1, "threshold": 0.2, "per_baseline": per, "attributions": per["zero"]})
+    add("saliency", "dummy", "linear", 0.2, {"measured": 0.8, "threshold": 0.1}, passed=False,
+        cx={"line": "saliency gives x3 0.8 on linear_dummy(x=[1, 1, 1, 1])", "x": [[1, 1, 1, 1]]})
+    add("occlusion", "dummy", "linear", None, {}, status="error")
+    add("random", "dummy", "linear", None, {}, status="not_applicable")
+    return out
+
+
+def _write_run(directory, records):
+    directory.mkdir(parents=True, exist_ok=True)
+    write_scores(records, directory / "scores.csv")
+    write_timings(records, directory / "timings.csv")
+    write_evidence(records, directory / "evidence.jsonl")
+    meta = {"occlusion": {"library": "captum", "family": "perturbation", "tags": "requires:callable,local"},
+            "saliency": {"library": "captum", "family": "gradient", "tags": "requires:torch,local"},
+            "random": {"library": "xaicheck", "family": "control", "tags": "requires:callable,local,stochastic"}}
+    checks = {c: {"name": c, "category": cat, "threshold": 0.5, "version": 1, "citation": "Someone et al. 2020",
+                  "summary": f"{c}: formula <b>&"} for c, cat in CATS.items()}
+    prov.write_provenance(prov.collect(suite="quick", base_seed=0, seeds={}, explainers=meta, checks=checks,
+                                       started="2026-01-01T00:00:00Z", finished="2026-01-01T00:01:00Z"), directory)
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.attrs: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += [(tag, k, v or "") for k, v in attrs]
+
+
+@pytest.fixture()
+def run_dir(tmp_path):
+    d = tmp_path / "run"
+    _write_run(d, _records())
+    (d / "papers").mkdir()
+    (d / "papers" / "sundararajan2017.md").write_text("# claims\n")
+    return d
+
+
+def test_report_is_self_contained_and_complete(run_dir):
+    info = build_report(run_dir, lookup=CASES.get)
+    assert info["plots"] == {name: "ok" for name in PLOTS}
+    text = (run_dir / "report.html").read_text()
+    p = _Collect()
+    p.feed(text)
+    srcs = [v for tag, k, v in p.attrs if k == "src"]
+    hrefs = [v for tag, k, v in p.attrs if k == "href"]
+    assert len(srcs) == len(PLOTS) and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert hrefs == ["papers/sundararajan2017.md"]
+    assert not any(("http" in v.lower() or v.startswith("//")) and not v.startswith("data:") for _, _, v in p.attrs)
+    assert "link" not in p.tags and "iframe" not in p.tags and "@import" not in text and "url(" not in text
+    assert all(k != "src" for tag, k, v in p.attrs if tag == "script")
+    # leaderboard rows, counterexample line, escaped check summary, provenance footer
+    assert text.count('<tr data-requires=') == 3
+    assert "saliency gives x3 0.8 on linear_dummy" in text
+    assert "formula &lt;b&gt;&amp;" in text and "formula <b>&" not in text
+    assert "xaicheck" in text and "2026-01-01T00:00:00Z" in text
+    assert (run_dir / "leaderboard.md").read_text().count("\n| ") == 4  # header + 3 explainers
+    # regenerating gives the same plot bytes and the same report
+    first = {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
+    build_report(run_dir, lookup=CASES.get)
+    assert first == {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
+    assert (run_dir / "report.html").read_text() == text
+
+
+def test_missing_plot_data_is_skipped_not_faked(run_dir):
+    info = build_report(run_dir, lookup=None)  # no lookup: image/text models cannot be resolved
+    assert info["plots"]["image_attributions"].startswith("no ")
+    assert not (run_dir / "plots" / "image_attributions.png").exists()
+    assert "image_attributions</b>: skipped" in (run_dir / "report.html").read_text()
+
+
+def test_agreement_matrix_is_mean_spearman():
+    names, M, C = agreement_matrix(_records())
+    assert names == ["occlusion", "random", "saliency"]
+    assert np.allclose(np.diag(M), 1.0) and np.allclose(M, M.T)
+    assert C[0, 2] == 3  # localisation, tokens, baseline panel are shared
+    assert M[0, 2] > M[0, 1]  # the less noisy explainer agrees more with the exact one
+    # average ranks for ties: the two 1s share ranks 1,2 -> 1.5; the 2 -> 3; the two 3s share 4,5 -> 4.5
+    assert _rankdata(np.array([3.0, 1.0, 3.0, 2.0, 1.0])).tolist() == [4.5, 1.5, 4.5, 3.0, 1.5]
+
+
+def test_diff_lists_changed_cells(tmp_path):
+    _write_run(tmp_path / "a", _records())
+    _write_run(tmp_path / "b", _records(shift=-0.25))
+    assert diff_dirs(tmp_path / "a", tmp_path / "a") == []
+    changes = diff_dirs(tmp_path / "a", tmp_path / "b")
+    assert [c.cell_id for c in changes] == ["occlusion/localisation/patch/s0"]
+    text = format_changes(changes, "a", "b")
+    assert "ok 1 -> ok 0.75 (Δ -0.25)" in text
+    evidence = [json.loads(line) for line in (tmp_path / "a" / "evidence.jsonl").read_text().splitlines()]
+    assert [e["cell_id"] for e in evidence] == sorted(e["cell_id"] for e in evidence)

@@ -1,0 +1,137 @@
+"""Runner: isolation (raise, hang), resume after interruption, serial == parallel, byte-identical reruns."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import runner
+from benchmarks.records import PartialLog, read_records, read_scores
+from test_bench_fixtures import EXPLAINERS, toy_suite
+
+
+def _rows(path):
+    return {(r["explainer"], r["check"], r["case"], r["seed"]): (r["status"], r["score"], r["passed"])
+            for r in read_scores(path / "scores.csv")}
+
+
+def test_raising_and_hanging_explainers_are_isolated(tmp_path):
+    suite = toy_suite("quick", ("exact", "boom", "sleepy"))
+    summary = runner.run_suite(suite, tmp_path, jobs=2, timeout=1.0, progress=False)
+    by = {(r.explainer, r.check): r for r in summary.records}
+    assert by[("exact", "bench_toy_dummy")].status == "ok" and by[("exact", "bench_toy_dummy")].score == 1.0
+    boom = by[("boom", "bench_toy_dummy")]
+    assert boom.status == "error" and "boom: this explainer always fails" in boom.message
+    assert "RuntimeError" in boom.traceback
+    hang = by[("sleepy", "bench_toy_truth")]
+    assert hang.status == "timeout" and hang.score is None and "1 s" in hang.message
+    assert summary.counts() == {"error": 2, "ok": 2, "timeout": 2}
+    # the traceback is kept in evidence.jsonl; no partial log is left behind
+    ev = [json.loads(line) for line in (tmp_path / "evidence.jsonl").read_text().splitlines()]
+    assert any(e["traceback"] and "boom" in e["traceback"] for e in ev)
+    assert not (tmp_path / ".partial").exists()
+
+
+def test_serial_timeout_in_process(tmp_path):
+    suite = toy_suite("quick", ("sleepy",))
+    summary = runner.run_suite(suite, tmp_path, jobs=1, timeout=1.0, progress=False)
+    assert [r.status for r in summary.records] == ["timeout", "timeout"]
+
+
+def test_same_seed_twice_gives_identical_bytes_and_serial_equals_parallel(tmp_path):
+    suite = toy_suite("default")
+    runner.run_suite(suite, tmp_path / "a", jobs=1, progress=False)
+    runner.run_suite(suite, tmp_path / "b", jobs=1, resume=False, progress=False)
+    runner.run_suite(suite, tmp_path / "c", jobs=2, progress=False)
+    a = (tmp_path / "a" / "scores.csv").read_bytes()
+    assert a == (tmp_path / "b" / "scores.csv").read_bytes()
+    assert a == (tmp_path / "c" / "scores.csv").read_bytes()
+    assert (tmp_path / "a" / "evidence.jsonl").read_bytes() == (tmp_path / "c" / "evidence.jsonl").read_bytes()
+    assert len(read_scores(tmp_path / "a" / "scores.csv")) == len(suite.cells())
+    # a different base seed changes the stochastic explainer's rows
+    runner.run_suite(toy_suite("default", base_seed=5), tmp_path / "d", jobs=1, progress=False)
+    assert _rows(tmp_path / "a") != _rows(tmp_path / "d")
+
+
+def test_resume_after_interruption(tmp_path, monkeypatch):
+    suite = toy_suite("default")
+    full = runner.run_suite(suite, tmp_path / "ref", jobs=1, progress=False)
+
+    calls = {"n": 0}
+    real = runner.run_cell
+
+    def flaky(s, cell, timeout):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt  # the run is interrupted after 5 finished cells
+        return real(s, cell, timeout)
+
+    monkeypatch.setattr(runner, "run_cell", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_suite(suite, tmp_path / "run", jobs=1, progress=False)
+    log = PartialLog(tmp_path / "run")
+    assert len(log.load(runner.fingerprint(suite))) == 5
+    with open(log.path, "a") as fh:  # a torn last line from a crash mid-write is ignored
+        fh.write('{"cell_id": "exact/bench_to')
+    monkeypatch.setattr(runner, "run_cell", real)
+    resumed = runner.run_suite(suite, tmp_path / "run", jobs=2, progress=False)
+    assert resumed.resumed == 5 and resumed.ran == len(suite.cells()) - 5
+    assert (tmp_path / "run" / "scores.csv").read_bytes() == (tmp_path / "ref" / "scores.csv").read_bytes()
+    assert [r.score for r in read_records(tmp_path / "run")] == [r.score for r in read_records(tmp_path / "ref")]
+    assert len(full.records) == len(resumed.records)
+
+
+def test_resume_ignores_a_log_of_another_suite(tmp_path):
+    log = PartialLog(tmp_path)
+    log.start({"suite": "full", "base_seed": 9})
+    log.close()
+    summary = runner.run_suite(toy_suite("quick", ("exact",)), tmp_path, jobs=1, progress=False)
+    assert summary.resumed == 0 and summary.ran == 2
+
+
+def test_outputs_written(tmp_path):
+    runner.run_suite(toy_suite("quick", ("exact", "random")), tmp_path, jobs=1, progress=False)
+    prov = json.loads((tmp_path / "provenance.json").read_text())
+    assert prov["suite"] == "quick" and prov["seeds"]["random"] == [0]
+    assert {"torch", "captum", "shap", "numpy"} <= set(prov["libraries"])
+    assert prov["checks"]["bench_toy_dummy"]["version"] == 1
+    assert len(list((tmp_path / "history").glob("provenance-*.json"))) == 1
+    header = (tmp_path / "scores.csv").read_text().splitlines()[0]
+    assert header == "explainer,case,check,category,status,score,passed,seed,message"
+    assert "seconds" in (tmp_path / "timings.csv").read_text().splitlines()[0]
+    assert (tmp_path / "counterexamples" / "counterexamples.md").exists()
+    assert EXPLAINERS["exact"].name == "exact"
+
+
+def _stuck(model, X, *, baseline, background, target, seed):
+    """Blocks SIGALRM (like C code that never returns to the interpreter), then hangs."""
+    import signal
+    import time
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(30)
+    return X
+
+
+def _dies(model, X, *, baseline, background, target, seed):
+    import os
+
+    os._exit(3)
+
+
+def test_parent_kills_stuck_and_dead_workers(tmp_path, monkeypatch):
+    from benchmarks.suite import Suite
+    from explainers.base import Capabilities, FunctionExplainer
+    from test_bench_fixtures import CHECKS
+
+    monkeypatch.setattr(runner, "KILL_GRACE", 0.5)
+    exps = [FunctionExplainer(_stuck, "stuck", capabilities=Capabilities(uses_baseline=True)),
+            FunctionExplainer(_dies, "dies", capabilities=Capabilities(uses_baseline=True)),
+            EXPLAINERS["exact"]]
+    suite = Suite.from_objects("quick", exps, CHECKS[:1])
+    summary = runner.run_suite(suite, tmp_path, jobs=2, timeout=1.0, progress=False)
+    by = {r.explainer: r for r in summary.records}
+    assert by["stuck"].status == "timeout" and by["stuck"].message == "timed out after 1 s"
+    assert by["dies"].status == "error" and "worker process died (exit code 3)" in by["dies"].message
+    assert by["exact"].status == "ok" and by["exact"].score == 1.0
