@@ -1,0 +1,346 @@
+"""Test an explainer in one line: ``check_explainer`` (a DataFrame) and ``parametrize_with_checks`` (pytest).
+
+Modelled on scikit-learn's ``check_estimator`` / ``parametrize_with_checks``: one generator (``iter_cells``) decides
+from the explainer's capability tags which cells apply (check x case x seed of a suite) and feeds both the plain API
+and pytest. Ids are stable (``<explainer>-<check>-<case>``, so ``pytest -k sensitivity`` selects); not-applicable
+cells are not generated; known violations are the explainer author's, each with a reason, and become *strict*
+xfails, so a change of outcome fails the run and names the cell.
+
+    from axioms import parametrize_with_checks
+
+    @parametrize_with_checks([my_explainer])
+    def test_my_explainer(explainer, check):
+        check(explainer)
+
+``expected_failures`` maps ``{explainer_name: {check_name or "check/case": reason}}``; it adds to what the explainer
+declares itself (``Explainer.expected_failures``) and to the built-in table in ``explainers.expectations``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
+
+from explainers.base import Capabilities, Explainer, FunctionExplainer, get_explainer
+
+from .base import TIERS, Case, Check, CheckResult, Status, cases_of, check_names, get_check
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "ExplainerLike",
+    "ExpectedFailures",
+    "CellError",
+    "Cell",
+    "BoundCheck",
+    "as_explainer",
+    "resolve_checks",
+    "iter_cells",
+    "expected_reason",
+    "outcome_of",
+    "failure_message",
+    "assert_result",
+    "check_explainer",
+    "parametrize_with_checks",
+]
+
+ExplainerLike = Union[Explainer, str, Callable[..., Any]]
+#: ``{explainer_name: {check_name or "check/case": reason}}``.
+ExpectedFailures = Mapping[str, Mapping[str, str]]
+
+_CAPABILITY_FIELDS = frozenset(inspect.signature(Capabilities).parameters)
+
+
+class CellError(RuntimeError):
+    """A cell ended in error or timeout: a broken run, never mistaken for an (expected) axiom violation."""
+
+
+@dataclass(frozen=True, eq=False)
+class Cell:
+    """One benchmark cell: an explainer judged by a check on one case with one seed.
+
+    expected: the reason the explainer is expected to fail this cell (``None`` if it should pass).
+    """
+
+    explainer: Explainer
+    check: Check
+    case: Case
+    seed: int = 0
+    expected: str | None = None
+    show_seed: bool = False
+
+    @property
+    def id(self) -> str:
+        """``<explainer>-<check>-<case>`` (``-seed<N>`` appended when a run uses several seeds)."""
+        base = f"{self.explainer.name}-{self.check.name}-{self.case.name}"
+        return f"{base}-seed{self.seed}" if self.show_seed else base
+
+    @property
+    def category(self) -> str:
+        return self.check.category
+
+    def run(self, explainer: Explainer | None = None) -> CheckResult:
+        """The check's result for this cell (``Check.run`` never raises)."""
+        return self.check.run(self.explainer if explainer is None else explainer, self.case, self.seed)
+
+    def row(self, result: CheckResult) -> dict[str, Any]:
+        """One flat, JSON-friendly record of ``result`` (the columns of ``check_explainer``)."""
+        evidence = dict(result.evidence or {})
+        cx = result.counterexample
+        return {
+            "explainer": self.explainer.name,
+            "check": self.check.name,
+            "category": self.check.category,
+            "case": self.case.name,
+            "seed": self.seed,
+            "status": str(result.status),
+            "score": result.score,
+            "passed": result.passed,
+            "threshold": evidence.get("threshold", self.check.threshold),
+            "measured": evidence.get("measured"),
+            "message": result.message,
+            "counterexample": cx.line if cx is not None else "",
+            "expected_failure": self.expected or "",
+            "outcome": outcome_of(result, self.expected),
+        }
+
+
+def outcome_of(result: CheckResult, expected: str | None) -> str:
+    """``passed`` / ``failed`` / ``xfail`` (expected and seen) / ``xpass`` (expected, not seen) / ``error`` / ..."""
+    if result.status is Status.OK:
+        if expected:
+            return "xpass" if result.passed else "xfail"
+        return "passed" if result.passed else "failed"
+    return str(result.status)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def failure_message(cell: Cell, result: CheckResult) -> str:
+    """A message that names explainer, check, case, measured value, threshold and the counterexample line."""
+    evidence = dict(result.evidence or {})
+    if result.status is not Status.OK:
+        return (f"{cell.explainer.name} on {cell.case.id} (seed {cell.seed}): {result.status}: {result.message}"
+                + (f"\n{result.traceback}" if result.traceback else ""))
+    measured = evidence.get("measured")
+    threshold = evidence.get("threshold", cell.check.threshold)
+    lines = [
+        f"{cell.explainer.name} fails {cell.check.name} on case {cell.case.name} ({cell.case.id}, seed {cell.seed}): "
+        f"measured={_fmt(measured)}, threshold={_fmt(threshold)}, score={_fmt(result.score)} "
+        f"< pass threshold {_fmt(cell.check.threshold)}",
+    ]
+    if result.message:
+        lines.append(result.message)
+    if result.counterexample is not None:
+        lines.append(f"counterexample: {result.counterexample.line}")
+    return "\n".join(lines)
+
+
+def assert_result(cell: Cell, result: CheckResult) -> None:
+    """Raise ``AssertionError`` if the cell failed its check, ``CellError`` if it errored or timed out.
+
+    Not applicable passes silently (such cells are normally not generated at all).
+    """
+    __tracebackhide__ = True
+    if result.status in (Status.ERROR, Status.TIMEOUT):
+        raise CellError(failure_message(cell, result))
+    if result.status is Status.OK and not result.passed:
+        raise AssertionError(failure_message(cell, result))
+
+
+def as_explainer(obj: ExplainerLike, *, name: str | None = None, **capabilities: Any) -> Explainer:
+    """An ``Explainer`` from an explainer, a registered name, or a plain function with the explain signature.
+
+    A function is wrapped in ``FunctionExplainer`` named ``name`` (default: the function's ``__name__``) with
+    ``Capabilities(**capabilities)`` (default: needs only a callable model, no baseline or background).
+    """
+    if isinstance(obj, Explainer):
+        if capabilities or name:
+            raise TypeError(f"capabilities/name are for plain functions; {obj!r} already declares its own")
+        return obj
+    if isinstance(obj, str):
+        if capabilities or name:
+            raise TypeError(f"capabilities/name are for plain functions; {obj!r} names a registered explainer")
+        return get_explainer(obj)
+    if callable(obj):
+        unknown = set(capabilities) - _CAPABILITY_FIELDS
+        if unknown:
+            raise TypeError(f"unknown capabilities {sorted(unknown)}; known: {sorted(_CAPABILITY_FIELDS)}")
+        fn_name = name or getattr(obj, "__name__", None)
+        if not fn_name or fn_name == "<lambda>":
+            raise ValueError(f"give a name= for {obj!r}: it becomes the explainer's id in results and tests")
+        return FunctionExplainer(obj, fn_name, capabilities=Capabilities(**capabilities))
+    raise TypeError(f"expected an Explainer, a registered explainer name or a function; got {obj!r}")
+
+
+def resolve_checks(checks: Iterable[str | Check] | None = None) -> list[tuple[Check, frozenset[str] | None]]:
+    """``(check, case names or None = all)`` from names, ``"check/case"`` ids or instances, in the order given.
+
+    ``None`` means every registered check, in registration order. Unknown names raise ``KeyError`` quoting them.
+    """
+    if checks is None:
+        return [(get_check(name), None) for name in check_names()]
+    if isinstance(checks, (str, Check)):
+        checks = [checks]
+    order: list[Check] = []
+    cases: dict[str, set[str] | None] = {}
+    for item in checks:
+        if isinstance(item, Check):
+            check, case = item, None
+        else:
+            name, _, case = str(item).partition("/")
+            check = get_check(name)
+            if case and case not in {c.name for c in cases_of(check)}:
+                known = ", ".join(c.name for c in cases_of(check))
+                raise KeyError(f"unknown case {item!r}; {check.name} has: {known}")
+        if check.name not in cases:
+            order.append(check)
+            cases[check.name] = set()
+        if not case or cases[check.name] is None:
+            cases[check.name] = None
+        else:
+            cases[check.name].add(case)  # type: ignore[union-attr]
+    return [(c, None if cases[c.name] is None else frozenset(cases[c.name])) for c in order]
+
+
+def expected_reason(explainer: Explainer, check: Check, case: Case,
+                    extra: ExpectedFailures | None = None) -> str | None:
+    """The author's reason why ``explainer`` fails ``check/case``, or ``None``; "check/case" beats "check"."""
+    mine = (extra or {}).get(explainer.name, {})
+    for key in (case.id, check.name):
+        if key in mine:
+            return str(mine[key])
+    for ef in explainer.expected_failures:
+        if ef.matches(check.name, case.name):
+            return ef.reason
+    return None
+
+
+def _validate_suite(suite: str) -> None:
+    if suite not in TIERS:
+        raise ValueError(f"unknown suite {suite!r}; known: {', '.join(TIERS)}")
+
+
+def iter_cells(
+    explainers: Iterable[ExplainerLike],
+    *,
+    suite: str = "quick",
+    checks: Iterable[str | Check] | None = None,
+    expected_failures: ExpectedFailures | None = None,
+    seeds: Sequence[int] = (0,),
+    include_not_applicable: bool = False,
+) -> Iterator[tuple[Cell, str]]:
+    """Every cell of ``suite`` for ``explainers``: yields ``(cell, why_not)``; ``why_not`` is ``""`` if applicable.
+
+    ``checks``: check names, ``"check/case"`` ids (one case) or ``Check`` objects; ``None`` = all registered.
+
+    Applicability comes from the explainer's tags via ``Check.applies``; not-applicable cells are skipped unless
+    ``include_not_applicable``. Built-in explainers get their known violations (``explainers.expectations``) attached.
+    """
+    from explainers.expectations import attach_expectations
+
+    _validate_suite(suite)
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed")
+    resolved = [as_explainer(e) for e in explainers]
+    attach_expectations(resolved)
+    selection = resolve_checks(checks)
+    for exp in resolved:
+        for check, only in selection:
+            for case in cases_of(check):
+                if suite not in case.tiers or (only is not None and case.name not in only):
+                    continue
+                ok, why = check.applies(exp, case)
+                if not ok and not include_not_applicable:
+                    continue
+                expected = expected_reason(exp, check, case, expected_failures)
+                for seed in seeds:
+                    yield Cell(exp, check, case, seed, expected, show_seed=len(seeds) > 1), ("" if ok else why)
+
+
+def check_explainer(
+    explainer_or_fn: ExplainerLike,
+    *,
+    suite: str = "quick",
+    checks: Iterable[str | Check] | None = None,
+    expected_failures: ExpectedFailures | None = None,
+    seed: int = 0,
+    name: str | None = None,
+    **capabilities: Any,
+) -> "pd.DataFrame":
+    """Run every applicable check x case of ``suite`` on one explainer; one DataFrame row per cell.
+
+    ``explainer_or_fn``: an ``Explainer``, a registered name, or a plain function
+    ``fn(model, X, *, baseline, background, target, seed) -> [n, d]`` (capabilities as keyword arguments, e.g.
+    ``requires="torch", uses_baseline=True``). ``checks``: names or ``"check/case"`` ids (default: all).
+    Columns: explainer, check, category, case, seed, status, score, passed, threshold, measured, message,
+    counterexample, expected_failure, outcome (passed / failed / xfail / xpass / error / timeout).
+    """
+    import pandas as pd
+
+    explainer = as_explainer(explainer_or_fn, name=name, **capabilities)
+    rows = [cell.row(cell.run()) for cell, _ in iter_cells(
+        [explainer], suite=suite, checks=checks, expected_failures=expected_failures, seeds=(seed,))]
+    columns = ["explainer", "check", "category", "case", "seed", "status", "score", "passed", "threshold",
+               "measured", "message", "counterexample", "expected_failure", "outcome"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+class BoundCheck:
+    """``check(explainer)``: run one cell and raise if it fails (what a ``parametrize_with_checks`` test calls)."""
+
+    def __init__(self, cell: Cell) -> None:
+        self.cell = cell
+
+    def __call__(self, explainer: ExplainerLike | None = None) -> CheckResult:
+        __tracebackhide__ = True
+        exp = self.cell.explainer if explainer is None else as_explainer(explainer)
+        if exp.name != self.cell.explainer.name:
+            raise ValueError(f"this check was generated for {self.cell.explainer.name!r}; got {exp.name!r}")
+        cell = self.cell if exp is self.cell.explainer else Cell(
+            exp, self.cell.check, self.cell.case, self.cell.seed, self.cell.expected, self.cell.show_seed)
+        result = cell.run()
+        assert_result(cell, result)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<check {self.cell.check.name}/{self.cell.case.name}>"
+
+
+def _marks(cell: Cell) -> list[Any]:
+    import pytest
+
+    marks = [getattr(pytest.mark, cell.category)]
+    if cell.expected:
+        marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=cell.expected))
+    return marks
+
+
+def parametrize_with_checks(
+    explainers: Iterable[ExplainerLike],
+    *,
+    suite: str = "quick",
+    checks: Iterable[str | Check] | None = None,
+    expected_failures: ExpectedFailures | None = None,
+    seed: int = 0,
+) -> Any:
+    """``pytest.mark.parametrize("explainer, check", ...)`` over every applicable cell of ``suite``.
+
+    ``checks``: names or ``"check/case"`` ids (default: all registered checks).
+    Each param has id ``<explainer>-<check>-<case>``, a mark for the check's category, and a strict
+    ``xfail(raises=AssertionError)`` when the failure is expected, so an error is never counted as the expected
+    violation and an unexpected pass fails the run.
+    """
+    import pytest
+
+    params = [pytest.param(cell.explainer, BoundCheck(cell), id=cell.id, marks=_marks(cell))
+              for cell, _ in iter_cells(explainers, suite=suite, checks=checks,
+                                        expected_failures=expected_failures, seeds=(seed,))]
+    return pytest.mark.parametrize("explainer, check", params)

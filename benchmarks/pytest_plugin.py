@@ -1,0 +1,242 @@
+"""pytest plugin ``xaicheck`` (entry point ``pytest11``): ``pytest benchmarks`` runs a suite as pytest items.
+
+Loaded in every pytest run once xaicheck is installed, so importing it is cheap and inert: it only adds options and
+markers. Work starts only when a test asks for the ``xaicheck_cell`` argument (``benchmarks/test_suite.py`` does):
+then every applicable cell of the suite (explainer x case x seed, exactly the cells of ``xaicheck run``) becomes an
+item with id ``<explainer>-<check>-<case>[-seed<N>]``, a mark for its check's category, ``slow`` for expensive
+explainer families, and a strict ``xfail`` for known violations (``explainers.expectations``). Cells run through
+``benchmarks.runner.run_cell`` (same per-cell timeout; a pool via the runner when ``--xaicheck-jobs > 1``), and at
+session end the records (plus the suite's not-applicable cells) go through the same two steps as ``xaicheck run``:
+``runner.write_outputs`` (scores.csv, timings, evidence, provenance) and ``report.build_report`` (leaderboard,
+plots, report.html).
+
+Options: ``--xaicheck-suite quick|default|full``, ``--xaicheck-out DIR``, ``--xaicheck-jobs N``,
+``--xaicheck-explainers a,b`` / ``--xaicheck-checks c,d`` (restrict the suite before collection), ``--xaicheck-seed``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # heavy imports happen only when a benchmark module is collected
+    from axioms.pytest_api import Cell
+    from benchmarks.records import CellRecord
+    from benchmarks.suite import Suite
+
+__all__ = ["CATEGORY_MARKERS", "SLOW_FAMILIES", "CELL_ARG", "XaicheckSession"]
+
+#: One marker per check category (kept equal to ``axioms.base.CATEGORIES``; a test asserts it).
+CATEGORY_MARKERS: dict[str, str] = {
+    "axioms": "cells of axiom checks (sensitivity, dummy, completeness, ...)",
+    "ground_truth": "cells of ground-truth checks (agreement with exact attributions, localisation)",
+    "stability": "cells of stability checks (baseline sensitivity, robustness)",
+    "agreement": "cells of explainer-agreement checks",
+    "fragility": "cells of fragility checks (model randomisation, fooling)",
+}
+#: Explainer families whose cells are expensive (sampling surrogates and Shapley estimators).
+SLOW_FAMILIES: frozenset[str] = frozenset({"surrogate", "shapley"})
+#: The argument a test function takes to be parametrized over the suite's cells.
+CELL_ARG = "xaicheck_cell"
+_SUITES = ("quick", "default", "full")
+_KEY = pytest.StashKey["XaicheckSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("xaicheck", "xaicheck benchmark suites")
+    group.addoption("--xaicheck-suite", choices=_SUITES, default="quick",
+                    help="suite run by benchmark modules (default: quick)")
+    group.addoption("--xaicheck-out", default="results", metavar="DIR",
+                    help="directory for scores.csv, leaderboard and plots (default: results)")
+    group.addoption("--xaicheck-jobs", type=int, default=1, metavar="N",
+                    help="worker processes that precompute the selected cells (default: 1, in-process)")
+    group.addoption("--xaicheck-explainers", default=None, metavar="A,B",
+                    help="only these explainers (comma-separated names)")
+    group.addoption("--xaicheck-checks", default=None, metavar="C,D",
+                    help="only these checks (comma-separated names)")
+    group.addoption("--xaicheck-seed", type=int, default=0, metavar="SEED", help="base seed (default: 0)")
+    group.addoption("--xaicheck-timeout", type=float, default=120.0, metavar="S",
+                    help="per-cell timeout in seconds, as in `xaicheck run` (default: 120; 0 disables)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in CATEGORY_MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: xaicheck {text}")
+    config.addinivalue_line("markers", "slow: long-running benchmark cells (deselect with -m 'not slow')")
+    config.stash[_KEY] = XaicheckSession(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if CELL_ARG not in metafunc.fixturenames:
+        return
+    session = metafunc.config.stash[_KEY]
+    metafunc.parametrize(CELL_ARG, session.params())
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_KEY, None)
+    if state is None or not state.started:
+        return
+    selected = [item.callspec.params[CELL_ARG] for item in session.items
+                if hasattr(item, "callspec") and CELL_ARG in item.callspec.params]
+    state.selected(selected)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(_KEY, None)
+    if state is not None and state.started and state.records:
+        state.write()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_KEY, None)
+    if state is not None and state.summary:
+        terminalreporter.write_sep("-", "xaicheck")
+        for line in state.summary:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def xaicheck_session(request: pytest.FixtureRequest) -> "XaicheckSession":
+    """The plugin's run state: ``xaicheck_session.check(cell)`` runs a cell, records it and asserts."""
+    return request.config.stash[_KEY]
+
+
+class XaicheckSession:
+    """The suite of this pytest run, its cells, and the records written at session end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.suite_name: str = config.getoption("--xaicheck-suite", "quick")
+        self.out_dir: str = config.getoption("--xaicheck-out", "results")
+        self.jobs: int = max(1, int(config.getoption("--xaicheck-jobs", 1) or 1))
+        self.explainers: str | None = config.getoption("--xaicheck-explainers", None)
+        self.checks: str | None = config.getoption("--xaicheck-checks", None)
+        self.base_seed: int = int(config.getoption("--xaicheck-seed", 0) or 0)
+        self.timeout: float = float(config.getoption("--xaicheck-timeout", 120.0))
+        self.started = False
+        self.suite: "Suite | None" = None
+        self.cells: list["Cell"] = []
+        self.not_applicable: list["CellRecord"] = []
+        self.records: dict[str, "CellRecord"] = {}
+        self._precomputed: dict[str, "CellRecord"] = {}
+        self._all_selected = True
+        self._selected_pairs: set[tuple[str, str]] = set()
+        self._started_at = ""
+        self.summary: list[str] = []
+
+    # -- collection -------------------------------------------------------------------------------------------
+    def build(self) -> None:
+        """Resolve the suite (imports the adapters) and split its cells into applicable and not applicable."""
+        if self.started:
+            return
+        from axioms.pytest_api import Cell, expected_reason
+        from benchmarks.provenance import now_utc
+        from benchmarks.runner import run_cell
+        from benchmarks.suite import build_suite, seeds_for
+        from explainers.expectations import attach_expectations
+
+        self.started = True
+        self._started_at = now_utc()
+        suite = build_suite(self.suite_name, explainers=self.explainers, checks=self.checks,
+                            base_seed=self.base_seed)
+        self.suite = suite
+        attach_expectations(suite.explainers.values())
+        for sc in suite.cells():
+            exp, check, case = suite.explainer_of(sc), suite.check_of(sc), suite.case_of(sc)
+            ok, why = check.applies(exp, case)
+            cell = Cell(exp, check, case, sc.seed, expected_reason(exp, check, case, None),
+                        show_seed=len(seeds_for(exp, suite.name, suite.base_seed)) > 1)
+            if ok:
+                self.cells.append(cell)
+            else:  # the runner's own record (cheap: run() stops at applies()), so the rows match `xaicheck run`
+                self.not_applicable.append(run_cell(suite, sc, 0))
+
+    def params(self) -> list[Any]:
+        self.build()
+        return [pytest.param(cell, id=cell.id, marks=self._marks(cell)) for cell in self.cells]
+
+    @staticmethod
+    def _marks(cell: "Cell") -> list[Any]:
+        marks = [getattr(pytest.mark, cell.category)]
+        if cell.explainer.family in SLOW_FAMILIES:
+            marks.append(pytest.mark.slow)
+        if cell.expected:
+            marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=cell.expected))
+        return marks
+
+    def selected(self, cells: list["Cell"]) -> None:
+        """Called once collection is final (after ``-k`` / ``-m``): precompute in a pool when ``jobs > 1``."""
+        self._all_selected = len(cells) == len(self.cells)
+        self._selected_pairs = {(c.explainer.name, c.check.name) for c in cells}
+        if self.jobs > 1 and cells:
+            from benchmarks.runner import _run_parallel
+
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"xaicheck: running {len(cells)} cells on {self.jobs} worker processes ...")
+
+            suite_cells = [self._suite_cell(c) for c in cells]
+            _run_parallel(self.suite, suite_cells, list(range(len(suite_cells))), self.jobs, self.timeout,
+                          lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
+
+    # -- running ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _suite_cell(cell: "Cell") -> Any:
+        from benchmarks.suite import Cell as SuiteCell
+
+        return SuiteCell(cell.explainer.name, cell.check.name, cell.case.name, cell.seed)
+
+    def run(self, cell: "Cell") -> "CellRecord":
+        """The cell's record: precomputed by the pool, else run here with the runner's cell function."""
+        sc = self._suite_cell(cell)
+        rec = self._precomputed.get(sc.id)
+        if rec is None:
+            from benchmarks.runner import run_cell
+
+            rec = run_cell(self.suite, sc, self.timeout)
+        self.records[rec.cell_id] = rec
+        return rec
+
+    def check(self, cell: "Cell") -> None:
+        """Run ``cell``, record it, and raise ``AssertionError`` (violation) or ``CellError`` (error/timeout)."""
+        from axioms.pytest_api import assert_result
+
+        __tracebackhide__ = True
+        assert_result(cell, _result_of(self.run(cell)))
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def write(self) -> None:
+        """Write what ran with the same writer as ``xaicheck run``, plus the suite's not-applicable cells (all of
+        them on an unfiltered run; those of the selected explainer x check pairs after ``-k`` / ``-m``)."""
+        from benchmarks.report import build_report
+        from benchmarks.runner import write_outputs
+
+        keep = self.not_applicable if self._all_selected else [
+            r for r in self.not_applicable if (r.explainer, r.check) in self._selected_pairs]
+        records = [*self.records.values(), *keep]
+        out = Path(self.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_outputs(records, out, suite=self.suite, started=self._started_at,
+                      extra={"timeout": self.timeout, "jobs": self.jobs, "via": "pytest"})
+        info = build_report(out)  # the same two steps as `xaicheck run`: outputs, then leaderboard/plots/report
+        skipped = [f"plot {k} skipped: {v}" for k, v in sorted(info.get("plots", {}).items()) if v != "ok"]
+        self.summary = [f"{len(records)} cells ({len(self.records)} run, {len(keep)} not applicable) -> "
+                        f"{out / 'scores.csv'}, leaderboard.md, report.html", *skipped]
+
+
+def _result_of(rec: "CellRecord") -> Any:
+    """A ``CheckResult`` rebuilt from a record (to format the failure exactly as ``parametrize_with_checks``)."""
+    from axioms.base import CheckResult, Counterexample, Status
+
+    cx = None
+    if rec.counterexample:
+        d = rec.counterexample
+        cx = Counterexample(model_spec=d.get("model") or {}, x=d.get("x") or [], attributions=d.get("attributions")
+                            or [], expected=d.get("expected"), line=str(d.get("line", "")), baseline=d.get("baseline"))
+    status = Status(rec.status)
+    score = rec.score if status is Status.OK else None
+    return CheckResult(status, score, rec.passed if status is Status.OK else None, dict(rec.evidence or {}),
+                       rec.message, cx, rec.traceback)
