@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .boolean import And, BooleanModel, Majority, Not, Or, Parity, Var, formal_relevance, truth_table_inputs
+from .abductive import formal_relevance, truth_table_inputs
+from .boolean import And, Majority, Not, Or, Parity, Var
+from .boolean_model import BooleanModel
 from .registry import register_model
 from .shapley import coalitions, shapley_weights
 

@@ -19,7 +19,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .base import FunctionModel, GroundTruth, SyntheticModel
-from .boolean import BooleanModel, Table
+from .boolean import Table
+from .boolean_model import BooleanModel
 from .equivalence import TRANSFORMS, MLPModel, MLPSpec, compose
 
 __all__ = [

@@ -11,8 +11,9 @@ import torch
 from hypothesis import given, settings
 
 from synthetic_models import get_model
-from synthetic_models.boolean import (And, AtLeast, BooleanModel, Const, Majority, Not, Or, Parity, Table, Var,
-                                      WeightedSum, Xor, compile_network, formula_from_json)
+from synthetic_models.boolean import (And, AtLeast, Const, Majority, Not, Or, Parity, Table, Var, WeightedSum, Xor,
+                                      compile_network, formula_from_json)
+from synthetic_models.boolean_model import BooleanModel
 from synthetic_models.logic_zoo import hms_witnesses, shapley_relevance_issues
 from synthetic_models.shapley import interventional_shapley
 from synthetic_models.strategies import boolean_models, build_from_spec

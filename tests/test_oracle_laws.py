@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthetic_models import get_model
-from synthetic_models.boolean import BooleanModel, Table
+from synthetic_models.boolean import Table
+from synthetic_models.boolean_model import BooleanModel
 from synthetic_models.equivalence import MLPModel
 from synthetic_models.shapley import baseline_banzhaf, baseline_shapley, interventional_shapley
 from synthetic_models.strategies import boolean_models, inputs_for, linear_models, mlp_models, relu_mlps
