@@ -10,6 +10,12 @@ be re-derived by hand from its evidence:
 
 ``scale_k`` is the magnitude of the output for row ``k`` (``output_scale``), so tolerances are relative to the
 function being explained, never absolute float equality.
+
+Evidence and messages (all eight axiom checks): ``evidence['measured']`` is the score and ``evidence['threshold']``
+the check's pass threshold (1.0), so ``passed <=> measured >= threshold``; the tolerance is reported separately
+(``evidence['tolerance']``, and ``worst_normalised_error`` = max_k e_k). The message reads
+``<explainer> <check> on <case>: score S < T (pass threshold): <how many rows failed, under which tolerance, the worst
+error>; worst: <the worst instance: x, baseline, f values, attributions>``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ __all__ = [
     "row_scores",
     "rows",
     "fmt",
+    "pct",
+    "score_text",
     "message",
     "exact_result",
     "binary_points",
@@ -112,19 +120,41 @@ def fmt(v: Any, digits: int = 4) -> str:
     return "[" + ", ".join(f"{float(x):.{digits}g}" for x in arr.ravel()) + "]"
 
 
-def message(explainer: "Explainer", check: str, case: Case | str, measured: float, threshold: float,
-            worst: str) -> str:
-    """The one-line message: ``<explainer> <check> on <case>: measured X vs threshold T (worst row k: ...)``."""
+def score_text(score: float, threshold: float) -> str:
+    """``score 0.75 < 1.00 (pass threshold)``: as many digits as it takes for ``<`` / ``>=`` to be visibly true."""
+    passed = score >= threshold
+    for digits in range(2, 10):
+        s, t = f"{score:.{digits}f}", f"{threshold:.{digits}f}"
+        if passed or float(s) != float(t):
+            break
+    return f"score {s} {'>=' if passed else '<'} {t} (pass threshold)"
+
+
+def message(explainer: "Explainer", check: str, case: Case | str, score: float, threshold: float,
+            summary: str, worst: str) -> str:
+    """The one-line message every axiom check writes (the score is what ``evidence['measured']`` holds)::
+
+        <explainer> <check> on <case>: score S < T (pass threshold): <what failed, with its tolerance>; worst: <...>
+    """
     name = case.name if isinstance(case, Case) else case
-    return f"{explainer.name} {check} on {name}: measured {measured:.4g} vs threshold {threshold:.4g} ({worst})"
+    return f"{explainer.name} {check} on {name}: {score_text(score, threshold)}: {summary}; worst: {worst}"
+
+
+def pct(rtol: float) -> str:
+    """A relative tolerance as a percentage: ``0.001`` -> ``0.1%``."""
+    return f"{100.0 * rtol:.4g}%"
 
 
 def exact_result(check: Any, explainer: "Explainer", case: Case, err: np.ndarray, scale: np.ndarray,
                  tol: Tolerance, attributions: np.ndarray, describe_row: Callable[[int], str],
                  extra: dict[str, Any] | None = None,
-                 on_fail: Callable[[int], tuple[Counterexample, dict[str, Any]]] | None = None) -> CheckResult:
-    """A ``CheckResult`` under the shared rule: ``measured`` = worst normalised error, ``threshold`` = ``tol.rtol``.
+                 on_fail: Callable[[int], tuple[Counterexample, dict[str, Any]]] | None = None,
+                 *, error: str = "error", unit: str = "rows") -> CheckResult:
+    """A ``CheckResult`` under the shared rule (module docstring).
 
+    Evidence ``measured`` is the score itself (mean row score) and ``threshold`` the check's pass threshold, so
+    ``passed <=> measured >= threshold``; the tolerance, the per-row errors and scales and the worst normalised
+    error sit beside them. ``error`` names what ``err`` measures (e.g. ``|sum a - (f(x) - f(b))|``) for the message.
     ``on_fail(worst_row)`` is called only when some row is outside tolerance; it returns the counterexample and
     the evidence of how it was found.
     """
@@ -132,14 +162,16 @@ def exact_result(check: Any, explainer: "Explainer", case: Case, err: np.ndarray
     if e.size == 0:
         raise ValueError(f"{check.name} on {case.name}: no row to judge")
     worst = int(np.argmax(np.where(within, -1.0, e) if not within.all() else e))
-    score = float(s.mean())
-    measured = float(e.max())
+    score = float(s.mean()) if not within.all() else 1.0
     evidence: dict[str, Any] = {
-        "measured": measured,
-        "threshold": tol.rtol,
+        "measured": score,
+        "threshold": float(check.threshold),
+        "measured_is": "score = mean over rows of (1 if error <= atol + rtol*scale else max(0, 1 - error/scale))",
         "pass_if": "every row: error <= atol + rtol * scale (score = mean row score == 1)",
         "tolerance": {"rtol": tol.rtol, "atol": tol.atol},
-        "score_threshold": check.threshold,
+        "rows_within_tolerance": int(within.sum()),
+        "rows_judged": int(within.size),
+        "worst_normalised_error": float(e.max()),
         "per_row_error": [float(x) for x in err],
         "per_row_scale": [float(x) for x in scale],
         "per_row_score": [float(x) for x in s],
@@ -151,8 +183,11 @@ def exact_result(check: Any, explainer: "Explainer", case: Case, err: np.ndarray
     if not within.all() and on_fail is not None:
         counterexample, found = on_fail(worst)
         evidence.update(found)
-    msg = message(explainer, check.name, case, measured, tol.rtol, f"worst row {worst}: {describe_row(worst)}")
-    return CheckResult.scored(score if not within.all() else 1.0, check.threshold, msg, evidence, counterexample)
+    n_bad = int((~within).sum())
+    summary = (f"{n_bad} of {within.size} {unit} outside tolerance ({error} <= {pct(tol.rtol)} of scale); "
+               f"worst row {worst}: {error} = {fmt(err[worst])} = {pct(float(e[worst]))} of scale {fmt(scale[worst])}")
+    msg = message(explainer, check.name, case, score, check.threshold, summary, describe_row(worst))
+    return CheckResult.scored(score, check.threshold, msg, evidence, counterexample)
 
 
 def binary_points(d: int) -> np.ndarray:

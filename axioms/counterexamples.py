@@ -12,7 +12,12 @@ example reads like a hand-made one, e.g. ``saliency on f(x)=relu(x0): x=[0], bas
 
 The model families here are small one- or two-layer ReLU networks (numpy and exact float64 torch forms), boolean
 functions as exact ReLU networks on {0,1}^d (one unit per true minterm), and the Sundararajan et al. (2017) pair of
-functionally equivalent networks ``relu(w1 relu(x0) - t - w2 relu(x1))`` / ``relu(w1 relu(x0 - t/w1) - w2 relu(x1))``.
+functionally equivalent networks ``relu(w1 relu(x0) - t - w2 relu(x1))`` / ``relu(w1 relu(x0 - t/w1) - w2 relu(x1))``;
+and, from the shared ``synthetic_models.strategies`` (the issue's "random boolean functions, random ReLU networks with
+random equivalence transforms, random linear models"): ``random_booleans`` (random truth tables, optional dummies),
+``random_mlps`` x ``random_twins`` (random MLPs and a random composition of equivalence transforms) and
+``random_linears``. Every model drawn there re-builds from its ``spec()`` with ``strategies.build_from_spec``, so a
+counterexample's ``model_spec`` can be re-run.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ __all__ = [
     "relu_nets",
     "boolean_nets",
     "equivalent_pairs",
+    "random_booleans",
+    "random_mlps",
+    "random_twins",
+    "random_linears",
+    "model_formula",
     "small_floats",
     "small_ints",
     "bit_lists",
@@ -233,6 +243,77 @@ def _equivalent_pair_draw(draw: st.DrawFn) -> tuple[FunctionModel, FunctionModel
     f2 = mlp_model([(eye, np.array([-t / w1, 0.0])), (mid, np.zeros(1)), head],
                    f"f(x)=relu({w1:g}*relu(x0 - {t / w1:g}) - {w2:g}*relu(x1))")
     return f1, f2
+
+
+@lru_cache(maxsize=None)
+def random_booleans(max_vars: int = 2, dummies: bool = True) -> st.SearchStrategy[Any]:
+    """``strategies.boolean_models``: a random truth table on 1..max_vars variables plus 0..2 dummies (cached)."""
+    from synthetic_models.strategies import boolean_models
+
+    return boolean_models(max_vars=max_vars, dummies=dummies)
+
+
+@lru_cache(maxsize=None)
+def random_mlps(max_inputs: int = 2, max_hidden: int = 3, max_layers: int = 2) -> st.SearchStrategy[Any]:
+    """``strategies.mlp_models``: random ReLU MLPs with weights in {-2, -1.5, .., 2} (cached)."""
+    from synthetic_models.strategies import mlp_models
+
+    return mlp_models(max_inputs=max_inputs, max_hidden=max_hidden, max_layers=max_layers)
+
+
+@lru_cache(maxsize=None)
+def random_twins(max_transforms: int = 2) -> st.SearchStrategy[tuple[Any, Any]]:
+    """``(source, twin)``: a random MLP and an equal function from 1..max_transforms random equivalence transforms
+    (``strategies.equivalent_twins``: permuted / rescaled / split units, dead or cancelling units, identity layers,
+    folded biases, functional ReLU)."""
+    from synthetic_models.strategies import equivalent_twins
+
+    @st.composite
+    def pairs(draw: st.DrawFn) -> tuple[Any, Any]:
+        source = draw(random_mlps())
+        return source, draw(equivalent_twins(source, max_transforms=max_transforms))
+
+    return pairs()
+
+
+@lru_cache(maxsize=None)
+def random_linears(max_features: int = 3) -> st.SearchStrategy[Any]:
+    """``strategies.linear_models``: ``w.x + b`` with halves in [-2, 2] (cached)."""
+    from synthetic_models.strategies import linear_models
+
+    return linear_models(max_features=max_features)
+
+
+def _mlp_formula(layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> str:
+    """``relu(...)`` formula of an MLP: one hidden layer as a readable sum, deeper ones layer by layer."""
+    if len(layers) == 2 and layers[1][0].shape[0] == 1:
+        (W, b), (v, c) = layers
+        return _one_layer_formula(np.asarray(W), np.asarray(b), np.asarray(v)[0], float(np.asarray(c)[0]))
+    text = "x"
+    for k, (W, b) in enumerate(layers):
+        text = f"{np.asarray(W).tolist()} {text} + {np.asarray(b).tolist()}"
+        text = f"relu({text})" if k < len(layers) - 1 else text
+    return "f(x)=" + text
+
+
+def model_formula(model: Any) -> str:
+    """The readable form of a model in a counterexample line: its ``formula``, else its network, else its name;
+    with the equivalence transforms for a twin."""
+    spec = model.spec()
+    drawn = str(getattr(model, "family", "")).startswith("random")  # registry models keep their (short) names
+    if "formula" in spec:
+        text = str(spec["formula"])
+        text = text if text.startswith("f(x)=") or not drawn else f"f(x)={text}"  # e.g. f(x)=table[x0](10)
+    elif not drawn:
+        text = model.name
+    elif spec.get("kind") == "mlp" and not spec["network"].get("constant_input"):
+        text = _mlp_formula([(np.asarray(l["W"]), np.asarray(l["b"])) for l in spec["network"]["layers"]])
+    elif spec.get("kind") == "linear":
+        text = "f(x)=" + _affine(np.asarray(spec["w"]), float(spec["b"]))
+    else:
+        text = model.name
+    transform = getattr(model, "transform", None) if drawn else None
+    return f"{text} [{transform}]" if transform else text
 
 
 # --------------------------------------------------------------------------------------------- search engine

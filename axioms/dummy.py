@@ -4,6 +4,8 @@ Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", sec. 2
 function implemented by the deep network does not depend (mathematically) on some variable, then the attribution
 to that variable is always zero"); the Shapley dummy/null-player axiom (Shapley 1953).
 The all-zero control passes this check by construction; the scoring layer flags such non-discriminating checks.
+Global importances (``[1, d]``, e.g. permutation or impurity importance) are judged too: a feature the function does
+not depend on must get ~0 importance relative to the largest one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from hypothesis import strategies as st
 from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
-from .counterexamples import Example, counterexample_for, relu_nets, small_floats
+from .counterexamples import (Example, bit_lists, counterexample_for, model_formula, random_booleans, relu_nets,
+                              small_floats)
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -32,6 +35,7 @@ CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("and_with_dummy", ("quick", "default", "full")),
     ("mlp_base", ("default", "full")),
     ("copy_feature", ("default", "full")),
+    ("gbm_additive", ("quick", "default", "full")),  # x3 constant in training: no tree splits on it (exact dummy)
 )
 
 
@@ -42,12 +46,16 @@ class Dummy(Check):
     For the features ``D = ground_truth.dummy``: err_k = max_{j in D} |a_kj|,
     scale_k = max(|f(x_k)|, |ref_k|, |f(x_k) - ref_k|, sum_j |a_kj|) (ref as in completeness);
     row score 1 within ``DUMMY_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
+    Global explainers (one importance vector ``I``, ``accepts_global``): one row with err = max_{j in D} |I_j|,
+    scale = max_j |I_j| (a dummy's importance relative to the largest), same rule.
+    evidence ``measured`` = score (pass iff >= ``threshold`` = 1).
     """
 
     name = "dummy"
     category = "axioms"
     threshold = 1.0
-    version = 1
+    version = 2
+    accepts_global = True
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), Sensitivity(b)"
 
     def cases(self) -> Sequence[Case]:
@@ -66,16 +74,23 @@ class Dummy(Check):
                  background: np.ndarray | None, target: int | None, seed: int,
                  dummy: Sequence[int]) -> dict[str, Any]:
         A = explainer.explain(model, X, baseline=baseline, background=background, target=target, seed=seed)
+        if explainer.capabilities.scope == "global":
+            I = np.atleast_2d(A)[:1]
+            return {"A": I, "err": np.abs(I[:, list(dummy)]).max(axis=1), "scale": output_scale(np.abs(I).max(axis=1)),
+                    "global": True}
         fx = model.predict_target(X, target)
         ref, _ = reference_output(explainer, model, X, baseline, background, target)
         err = np.abs(A[:, list(dummy)]).max(axis=1)
         scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1))
-        return {"A": A, "err": err, "scale": scale}
+        return {"A": A, "err": err, "scale": scale, "global": False}
 
     @staticmethod
-    def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray, b: np.ndarray,
+    def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray | None, b: np.ndarray | None,
               dummy: Sequence[int], a: np.ndarray) -> str:
-        what = model.spec().get("formula", model.name)
+        what = model_formula(model)
+        if x is None:
+            return (f"{explainer.name} on {what}: global importance of dummy features {list(dummy)} = "
+                    f"{fmt(a[list(dummy)])}, largest |importance| = {fmt(np.abs(a).max())}, importance={fmt(a)}")
         return (f"{explainer.name} on {what}: x={fmt(x)}, baseline={fmt(b)}, dummy features {list(dummy)} got "
                 f"{fmt(a[list(dummy)])}, attribution={fmt(a)}")
 
@@ -83,6 +98,19 @@ class Dummy(Check):
         dummy = sorted(case.model.ground_truth.dummy)
         B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
         r = self._measure(explainer, case.model, case.X, B, case.background, case.target, seed, dummy)
+
+        if r["global"]:
+            def describe(k: int) -> str:
+                return self._line(explainer, case.model, None, None, dummy, r["A"][0])
+
+            def on_fail(k: int) -> tuple[Counterexample, dict[str, Any]]:
+                return counterexample_for(self, explainer, case, lambda: fallback_counterexample(
+                    case.model, case.background if case.background is not None else case.X, None, r["A"][0],
+                    {"zero": dummy}, describe(0)))
+
+            return exact_result(self, explainer, case, r["err"], r["scale"], DUMMY_TOL, r["A"], describe,
+                                {"dummy_features": dummy, "scope": "global"}, on_fail,
+                                error="max |I_dummy|", unit="importance vectors")
 
         def describe(k: int) -> str:
             return self._line(explainer, case.model, case.X[k], B[k], dummy, r["A"][k])
@@ -92,11 +120,12 @@ class Dummy(Check):
                 case.model, case.X[k], B[k], r["A"][k], {"zero": dummy}, describe(k)))
 
         return exact_result(self, explainer, case, r["err"], r["scale"], DUMMY_TOL, r["A"], describe,
-                            {"dummy_features": dummy}, on_fail)
+                            {"dummy_features": dummy, "scope": "local"}, on_fail, error="max |a_dummy|")
 
     # ------------------------------------------------------------------------------------------- search
     def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
-        """ReLU nets on 2 features whose feature 1 has zero first-layer weights; integer x and baseline."""
+        """ReLU nets on 2 features whose feature 1 has zero first-layer weights, integer x and baseline; and random
+        boolean functions with dummy variables (``strategies.boolean_models``) at corners x, b of {0,1}^d."""
 
         @st.composite
         def examples(draw: st.DrawFn) -> Example:
@@ -105,11 +134,21 @@ class Dummy(Check):
             b = np.array([draw(small_floats()) for _ in range(2)])
             return Example(model, x, b)
 
-        return examples()
+        @st.composite
+        def boolean_examples(draw: st.DrawFn) -> Example:
+            # only the appended, never-read variables are judged: a variable the truth table ignores is still read
+            # by the formula's extension off {0,1}^d (Sundararajan's "does not depend mathematically" fails there)
+            model = draw(random_booleans().filter(lambda m: m.n_dummies > 0))
+            model.judged_dummy = frozenset(range(model.n_vars, model.n_features))  # type: ignore[attr-defined]
+            d = model.n_features
+            x, b = (np.array(draw(bit_lists(d)), dtype=np.float64) for _ in range(2))
+            return Example(model, x, b)
+
+        return st.one_of(examples(), boolean_examples())
 
     def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
         x, b = example.x[None, :], example.baseline[None, :]
-        dummy = sorted(example.model.ground_truth.dummy)
+        dummy = sorted(getattr(example.model, "judged_dummy", example.model.ground_truth.dummy))
         r = self._measure(explainer, example.model, x, b, b, None, 0, dummy)
         if r["err"][0] <= DUMMY_TOL.bound(r["scale"][0]):
             return None

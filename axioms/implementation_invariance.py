@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
-from .counterexamples import Example, counterexample_for, equivalent_pairs, small_floats
+from .counterexamples import Example, counterexample_for, equivalent_pairs, model_formula, random_twins, small_floats
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -47,12 +47,13 @@ class ImplementationInvariance(Check):
     err_k = max_j |a_kj(f) - a_kj(twin)|, scale_k = max(|f(x_k)|, |ref_k|, |f(x_k)-ref_k|, sum_j |a_kj(f)|,
     sum_j |a_kj(twin)|); row score 1 within ``INVARIANCE_TOL`` else max(0, 1 - err_k/scale_k); score = mean;
     passed iff score == 1.
+    evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
     """
 
     name = "implementation_invariance"
     category = "axioms"
     threshold = 1.0
-    version = 1
+    version = 2
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.2"
 
     def cases(self) -> Sequence[Case]:
@@ -87,7 +88,7 @@ class ImplementationInvariance(Check):
     @staticmethod
     def _line(explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", x: np.ndarray, b: np.ndarray,
               r: dict[str, Any], k: int) -> str:
-        name = lambda m: m.spec().get("formula", m.name)  # noqa: E731
+        name = model_formula
         return (f"{explainer.name} on {name(f)} vs {name(twin)}: x={fmt(x)}, baseline={fmt(b)}, "
                 f"attribution={fmt(r['A'][k])} vs twin={fmt(r['At'][k])}")
 
@@ -107,20 +108,33 @@ class ImplementationInvariance(Check):
 
         extra = {"twin": twin.name, "twin_attributions": [[float(v) for v in row] for row in r["At"][:4]]}
         return exact_result(self, explainer, case, r["err"], r["scale"], INVARIANCE_TOL, r["A"], describe, extra,
-                            on_fail)
+                            on_fail, error="max_j |a_j(f) - a_j(twin)|")
 
     # ------------------------------------------------------------------------------------------- search
     def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
-        """Sundararajan-style equivalent pairs (``counterexamples.equivalent_pairs``), integer x >= 0, the zero
-        baseline of the paper (the minimal DeepLift violation is then the paper's own x = (3, 1))."""
+        """Two families, the first preferred by the shrinker:
+
+        - Sundararajan-style equivalent pairs (``counterexamples.equivalent_pairs``), integer x >= 0, the paper's zero
+          baseline (the minimal DeepLift violation is then the paper's own x = (3, 1));
+        - random ReLU MLPs (1-2 inputs, 1-2 hidden layers of 1-3 units) x a random composition of 1-2 equivalence
+          transforms (``counterexamples.random_twins`` over ``strategies.equivalent_twins``), integer x in [-2, 2],
+          zero baseline.
+        """
 
         @st.composite
-        def examples(draw: st.DrawFn) -> Example:
+        def paper_pairs(draw: st.DrawFn) -> Example:
             f1, f2 = draw(equivalent_pairs())
             x = np.array([draw(small_floats(0, 4)), draw(small_floats(0, 2))])
             return Example(f1, x, np.zeros(2), f2)
 
-        return examples()
+        @st.composite
+        def transformed_mlps(draw: st.DrawFn) -> Example:
+            source, twin = draw(random_twins())
+            d = source.n_features
+            x = np.array([draw(small_floats(-2, 2)) for _ in range(d)])
+            return Example(source, x, np.zeros(d), twin)
+
+        return st.one_of(paper_pairs(), transformed_mlps())
 
     def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
         if example.twin is None:

@@ -19,7 +19,7 @@ from synthetic_models.base import FunctionModel, SyntheticModel
 
 from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
-from .counterexamples import Example, counterexample_for, relu_nets, small_floats, small_ints
+from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -101,12 +101,13 @@ class InputInvariance(Check):
     and background ``background + c``. err_k = max_j |a_kj(f, x_k) - a_kj(f', x_k + c)|,
     scale_k = max(|f(x_k)|, |ref_k|, |f(x_k)-ref_k|, sum_j |a_kj(f)|, sum_j |a_kj(f')|);
     row score 1 within ``INPUT_INVARIANCE_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff == 1.
+    evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
     """
 
     name = "input_invariance"
     category = "axioms"
     threshold = 1.0
-    version = 1
+    version = 2
     citation = "Kindermans et al. 2017, The (un)reliability of saliency methods (arXiv:1711.00867)"
 
     def cases(self) -> Sequence[Case]:
@@ -167,7 +168,7 @@ class InputInvariance(Check):
         extra = {"shift": c.tolist(), "twin_baseline": [float(v) for v in tB[0]],
                  "shifted_attributions": [[float(v) for v in row] for row in r["At"][:4]]}
         return exact_result(self, explainer, case, r["err"], r["scale"], INPUT_INVARIANCE_TOL, r["A"], describe,
-                            extra, on_fail)
+                            extra, on_fail, error="max_j |a_j(f, x) - a_j(f', x + c)|")
 
     # ------------------------------------------------------------------------------------------- search
     def search_key(self, case: Case | None) -> bool:
@@ -183,11 +184,12 @@ class InputInvariance(Check):
 
         @st.composite
         def examples(draw: st.DrawFn) -> Example:
-            d = draw(small_ints(1, 2))
-            model = draw(relu_nets(d=d))
+            model = draw(st.one_of(relu_nets(d=draw(small_ints(1, 2))), random_mlps()))
+            d = model.n_features
             c = np.array([draw(shifts) for _ in range(d)])
             twin = shifted_twin(model, c, verify=False)  # exact by construction; tested in the test suite
             twin.shift_baseline = shift_baseline  # type: ignore[attr-defined]
+            twin.shift_vector = c  # type: ignore[attr-defined]  (an MLPModel twin's spec has its bias, not c)
             x = np.array([draw(small_floats()) for _ in range(d)])
             return Example(model, x, np.zeros(d), twin)
 
@@ -197,7 +199,7 @@ class InputInvariance(Check):
         twin = example.twin
         if twin is None:
             raise ValueError("input_invariance examples need the shifted twin")
-        c = np.asarray(twin.spec()["shift"])
+        c = np.asarray(getattr(twin, "shift_vector", None) if hasattr(twin, "shift_vector") else twin.spec()["shift"])
         x, b = example.x[None, :], example.baseline[None, :]
         tb = b + c if getattr(twin, "shift_baseline", False) else b
         r = self._measure(explainer, example.model, twin, x, c, b, tb, b, tb, None, 0)

@@ -18,7 +18,7 @@ from synthetic_models.base import FunctionModel, GroundTruth
 from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
-from .counterexamples import Example, counterexample_for, relu_nets, small_floats, small_ints
+from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -78,12 +78,13 @@ class Linearity(Check):
     the same inputs, references and seed. err_k = max_j |a_kj(h) - alpha a_kj(f1) - beta a_kj(f2)|,
     scale_k = max(|h(x_k)|, sum_j |a_kj(h)|, |alpha| sum_j |a_kj(f1)| + |beta| sum_j |a_kj(f2)|);
     row score 1 within ``LINEARITY_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
+    evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
     """
 
     name = "linearity"
     category = "axioms"
     threshold = 1.0
-    version = 1
+    version = 2
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), linearity"
 
     def cases(self) -> Sequence[Case]:
@@ -136,8 +137,9 @@ class Linearity(Check):
         extra = {"coefficients": list(case.extra["coefficients"]),
                  "attributions_f1": [[float(v) for v in row] for row in r["A1"][:4]],
                  "attributions_f2": [[float(v) for v in row] for row in r["A2"][:4]]}
+        alpha, beta = case.extra["coefficients"]
         return exact_result(self, explainer, case, r["err"], r["scale"], LINEARITY_TOL, r["A"], describe, extra,
-                            on_fail)
+                            on_fail, error=f"max_j |a_j(h) - ({alpha:g} a_j(f1) + {beta:g} a_j(f2))|")
 
     # ------------------------------------------------------------------------------------------- search
     def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
@@ -157,7 +159,18 @@ class Linearity(Check):
             b = np.array([draw(small_floats()) for _ in range(d)])
             return Example(h, x, b)
 
-        return examples()
+        @st.composite
+        def mlp_examples(draw: st.DrawFn) -> Example:
+            f1 = draw(random_mlps())
+            f2 = draw(random_mlps().filter(lambda m: m.n_features == f1.n_features))
+            alpha, beta = draw(coefficients), draw(coefficients)
+            h = linear_combination(f1, f2, alpha, beta, name="search_combination")
+            h.parts = (f1, f2)  # type: ignore[attr-defined]
+            d = f1.n_features
+            x = np.array([draw(small_floats()) for _ in range(d)])
+            return Example(h, x, np.zeros(d))
+
+        return st.one_of(examples(), mlp_examples())
 
     def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
         x, b = example.x[None, :], example.baseline[None, :]

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import binary_points, fallback_counterexample, fmt, irrelevant_features, message, optional_model, rows
+from ._helpers import (binary_points, fallback_counterexample, fmt, irrelevant_features, message, optional_model,
+                       pct, rows)
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
-from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for
+from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -63,7 +64,7 @@ class Relevance(Check):
     name = "relevance"
     category = "axioms"
     threshold = 1.0
-    version = 1
+    version = 2
     citation = "Huang & Marques-Silva 2023, The inadequacy of Shapley values for explainability (arXiv:2302.08160)"
 
     def cases(self) -> Sequence[Case]:
@@ -95,7 +96,7 @@ class Relevance(Check):
     def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray, r: dict[str, Any], k: int) -> str:
         wrong = [int(j) for j in np.flatnonzero(~r["correct"][k])]
         irr = sorted(r["irrelevant"][k])
-        what = model.spec().get("formula", model.name)
+        what = model_formula(model)
         detail = ", ".join(f"x{j} {'irrelevant' if j in irr else 'relevant'} got {fmt(r['A'][k, j])}" for j in wrong)
         return (f"{explainer.name} on {what}: x={fmt(x)}, irrelevant={irr}, attribution={fmt(r['A'][k])}"
                 + (f" ({detail})" if detail else ""))
@@ -108,7 +109,8 @@ class Relevance(Check):
         worst = int(np.argmin(r["row_score"]))
         line = self._line(explainer, case.model, case.X[worst], r, worst)
         evidence: dict[str, Any] = {
-            "measured": score, "threshold": self.threshold,
+            "measured": score, "threshold": float(self.threshold),
+            "measured_is": "score = mean over rows of the share of features classified correctly (zero iff irrelevant)",
             "pass_if": "every feature of every row classified correctly (score == 1)",
             "tolerance": {"rtol": RELEVANCE_TOL.rtol, "atol": RELEVANCE_TOL.atol},
             "irrelevant_source": r["source"],
@@ -125,21 +127,29 @@ class Relevance(Check):
             counterexample, found = counterexample_for(self, explainer, case, lambda: fallback_counterexample(
                 case.model, case.X[worst], B[worst], r["A"][worst], expected, line))
             evidence.update(found)
-        msg = message(explainer, self.name, case, score, self.threshold, f"worst row {worst}: {line}")
+        wrong = ~r["correct"]
+        n_irr_nonzero = int((wrong & ~r["zero"]).sum())
+        n_rel_zero = int((wrong & r["zero"]).sum())
+        summary = (f"{int(wrong.sum())} of {wrong.size} feature judgements wrong in {int(wrong.any(axis=1).sum())} of "
+                   f"{len(wrong)} rows ({n_irr_nonzero} irrelevant features got non-zero, {n_rel_zero} relevant "
+                   f"features got zero; zero: |a_j| <= {pct(RELEVANCE_TOL.rtol)} of scale); worst row {worst}: "
+                   f"row score {r['row_score'][worst]:.3g}")
+        msg = message(explainer, self.name, case, score, self.threshold, summary, line)
         return CheckResult.scored(score, self.threshold, msg, evidence, counterexample)
 
     # ------------------------------------------------------------------------------------------- search
     def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
-        """Boolean functions of 2-3 variables (exact ReLU nets) at a corner x of {0,1}^d, baseline ``1 - x``."""
+        """Boolean functions of 2-3 variables (exact ReLU nets), then random truth tables of 1-3 variables with dummies
+        (``strategies.boolean_models``), at a corner x of {0,1}^d, baseline ``1 - x``."""
 
         @st.composite
-        def examples(draw: st.DrawFn) -> Example:
-            model = draw(boolean_nets())
+        def examples(draw: st.DrawFn, models: st.SearchStrategy[Any] = boolean_nets()) -> Example:
+            model = draw(models)
             d = model.n_features
             bits = np.array(draw(bit_lists(d)), dtype=np.float64)
             return Example(model, bits, 1.0 - bits)
 
-        return examples()
+        return st.one_of(examples(), examples(random_booleans(3, True)))
 
     def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
         d = example.model.n_features

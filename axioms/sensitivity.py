@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import binary_points, fallback_counterexample, fmt, message, optional_model, rows
+from ._helpers import binary_points, fallback_counterexample, fmt, message, optional_model, pct, rows
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
-from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for, relu_nets, small_floats, small_ints
+from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans,
+                              relu_nets, small_floats, small_ints)
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -53,7 +54,8 @@ class Sensitivity(Check):
     ``f(x_k) != f(b_k)`` (beyond ``SENSITIVITY_TOL``) are eligible; row ``k`` is satisfied iff
     ``|a_{k,i_k}| > atol + rtol * |f(x_k) - f(b_k)|``.
     score = (# satisfied eligible rows) / (# eligible rows); passed iff score == 1.
-    evidence ``measured`` = min_k |a_{k,i_k}| / |f(x_k) - f(b_k)| (pass iff > ``threshold`` = rtol).
+    evidence ``measured`` = score (pass iff >= ``threshold`` = 1);
+    ``worst_ratio`` = min_k |a_{k,i_k}| / |f(x_k) - f(b_k)|.
     Explainers without a baseline are judged on the same pairs; background explainers get the baseline as their
     one-row background.
     """
@@ -61,7 +63,7 @@ class Sensitivity(Check):
     name = "sensitivity"
     category = "axioms"
     threshold = 1.0
-    version = 1
+    version = 2
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.1"
 
     def cases(self) -> Sequence[Case]:
@@ -117,12 +119,14 @@ class Sensitivity(Check):
         ok = r["ok"][idx]
         score = float(ok.mean())
         worst = int(idx[np.argmin(r["ratio"][idx])])
-        measured = float(r["ratio"][worst])
         B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
         evidence: dict[str, Any] = {
-            "measured": measured, "threshold": SENSITIVITY_TOL.rtol,
+            "measured": score, "threshold": float(self.threshold),
+            "measured_is": "score = share of eligible one-feature pairs whose differing feature got |a_i| > "
+                           "atol + rtol*|f(x)-f(b)|",
             "pass_if": "every eligible row: |a_i| > atol + rtol*|f(x)-f(b)|; score = share of such rows",
             "tolerance": {"rtol": SENSITIVITY_TOL.rtol, "atol": SENSITIVITY_TOL.atol},
+            "worst_ratio": float(r["ratio"][worst]),
             "eligible_rows": [int(k) for k in idx], "differing_feature": [int(i) for i in r["feature"]],
             "delta_f": [float(v) for v in r["delta"]], "a_i": [float(v) for v in r["a_i"]],
             "satisfied": [bool(v) for v in r["ok"]], "worst_row": worst, "attributions": rows(r["A"]),
@@ -135,19 +139,24 @@ class Sensitivity(Check):
                 {"feature": int(r["feature"][worst]), "nonzero": True, "delta_f": float(r["delta"][worst])}, line)
             counterexample, found = counterexample_for(self, explainer, case, fallback)
             evidence.update(found)
-        msg = message(explainer, self.name, case, measured, SENSITIVITY_TOL.rtol, f"worst row {worst}: {line}")
+        summary = (f"{int(ok.sum())} of {idx.size} one-feature pairs with f(x) != f(b) got a non-zero attribution "
+                   f"on the differing feature (non-zero: |a_i| > {pct(SENSITIVITY_TOL.rtol)} of |f(x)-f(b)|); "
+                   f"worst row {worst}: |a_{int(r['feature'][worst])}| = {pct(float(r['ratio'][worst]))} of "
+                   f"|f(x)-f(b)|")
+        msg = message(explainer, self.name, case, score, self.threshold, summary, line)
         return CheckResult.scored(score, self.threshold, msg, evidence, counterexample)
 
     @staticmethod
     def _line(explainer: "Explainer", model: "SyntheticModel", x: np.ndarray, b: np.ndarray, delta: float,
               a: np.ndarray) -> str:
-        what = model.spec().get("formula", model.name)
+        what = model_formula(model)
         return (f"{explainer.name} on {what}: x={fmt(x)}, baseline={fmt(b)}, f(x)-f(b)={fmt(delta)}, "
                 f"attribution={fmt(a)}")
 
     # ------------------------------------------------------------------------------------------- search
     def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:
-        """1-d ReLU nets with integer x, b (differing), and boolean functions with a one-feature flip."""
+        """1-d ReLU nets with integer x, b (differing), and boolean functions (exact ReLU nets, then random truth
+        tables from ``strategies.boolean_models``) with a one-feature flip."""
 
         @st.composite
         def relu_pairs(draw: st.DrawFn) -> Example:
@@ -158,8 +167,8 @@ class Sensitivity(Check):
             return Example(model, np.array([x]), np.array([b]))
 
         @st.composite
-        def boolean_flips(draw: st.DrawFn) -> Example:
-            model = draw(boolean_nets())
+        def boolean_flips(draw: st.DrawFn, models: st.SearchStrategy[Any] = boolean_nets()) -> Example:
+            model = draw(models)
             d = model.n_features
             b = np.array(draw(bit_lists(d)), dtype=np.float64)
             i = draw(small_ints(0, d - 1))
@@ -167,7 +176,7 @@ class Sensitivity(Check):
             x[i] = 1.0 - x[i]
             return Example(model, x, b)
 
-        return st.one_of(relu_pairs(), boolean_flips())
+        return st.one_of(relu_pairs(), boolean_flips(), boolean_flips(random_booleans(3, False)))
 
     def violation(self, explainer: "Explainer", example: Example) -> Counterexample | None:
         x, b = example.x[None, :], example.baseline[None, :]

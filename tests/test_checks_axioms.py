@@ -106,8 +106,13 @@ def test_evidence_and_message_conventions(name):
     ev = result.evidence
     assert {"measured", "threshold", "attributions"} <= set(ev) and len(ev["attributions"]) <= 4
     json.dumps(ev)  # JSON-serialisable
-    assert result.message.startswith(f"{explainer.name} {name} on {case.name}: measured ")
-    assert " vs threshold " in result.message and "worst row" in result.message
+    # measured is the score and threshold the pass threshold, so the message and the evidence say the same thing
+    assert ev["measured"] == pytest.approx(result.score) and ev["threshold"] == check.threshold
+    assert result.passed == (ev["measured"] >= ev["threshold"])
+    relation = ">=" if result.passed else "<"
+    assert result.message.startswith(f"{explainer.name} {name} on {case.name}: score ")
+    assert f" {relation} 1.00 (pass threshold): " in result.message and "; worst: " in result.message
+    assert "tolerance" in result.message or "zero:" in result.message  # the tolerance is named, not mistaken for it
     if not result.passed:
         assert result.counterexample is not None and result.counterexample.line
         json.dumps(result.counterexample.to_json())
@@ -159,7 +164,8 @@ def test_completeness_score_is_rederivable_from_evidence():
     within = err <= tol["atol"] + tol["rtol"] * scale
     rows = np.where(within, 1.0, np.clip(1 - err / scale, 0, 1))
     assert result.score == pytest.approx(rows.mean())
-    assert ev["measured"] == pytest.approx((err / scale).max())
+    assert ev["measured"] == pytest.approx(result.score)
+    assert ev["worst_normalised_error"] == pytest.approx((err / scale).max())
     # sign flip: sum a = -(f(x) - f(b)), so err = 2 |f(x) - f(b)|: scores are continuous, not 0/1
     np.testing.assert_allclose(ev["sum_attributions"], -(np.array(ev["f_x"]) - ev["f_reference"]))
 
@@ -205,3 +211,42 @@ def test_stochastic_explainer_gets_case_counterexample_without_search():
     assert result.evidence["counterexample_source"] == "case"
     assert "stochastic" in result.evidence["counterexample_search"]
     assert result.counterexample.line.startswith("test_noise on linear_dummy: x=")
+
+
+# ------------------------------------------------------------------------------------------------ trees and globals
+GLOBAL_ONES = FunctionExplainer(lambda model, X, **_: np.ones((1, X.shape[1])), "test_global_ones", family="global",
+                                capabilities=Capabilities(scope="global"))
+
+
+def test_dummy_judges_global_importances():
+    """A dummy's global importance must be ~0 relative to the largest; other axioms still refuse global output."""
+    impurity = _run(get_explainer("impurity_importance"), "dummy", "gbm_additive")
+    assert impurity.passed and impurity.evidence["scope"] == "global"
+    assert impurity.evidence["attributions"][0][3] == 0.0  # x3 was constant in training: no tree splits on it
+    ones = _run(GLOBAL_ONES, "dummy", "gbm_additive")
+    assert not ones.passed and ones.score == 0.0 and "global importance of dummy features [3]" in ones.message
+    assert _run(get_explainer("permutation_importance"), "dummy", "linear_dummy").passed
+    ok, why = get_check("completeness").applies(GLOBAL_ONES, _case("completeness", "gbm_additive"))
+    assert not ok and "global" in why
+
+
+def test_treeshap_is_complete_on_trees_and_saabas_is_held_to_the_baseline():
+    for case in ("tree_cough_fever", "tree_cough_fever_10_90", "gbm_additive"):
+        result = _run(get_explainer("shap_tree"), "completeness", case)
+        assert result.passed and result.evidence["reference"] == "mean f(background)", result.message
+    saabas = _run(get_explainer("saabas"), "completeness", "tree_cough_fever")  # no reference: held to f(b)
+    assert not saabas.passed and saabas.evidence["reference"] == "f(baseline)"
+    assert not _run(SIGN_FLIPPED, "completeness", "tree_cough_fever").passed
+    assert _run(ORACLE, "symmetry", "tree_cough_fever").passed
+    assert not _run(INDEX_WEIGHTED, "symmetry", "tree_cough_fever").passed
+
+
+def test_every_tree_explainer_is_scored_in_the_quick_suite():
+    from explainers import all_explainers
+
+    trees = [e for e in all_explainers() if e.capabilities.requires == "tree"]
+    assert {"shap_tree", "saabas", "impurity_importance"} <= {e.name for e in trees}
+    for explainer in trees:
+        judged = [case.id for name in MINE for case in cases_of(get_check(name))
+                  if "quick" in case.tiers and get_check(name).applies(explainer, case)[0]]
+        assert judged, f"{explainer.name} gets no quick axiom case"

@@ -8,13 +8,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from axioms import get_check
 from axioms._helpers import binary_points, formally_irrelevant
-from axioms.counterexamples import (Example, boolean_nets, equivalent_pairs, find_counterexample, mlp_model, relu_nets,
-                                    search_skip_reason)
+from axioms.counterexamples import (Example, boolean_nets, equivalent_pairs, find_counterexample, mlp_model,
+                                    random_twins, relu_nets, search_skip_reason)
 from axioms.input_invariance import shifted_twin
 from explainers import Capabilities, FunctionExplainer, get_explainer
 from synthetic_models.registry import get_model
@@ -145,3 +145,45 @@ def test_violation_verdict_on_a_hand_made_example():
     example = Example(f, np.array([2.0]), np.array([0.0]))
     assert check.violates(get_explainer("saliency"), example)
     assert not check.violates(BSHAP, example)
+
+
+# ------------------------------------------------------------------------------------------------ shared strategies
+def test_guided_backprop_violates_implementation_invariance_on_a_random_twin():
+    """Random MLP x random equivalence transforms (``strategies.equivalent_twins``) finds what the paper pair does
+    not: guided backprop differs on a twin with a cancelling pair of units. The counterexample re-builds from its
+    specs (``strategies.build_from_spec``) and still violates."""
+    from synthetic_models.strategies import build_from_spec
+
+    gbp = get_explainer("guided_backprop")
+    ce = find_counterexample("implementation_invariance", gbp, budget=20)
+    assert ce is not None and ce.model_spec["kind"] == "mlp" and ce.expected["twin"]["transform"]
+    source, twin = build_from_spec(ce.model_spec), build_from_spec(ce.expected["twin"])
+    Z = source.sample(32, np.random.default_rng(0))
+    np.testing.assert_allclose(twin.predict(Z), source.predict(Z), atol=1e-12)  # equal functions ...
+    example = Example(source, np.array(ce.x[0]), np.array(ce.baseline[0]), twin)
+    assert get_check("implementation_invariance").violates(gbp, example)  # ... different attributions
+    assert f"[{twin.transform}]" in ce.line
+
+
+@FAST
+@given(random_twins(), st.lists(st.integers(-2, 2), min_size=2, max_size=2))
+def test_gradient_methods_are_invariant_over_random_twins(pair, values):
+    source, twin = pair
+    x = np.array(values[: source.n_features], dtype=np.float64)
+    check = get_check("implementation_invariance")
+    for name in ("saliency", "integrated_gradients"):
+        assert not check.violates(get_explainer(name), Example(source, x, np.zeros_like(x), twin)), name
+
+
+@pytest.mark.parametrize("check", ["sensitivity", "dummy", "completeness", "symmetry", "linearity",
+                                   "implementation_invariance", "input_invariance", "relevance"])
+def test_search_spaces_reach_the_shared_strategies(check):
+    """Every axiom's search space includes models drawn by ``synthetic_models.strategies`` (families ``random_*``)."""
+    space = get_check(check).search_space(None)
+
+    def drawn(example):
+        models = [example.model, example.twin, *getattr(example.model, "parts", ())]
+        return any(m is not None and str(m.family).startswith("random") for m in models)
+
+    found = find(space, drawn, settings=settings(max_examples=200, derandomize=True, database=None, deadline=None))
+    assert drawn(found)

@@ -1,0 +1,310 @@
+"""Independent re-derivation of the eight axiom checks' scores.
+
+For real registry explainers on real cases, each score is recomputed here from the paper's definition and the check's
+documented formula with separate, minimal code: it calls the explainer and the model, never the check's internals
+(no ``_measure``, ``reference_output``, ``row_scores``, ``output_scale``, ``symmetric_pairs``, ``formally_irrelevant``),
+and it re-establishes the ground truth it relies on (dummy features, symmetric pairs, equivalent twins, shifted twins,
+abductive explanations) from the function itself. Then it asserts ``check.run(...)`` reports the same score,
+verdict and ``measured`` value.
+
+Papers: Sundararajan, Taly & Yan 2017 (sensitivity(a), sensitivity(b) = dummy, completeness, linearity, implementation
+invariance, symmetry-preserving); Kindermans et al. 2017 (input invariance); Huang & Marques-Silva 2023 (relevance).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import lru_cache
+from itertools import combinations, product
+
+import numpy as np
+import pytest
+
+from axioms import Status, cases_of, get_check
+from explainers import get_explainer
+
+warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+
+#: The documented tolerances (module constants of the checks), restated: relative share of the scale.
+RTOL = {"completeness": 5e-2, "dummy": 1e-3, "symmetry": 1e-3, "linearity": 1e-3, "implementation_invariance": 1e-3,
+        "input_invariance": 1e-3, "sensitivity": 1e-3, "relevance": 1e-3}
+ATOL = {"sensitivity": 1e-10, "relevance": 1e-10}
+TINY = 1e-12  # documented floor of every scale
+
+
+@pytest.fixture(autouse=True)
+def _no_search(monkeypatch):
+    """The score never depends on the counterexample search (evidence only); skip it to stay fast."""
+    monkeypatch.setattr("axioms.counterexamples.SEARCH_BUDGET", 0)
+
+
+def test_documented_tolerances_are_the_checks_constants():
+    from axioms.completeness import COMPLETENESS_TOL
+    from axioms.dummy import DUMMY_TOL
+    from axioms.implementation_invariance import INVARIANCE_TOL
+    from axioms.input_invariance import INPUT_INVARIANCE_TOL
+    from axioms.linearity import LINEARITY_TOL
+    from axioms.relevance import RELEVANCE_TOL
+    from axioms.sensitivity import SENSITIVITY_TOL
+    from axioms.symmetry import SYMMETRY_TOL
+
+    tols = {"completeness": COMPLETENESS_TOL, "dummy": DUMMY_TOL, "symmetry": SYMMETRY_TOL,
+            "linearity": LINEARITY_TOL, "implementation_invariance": INVARIANCE_TOL,
+            "input_invariance": INPUT_INVARIANCE_TOL, "sensitivity": SENSITIVITY_TOL, "relevance": RELEVANCE_TOL}
+    for name, tol in tols.items():
+        assert tol.rtol == RTOL[name] and tol.atol == ATOL.get(name, 1e-8), name
+
+
+# ------------------------------------------------------------------------------------------------ minimal helpers
+def case_of(check: str, name: str):
+    (case,) = [c for c in cases_of(get_check(check)) if c.name == name]
+    return case
+
+
+def explain(explainer, model, X, baseline, background, target=None):
+    B = None if baseline is None else np.broadcast_to(np.asarray(baseline, float), X.shape)
+    return np.asarray(explainer.explain(model, X, baseline=B, background=background, target=target, seed=0), float)
+
+
+def f_of(model, X, target=None):
+    return np.asarray(model.predict_target(np.asarray(X, float), target), float)
+
+
+def reference(explainer, model, X, baseline, background, target=None):
+    """Sundararajan: f(b) for path / baseline methods (and methods with no reference, held to the case's baseline);
+    Lundberg & Lee: E_z f(z) over the background for methods that use only a background."""
+    caps = explainer.capabilities
+    if caps.uses_background and not caps.uses_baseline:
+        return np.full(len(X), f_of(model, background, target).mean())
+    return f_of(model, np.broadcast_to(np.asarray(baseline, float), X.shape), target)
+
+
+def shared_rule(err, scale, rtol, atol=1e-8):
+    """Row score 1 within atol + rtol*scale, else max(0, 1 - err/scale); the check's score is the mean."""
+    err, scale = np.asarray(err, float), np.maximum(np.asarray(scale, float), TINY)
+    ok = err <= atol + rtol * scale
+    return float(np.where(ok, 1.0, np.clip(1.0 - err / scale, 0.0, 1.0)).mean()), bool(ok.all())
+
+
+def depends_on(model, j, X):
+    """Whether changing feature j alone changes f anywhere on X (and, for binary models, on all of {0,1}^d)."""
+    Z = np.array(X, float)
+    if model.domain == "binary":
+        Z = np.array(list(product((0.0, 1.0), repeat=model.n_features)))
+    for v in (-2.0, -0.5, 0.0, 0.5, 1.0, 2.0):
+        W = Z.copy()
+        W[:, j] = v if model.domain != "binary" else 1.0 - Z[:, j]
+        if not np.allclose(f_of(model, W), f_of(model, Z), rtol=0, atol=1e-12):
+            return True
+    return False
+
+
+def assert_same(result, score, passed):
+    assert result.status is Status.OK, result.message + (result.traceback or "")
+    assert result.score == pytest.approx(score, abs=1e-9), result.message
+    assert result.passed is passed, result.message
+    assert result.evidence["measured"] == pytest.approx(score, abs=1e-9)
+    assert result.evidence["threshold"] == 1.0
+    shown = re.search(r": score (\S+) (<|>=) (\S+) \(pass threshold\): ", result.message)
+    assert shown and shown[2] == (">=" if passed else "<") and float(shown[3]) == 1.0, result.message
+    assert float(shown[1]) == pytest.approx(score, abs=10 ** -(len(shown[1].split(".")[-1])))
+
+
+# ------------------------------------------------------------------------------------------------ the eight axioms
+def sensitivity(explainer, case):
+    """Sensitivity(a): x and b differ in one feature i with f(x) != f(b) => a_i != 0."""
+    X, b = case.X, np.asarray(case.baseline, float)
+    A = explain(explainer, case.model, X, b, b[None, :], case.target)
+    fx, fb = f_of(case.model, X), f_of(case.model, np.broadcast_to(b, X.shape))
+    verdicts = []
+    for k in range(len(X)):
+        (i,) = np.flatnonzero(X[k] != b)
+        delta = fx[k] - fb[k]
+        if abs(delta) > 1e-10 + 1e-3 * max(abs(fx[k]), abs(fb[k])):  # the prediction changes
+            verdicts.append(abs(A[k, i]) > 1e-10 + 1e-3 * abs(delta))
+    return float(np.mean(verdicts)), all(verdicts)
+
+
+def dummy(explainer, case):
+    """Sensitivity(b): f does not depend on x_j => a_j = 0 (global: I_j ~ 0 relative to max_k |I_k|)."""
+    model = case.model
+    D = [j for j in range(model.n_features) if not depends_on(model, j, case.X)]
+    assert D == sorted(model.ground_truth.dummy), (D, model.ground_truth.dummy)
+    A = explain(explainer, model, case.X, case.baseline, case.background, case.target)
+    if explainer.capabilities.scope == "global":
+        return shared_rule([np.abs(A[0, D]).max()], [np.abs(A[0]).max()], RTOL["dummy"])
+    fx = f_of(model, case.X)
+    ref = reference(explainer, model, case.X, case.baseline, case.background)
+    scale = np.max([np.abs(fx), np.abs(ref), np.abs(fx - ref), np.abs(A).sum(axis=1)], axis=0)
+    return shared_rule(np.abs(A[:, D]).max(axis=1), scale, RTOL["dummy"])
+
+
+def completeness(explainer, case):
+    """Completeness: sum_i a_i = f(x) - f(b) (or f(x) - E f(z) for background methods)."""
+    model = case.model
+    A = explain(explainer, model, case.X, case.baseline, case.background, case.target)
+    fx = f_of(model, case.X)
+    ref = reference(explainer, model, case.X, case.baseline, case.background)
+    scale = np.max([np.abs(fx), np.abs(ref), np.abs(fx - ref)], axis=0)
+    return shared_rule(np.abs(A.sum(axis=1) - (fx - ref)), scale, RTOL["completeness"])
+
+
+def swap_invariant_pairs(model, Z):
+    out = []
+    for i, j in combinations(range(model.n_features), 2):
+        S = Z.copy()
+        S[:, [i, j]] = Z[:, [j, i]]
+        if np.allclose(f_of(model, S), f_of(model, Z), rtol=0, atol=1e-12):
+            out.append((i, j))
+    return out
+
+
+def symmetry(explainer, case):
+    """Symmetry-preserving: swapping x_i, x_j leaves f unchanged and x_i = x_j, b_i = b_j => a_i = a_j."""
+    model = case.model
+    Z = model.sample(64, np.random.default_rng(7))
+    if model.domain == "binary":
+        Z = np.vstack([Z, np.array(list(product((0.0, 1.0), repeat=model.n_features)))])
+    declared = [tuple(p) for g in case.extra.get("symmetric_groups") or model.ground_truth.symmetric_groups
+                for p in combinations(sorted(g), 2)]
+    pairs = swap_invariant_pairs(model, Z)
+    assert set(declared) <= set(pairs)  # the check judges only truly symmetric pairs (it may judge fewer)
+    b = np.broadcast_to(np.asarray(case.baseline, float), case.X.shape)
+    A = explain(explainer, model, case.X, case.baseline, case.background, case.target)
+    fx = f_of(model, case.X)
+    ref = reference(explainer, model, case.X, case.baseline, case.background)
+    scale = np.max([np.abs(fx), np.abs(ref), np.abs(fx - ref), np.abs(A).sum(axis=1)], axis=0)
+    err, sc = [], []
+    for k in range(len(case.X)):
+        judged = [(i, j) for i, j in declared if case.X[k, i] == case.X[k, j] and b[k, i] == b[k, j]]
+        if judged:
+            err.append(max(abs(A[k, i] - A[k, j]) for i, j in judged))
+            sc.append(scale[k])
+    return shared_rule(err, sc, RTOL["symmetry"])
+
+
+def linearity(explainer, case):
+    """Linearity: a(alpha f1 + beta f2) = alpha a(f1) + beta a(f2)."""
+    (f1, f2), (alpha, beta) = case.extra["models"], case.extra["coefficients"]
+    h = case.model
+    Z = h.sample(32, np.random.default_rng(3))
+    assert np.allclose(f_of(h, Z), alpha * f_of(f1, Z) + beta * f_of(f2, Z), atol=1e-12)
+    Ah, A1, A2 = (explain(explainer, m, case.X, case.baseline, case.background) for m in (h, f1, f2))
+    err = np.abs(Ah - (alpha * A1 + beta * A2)).max(axis=1)
+    scale = np.max([np.abs(f_of(h, case.X)), np.abs(Ah).sum(axis=1),
+                    abs(alpha) * np.abs(A1).sum(axis=1) + abs(beta) * np.abs(A2).sum(axis=1)], axis=0)
+    return shared_rule(err, scale, RTOL["linearity"])
+
+
+def implementation_invariance(explainer, case):
+    """Functionally equivalent networks (equal outputs for all inputs) get identical attributions."""
+    f, (twin,) = case.model, case.extra["models"]
+    Z = np.vstack([f.sample(64, np.random.default_rng(5)), case.X])
+    assert np.allclose(f_of(f, Z), f_of(twin, Z), atol=1e-9)
+    A = explain(explainer, f, case.X, case.baseline, case.background, case.target)
+    At = explain(explainer, twin, case.X, case.baseline, case.background, case.target)
+    fx = f_of(f, case.X)
+    ref = reference(explainer, f, case.X, case.baseline, case.background)
+    scale = np.max([np.abs(fx), np.abs(ref), np.abs(fx - ref), np.abs(A).sum(axis=1), np.abs(At).sum(axis=1)], axis=0)
+    return shared_rule(np.abs(A - At).max(axis=1), scale, RTOL["implementation_invariance"])
+
+
+def input_invariance(explainer, case):
+    """Kindermans: f'(x + c) = f(x) for all x (bias absorbs the shift) => A(f', x + c) = A(f, x)."""
+    f, (twin,), c = case.model, case.extra["models"], np.asarray(case.extra["shift"], float)
+    Z = f.sample(64, np.random.default_rng(5))
+    assert np.allclose(f_of(twin, Z + c), f_of(f, Z), atol=1e-9)
+    A = explain(explainer, f, case.X, case.baseline, case.background, case.target)
+    At = explain(explainer, twin, case.X + c, case.extra["twin_baseline"], case.extra["twin_background"], case.target)
+    fx = f_of(f, case.X)
+    ref = reference(explainer, f, case.X, case.baseline, case.background)
+    scale = np.max([np.abs(fx), np.abs(ref), np.abs(fx - ref), np.abs(A).sum(axis=1), np.abs(At).sum(axis=1)], axis=0)
+    return shared_rule(np.abs(A - At).max(axis=1), scale, RTOL["input_invariance"])
+
+
+def relevant_features(model, x):
+    """Huang & Marques-Silva: union of the abductive explanations (subset-minimal S with f constant on {z: z_S=x_S})."""
+    d = model.n_features
+    cube = np.array(list(product((0.0, 1.0), repeat=d)))
+    fx = f_of(model, x[None, :])[0]
+
+    def sufficient(S):
+        Z = cube[np.all(cube[:, list(S)] == x[list(S)], axis=1)] if S else cube
+        return bool(np.all(f_of(model, Z) == fx))
+
+    axps = [set(S) for r in range(d + 1) for S in combinations(range(d), r)
+            if sufficient(S) and not any(sufficient(tuple(t for t in S if t != i)) for i in S)]
+    return set().union(*axps)
+
+
+def relevance(explainer, case):
+    """Relevant (in some AXp) <=> non-zero attribution, zero meaning |a_j| <= rtol * max(range f, sum |a|)."""
+    model = case.model
+    A = explain(explainer, model, case.X, case.baseline, case.background, case.target)
+    values = f_of(model, np.array(list(product((0.0, 1.0), repeat=model.n_features))))
+    scores = []
+    for k, x in enumerate(case.X):
+        rel = relevant_features(model, x)
+        scale = max(values.max() - values.min(), np.abs(A[k]).sum(), TINY)
+        zero = np.abs(A[k]) <= 1e-10 + 1e-3 * scale
+        scores.append(np.mean([zero[j] == (j not in rel) for j in range(model.n_features)]))
+    return float(np.mean(scores)), bool(np.all(np.array(scores) == 1.0))
+
+
+DERIVE = {"sensitivity": sensitivity, "dummy": dummy, "completeness": completeness, "symmetry": symmetry,
+          "linearity": linearity, "implementation_invariance": implementation_invariance,
+          "input_invariance": input_invariance, "relevance": relevance}
+
+CELLS = [
+    ("sensitivity", "one_minus_relu", ("saliency", "integrated_gradients", "deeplift", "exact_baseline_shapley",
+                                       "occlusion", "shap_exact")),
+    ("sensitivity", "and", ("saliency", "integrated_gradients", "occlusion", "exact_banzhaf")),
+    ("sensitivity", "linear_dummy", ("input_x_gradient", "exact_interventional_shapley")),
+    ("dummy", "linear_dummy", ("saliency", "occlusion", "lime_tabular", "permutation_importance")),
+    ("dummy", "mlp_base", ("integrated_gradients", "deeplift", "exact_interventional_shapley")),
+    ("dummy", "gbm_additive", ("shap_tree", "saabas", "impurity_importance", "feature_ablation")),
+    ("completeness", "linear_dummy", ("integrated_gradients", "saliency", "exact_interventional_shapley")),
+    ("completeness", "mlp_base", ("integrated_gradients", "deeplift", "input_x_gradient", "occlusion")),
+    ("completeness", "and", ("exact_baseline_shapley", "exact_banzhaf", "shap_exact")),
+    ("completeness", "tree_cough_fever", ("shap_tree", "saabas", "exact_interventional_shapley", "occlusion")),
+    ("completeness", "gbm_additive", ("shap_tree",)),
+    ("symmetry", "symmetric_sum", ("integrated_gradients", "saliency", "exact_interventional_shapley")),
+    ("symmetry", "majority3", ("occlusion", "exact_banzhaf")),
+    ("symmetry", "tree_cough_fever", ("shap_tree", "saabas", "occlusion")),
+    ("linearity", "linear_dummy+mlp_base",
+     ("integrated_gradients", "deeplift", "saliency", "occlusion", "guided_backprop")),
+    ("linearity", "and+xor", ("exact_baseline_shapley", "exact_interventional_shapley")),
+    ("implementation_invariance", "ig_paper_pair", ("deeplift", "integrated_gradients", "saliency", "lrp")),
+    ("implementation_invariance", "mlp_rescaled", ("deeplift", "guided_backprop", "exact_baseline_shapley")),
+    ("implementation_invariance", "mlp_split", ("integrated_gradients", "deeplift")),
+    ("input_invariance", "zero_baseline", ("integrated_gradients", "saliency", "input_x_gradient", "deeplift")),
+    ("input_invariance", "shifted_baseline", ("integrated_gradients", "input_x_gradient", "occlusion")),
+    ("relevance", "hms_irrelevant_nonzero", ("exact_interventional_shapley", "exact_baseline_shapley", "occlusion")),
+    ("relevance", "hms_relevant_zero", ("exact_interventional_shapley", "exact_banzhaf", "saliency")),
+    ("relevance", "cough_fever_10_90", ("exact_interventional_shapley", "occlusion")),
+]
+PARAMS = [pytest.param(check, case, explainer, id=f"{check}/{case}-{explainer}")
+          for check, case, explainers in CELLS for explainer in explainers]
+
+
+@lru_cache(maxsize=None)
+def run_cell(check: str, case_name: str, explainer_name: str):
+    return get_check(check).run(get_explainer(explainer_name), case_of(check, case_name), seed=0)
+
+
+@pytest.mark.parametrize("check,case_name,explainer_name", PARAMS)
+def test_score_rederived_from_the_definition(check, case_name, explainer_name, monkeypatch):
+    monkeypatch.setattr("axioms.counterexamples.SEARCH_BUDGET", 0)
+    score, passed = DERIVE[check](get_explainer(explainer_name), case_of(check, case_name))
+    assert_same(run_cell(check, case_name, explainer_name), score, passed)
+
+
+def test_rederivations_discriminate():
+    """The table above holds passes and failures of every check (none of the re-derivations is vacuous)."""
+    seen: dict[str, set[bool]] = {}
+    for check, case_name, explainers in CELLS:
+        for name in explainers:
+            result = run_cell(check, case_name, name)
+            seen.setdefault(check, set()).add(bool(result.passed))
+    assert all(v == {True, False} for v in seen.values()), seen
