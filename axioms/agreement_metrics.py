@@ -12,6 +12,12 @@ index (a fixed, documented order, so identical inputs always agree fully).
 - rank correlation           Spearman's ρ of the importance values over a feature set F (in [-1, 1])
 - pairwise rank agreement    share of pairs i < j in F ordered the same way by both explanations
 
+``expected_feature_agreement`` / ``expected_sign_agreement`` are the same two quantities with ties at the k-th place
+broken by one uniformly random order of the features, shared by A and B, and averaged over that order (exactly):
+``E_π |top_k(A; π) ∩ top_k(B; π)| / k`` (sign: only features with equal signs). The index order is arbitrary, so a
+constant explanation should not collect agreement because the important features happen to come first (against an
+untied B it gets k/d); the order is shared so that identical explanations still agree fully.
+
 ``rank_correlation`` accepts a tolerance: values within ``atol`` of each other count as tied (mid-ranks), so
 floating-point noise in an exact tie (e.g. ``[0.5, 0.5]`` vs ``[0.4999999, 0.5000001]``) does not flip ρ to -1.
 Degenerate rows are defined, not NaN: both explanations constant -> ρ = 1 (identical rankings); exactly one constant
@@ -19,6 +25,8 @@ Degenerate rows are defined, not NaN: both explanations constant -> ρ = 1 (iden
 """
 
 from __future__ import annotations
+
+from math import comb
 
 import numpy as np
 
@@ -33,6 +41,8 @@ __all__ = [
     "cosine_similarity",
     "top_k_membership",
     "tolerant_ranks",
+    "expected_feature_agreement",
+    "expected_sign_agreement",
 ]
 
 
@@ -208,3 +218,62 @@ def top_k_membership(A: np.ndarray, k: int | np.ndarray, atol: float | np.ndarra
         tied = np.abs(A[r] - kth) <= tol[r]
         out[r] = above + tied * (kr - above.sum()) / tied.sum()
     return out
+
+
+def _top_k_sets(v: np.ndarray, k: int, tol: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(sure, tied, slots)`` of one row: features surely in the top-k by |v|, those tied at the k-th place, and
+    how many of the tied ones get in."""
+    mag = np.abs(v)
+    kth = np.sort(mag)[::-1][k - 1]
+    sure = mag > kth + tol
+    tied = np.abs(mag - kth) <= tol
+    return sure, tied, k - int(sure.sum())
+
+
+def _both_tied(c: int, a: int, b: int, m_a: int, m_b: int) -> float:
+    """P(feature i gets one of the first ``m_a`` slots of its tie in A and of the first ``m_b`` in B) under ONE uniform
+    random order of the tied features, shared by A and B; ``c`` other features are tied in both, ``a`` only in A,
+    ``b`` only in B. The set preceding i is uniform given its size p (probability p! (u-1-p)! / u!, u = a+b+c+1)."""
+    u = a + b + c + 1
+    total = 0.0
+    for x in range(min(c, m_a - 1, m_b - 1) + 1):
+        for y in range(min(a, m_a - 1 - x) + 1):
+            for z in range(min(b, m_b - 1 - x) + 1):
+                p = x + y + z
+                total += comb(c, x) * comb(a, y) * comb(b, z) / (comb(u - 1, p) * u)
+    return total
+
+
+def _expected_overlap(A: np.ndarray, B: np.ndarray, k: int, atol_a: float | np.ndarray, atol_b: float | np.ndarray,
+                      same_sign: bool) -> np.ndarray:
+    A, B = _pair(A, B)
+    n, d = A.shape
+    k = _check_k(k, d)
+    tol_a, tol_b = _row_tol(atol_a, n), _row_tol(atol_b, n)
+    out = np.zeros(n)
+    for r in range(n):
+        sure_a, tied_a, m_a = _top_k_sets(A[r], k, tol_a[r])
+        sure_b, tied_b, m_b = _top_k_sets(B[r], k, tol_b[r])
+        p_a = sure_a + tied_a * m_a / tied_a.sum()
+        p_b = sure_b + tied_b * m_b / tied_b.sum()
+        for i in range(d):
+            if same_sign and np.sign(A[r, i]) != np.sign(B[r, i]):
+                continue
+            if tied_a[i] and tied_b[i]:
+                c = int((tied_a & tied_b).sum()) - 1
+                out[r] += _both_tied(c, int((tied_a & ~tied_b).sum()), int((tied_b & ~tied_a).sum()), m_a, m_b)
+            else:  # at most one side is random: the events are independent
+                out[r] += p_a[i] * p_b[i]
+    return out / k
+
+
+def expected_feature_agreement(A: np.ndarray, B: np.ndarray, k: int, atol_a: float | np.ndarray = 0.0,
+                               atol_b: float | np.ndarray = 0.0) -> np.ndarray:
+    """Feature agreement@k with ties at the k-th place broken at random (expectation; module docstring)."""
+    return _expected_overlap(A, B, k, atol_a, atol_b, same_sign=False)
+
+
+def expected_sign_agreement(A: np.ndarray, B: np.ndarray, k: int, atol_a: float | np.ndarray = 0.0,
+                            atol_b: float | np.ndarray = 0.0) -> np.ndarray:
+    """Sign agreement@k with ties at the k-th place broken at random (expectation; module docstring)."""
+    return _expected_overlap(A, B, k, atol_a, atol_b, same_sign=True)

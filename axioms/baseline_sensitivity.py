@@ -34,6 +34,7 @@ from .ground_truth_agreement import (
     reference_attribution,
     rows,
     standard_case,
+    verdict,
 )
 
 if TYPE_CHECKING:
@@ -116,7 +117,8 @@ class BaselineSensitivity(Check):
             "reference_rank_stability": panel_rank_stability(per_reference),
             "worst_baseline": worst,
         }
-        message = (f"{explainer.name} {self.name} on {case.name}: measured {measured:.3f} vs threshold "
-                   f"{self.threshold} (worst baseline {worst}: {per_score[worst]:.3f}; rank stability "
-                   f"{evidence['rank_stability']:.2f} vs exact {evidence['reference_rank_stability']:.2f})")
+        message = verdict(explainer, self.name, case, measured, self.threshold,
+                          f"mean over {len(per_score)} baselines of agreement with exact Shapley at that baseline",
+                          f"baseline {worst!r}: agreement {per_score[worst]:.3f}; rank stability across baselines "
+                          f"{evidence['rank_stability']:.2f} vs exact {evidence['reference_rank_stability']:.2f}")
         return CheckResult.scored(measured, self.threshold, message, evidence)

@@ -17,6 +17,13 @@ with opposite signs disagree). The check's score is the mean over panel members 
 case's model and not failing) of the mean over rows of pair(a, a_m). Every explainer runs with the cell's seed, so
 the score is a pure function of (explainer, case, seed); panel results are cached per process.
 ``agreement_matrix`` returns the full pairwise matrix for the report's plot.
+
+Top-k is by |a|; a tie at the k-th place is broken by a random order of the features shared by A and B, and FA, SA
+are the exact expectations over that order (``expected_feature_agreement``): breaking it by feature index (version 1)
+gave a constant explanation full feature agreement whenever the important features had the low indices
+(``linear_dummy``); now it gets k/d against an untied explanation, and identical explanations still agree fully.
+Values within ``AGREEMENT_TOLERANCE`` (relative to the row's largest |a|) are tied, in the top-k and in Spearman's
+ranks, so float noise in an exact tie does not decide a rank.
 """
 
 from __future__ import annotations
@@ -27,14 +34,17 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .agreement_metrics import feature_agreement, rank_correlation, sign_agreement
-from .base import Case, Check, CheckResult, register_check
-from .ground_truth_agreement import model_or_none, rows, standard_case
+from .agreement_metrics import expected_feature_agreement, expected_sign_agreement, rank_correlation
+from .base import Case, Check, CheckResult, Tolerance, register_check
+from .ground_truth_agreement import model_or_none, rows, standard_case, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
 
-__all__ = ["ExplainerAgreement", "PANEL", "agreement_k", "pair_agreement", "agreement_matrix"]
+__all__ = ["AGREEMENT_TOLERANCE", "ExplainerAgreement", "PANEL", "agreement_k", "pair_agreement", "agreement_matrix"]
+
+#: Relative to a row's largest |a|: values closer than this are tied (top-k and ranks).
+AGREEMENT_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
 
 #: The reference panel, by registry name (members that do not exist or do not apply are skipped).
 PANEL: tuple[str, ...] = ("integrated_gradients", "input_x_gradient", "shap_kernel", "lime_tabular", "occlusion")
@@ -60,10 +70,13 @@ def pair_agreement(A: np.ndarray, B: np.ndarray, k: int | None = None) -> np.nda
     A = np.atleast_2d(np.asarray(A, dtype=np.float64))
     B = np.atleast_2d(np.asarray(B, dtype=np.float64))
     k = agreement_k(A.shape[1]) if k is None else k
-    fa = feature_agreement(A, B, k)
-    sa = sign_agreement(A, B, k)
+    tol_a = AGREEMENT_TOLERANCE.bound(np.abs(A).max(axis=1))
+    tol_b = AGREEMENT_TOLERANCE.bound(np.abs(B).max(axis=1))
+    fa = expected_feature_agreement(A, B, k, tol_a, tol_b)
+    sa = expected_sign_agreement(A, B, k, tol_a, tol_b)
     share = np.where(fa > 0, sa / np.where(fa > 0, fa, 1.0), 1.0)
-    rho = np.maximum(0.0, rank_correlation(A, B, absolute=True))
+    scale = lambda M: M / np.where(np.abs(M).max(axis=1) > 0, np.abs(M).max(axis=1), 1.0)[:, None]  # noqa: E731
+    rho = np.maximum(0.0, rank_correlation(scale(A), scale(B), absolute=True, atol=AGREEMENT_TOLERANCE.rtol))
     return share * (fa + rho) / 2.0
 
 
@@ -134,7 +147,7 @@ class ExplainerAgreement(Check):
     name = "explainer_agreement"
     category = "agreement"
     threshold = 0.6
-    version = 1
+    version = 2
     citation = "Krishna et al. 2022, The disagreement problem in explainable machine learning (arXiv:2202.01602)"
 
     def cases(self) -> list[Case]:
@@ -172,7 +185,8 @@ class ExplainerAgreement(Check):
             "per_member": per_member,
             "failed_members": failed,
         }
-        message = (f"{explainer.name} {self.name} on {case.name}: measured {measured:.3f} vs threshold "
-                   f"{self.threshold} (panel of {len(per_member)}; least agreement with {least}: "
-                   f"{per_member[least]:.3f})")
+        evidence["least_agreeing_member"] = least
+        message = verdict(explainer, self.name, case, measured, self.threshold,
+                          f"mean pair agreement with {len(per_member)} panel members",
+                          f"panel member {least}: pair agreement {per_member[least]:.3f} (k={k})")
         return CheckResult.scored(measured, self.threshold, message, evidence)

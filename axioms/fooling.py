@@ -25,7 +25,7 @@ import numpy as np
 
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import model_or_none, rows
+from .ground_truth_agreement import model_or_none, rows, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -81,12 +81,16 @@ class Fooling(Check):
             "sensitive_top_share": share.tolist(),
             "sensitive_rank": rank_of_sensitive.tolist(),
         }
-        detail = f"sensitive feature {case.model.feature_names[sensitive]!r} first in {measured:.0%} of inputs"
+        worst = int(np.argmin(share))
+        evidence["worst_row"] = worst
+        detail = (f"row {worst}: sensitive feature {case.model.feature_names[sensitive]!r} ranked "
+                  f"{int(rank_of_sensitive[worst])} of {A.shape[1]}, a={np.round(A[worst], 3).tolist()}")
         if innocuous is not None:
             innocuous_share = top_feature_share(A, int(innocuous))
             evidence["innocuous_feature"] = int(innocuous)
             evidence["innocuous_top_share"] = innocuous_share.tolist()
-            detail += f", innocuous {case.model.feature_names[int(innocuous)]!r} first in {innocuous_share.mean():.0%}"
-        message = (f"{explainer.name} {self.name} on {case.name}: measured {measured:.3f} vs threshold "
-                   f"{self.threshold} ({detail})")
+            detail += (f"; innocuous {case.model.feature_names[int(innocuous)]!r} ranked first in "
+                       f"{innocuous_share.mean():.0%} of inputs")
+        message = verdict(explainer, self.name, case, measured, self.threshold,
+                          "share of on-manifold inputs with the sensitive feature ranked first", detail)
         return CheckResult.scored(measured, self.threshold, message, evidence)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import model_or_none, rows
+from .ground_truth_agreement import model_or_none, rows, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -79,7 +79,7 @@ def _image_case(model: "SyntheticModel") -> Case:
     gain = model.predict_target(pool) - model.predict_target(baseline[None, :])[0]
     X = pool[np.argsort(-gain, kind="stable")[:2]]
     return Case(check="localisation", name=model.name, model=model, X=X, baseline=baseline,
-                background=model.sample(8, rng), tiers=frozenset({"default", "full"}),
+                background=model.sample(8, rng), tiers=frozenset({"quick", "default", "full"}),
                 description="relevance mass accuracy inside the known patch (inputs with the largest f(x) - f(0))")
 
 
@@ -127,7 +127,9 @@ class Localisation(Check):
             evidence.update(measured=measured, relevance_mass_accuracy=rma.tolist(),
                             relevance_rank_accuracy=rra.tolist(), mask=np.flatnonzero(gt.mask).tolist(),
                             input_shape=list(case.model.input_shape or ()))
-            detail = f"worst row {worst}: mass in patch {rma[worst]:.3f}, rank accuracy {rra[worst]:.3f}"
+            what = "relevance mass accuracy (mean share of positive attribution inside the patch)"
+            detail = (f"row {worst}: {rma[worst]:.3f} of the positive attribution in the {int(np.sum(gt.mask))}-pixel "
+                      f"patch (rank accuracy {rra[worst]:.3f})")
         elif gt.token_weights is not None:
             parts = token_localisation(A, case.X, gt.token_weights)
             scored = np.isfinite(parts["score"])
@@ -139,10 +141,12 @@ class Localisation(Check):
                             sign=[None if not np.isfinite(s) else float(s) for s in parts["sign"]],
                             token_weights=np.asarray(gt.token_weights, dtype=float).tolist(),
                             tokens=list(case.model.feature_names), inputs=rows(case.X))
-            detail = (f"worst row {worst}: mass on weighted tokens {parts['mass'][worst]:.3f}, "
+            what = "token localisation (mean of mass on weighted tokens x sign agreement)"
+            present = [case.model.feature_names[i] for i in np.flatnonzero(case.X[worst] > 0.5)]
+            detail = (f"row {worst} (tokens {present}): mass on weighted tokens {parts['mass'][worst]:.3f} x "
                       f"sign {parts['sign'][worst]:.3f}")
         else:
             return CheckResult.not_applicable(f"{case.id}: the model has neither a mask nor token weights")
-        message = (f"{explainer.name} {self.name} on {case.name}: measured {measured:.3f} vs threshold "
-                   f"{self.threshold} ({detail})")
+        evidence["worst_row"] = worst
+        message = verdict(explainer, self.name, case, measured, self.threshold, what, detail)
         return CheckResult.scored(measured, self.threshold, message, evidence)

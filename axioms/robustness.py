@@ -12,6 +12,14 @@ zero explanations nearby gives ms = 0 (nothing moved) and a zero explanation at 
 ms. r = ``RADIUS_FRACTION`` times the per-feature range of the case's background. 1 = the explanation does not move,
 0.5 = it moves by as much as its own norm. The perturbed points are explained with the same explainer seed as x.
 
+The radius: Yeh et al. leave r to the user; common defaults are captum's ``sensitivity_max`` (L_inf radius 0.02 on
+inputs usually scaled to [0, 1], i.e. 2% of the range) and Quantus' ``MaxSensitivity`` (uniform noise up to 0.2).
+5% of each feature's data range sits between them: large enough that a method with a discontinuous or noisy
+explanation moves, small enough that x + δ stays next to the data and (for the logistic cases) mostly on the same
+side of the decision boundary, so a move reflects the explainer rather than a different model behaviour. A radius
+relative to the data keeps features of different units comparable; features constant in the background are not
+perturbed.
+
 A perfectly robust explanation is not necessarily faithful (a constant one scores 1; Yeh et al. show the trade-off
 with infidelity): this check measures stability only, the scoring layer flags checks that controls pass.
 
@@ -27,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import model_or_none, rows, standard_case
+from .ground_truth_agreement import model_or_none, rows, standard_case, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -133,7 +141,10 @@ class Robustness(Check):
             "perturbation_seed": PERTURBATION_SEED,
             **({"certainty_ratio": case.extra["certainty_ratio"]} if "certainty_ratio" in case.extra else {}),
         }
-        message = (f"{explainer.name} {self.name} on {case.name}: measured {measured:.3f} vs threshold "
-                   f"{self.threshold} (worst row {worst}: max-sensitivity {ms[worst]:.3g} at radius "
-                   f"{np.round(radius, 3).tolist()})")
+        evidence["worst_row"] = worst
+        message = verdict(explainer, self.name, case, measured, self.threshold,
+                          "stability = mean over rows of 1 / (1 + relative max-sensitivity)",
+                          f"row {worst} x={np.round(X[worst], 3).tolist()}: ||a(x+δ) - a(x)|| / ||a(x)|| = "
+                          f"{ms[worst]:.3g} (row score {row_score[worst]:.3f}) within |δ_i| <= "
+                          f"{np.round(radius, 3).tolist()}")
         return CheckResult.scored(measured, self.threshold, message, evidence)

@@ -162,7 +162,8 @@ def test_agreement_check_separates_agreeing_from_broken_explainers():
         res = check.run(broken, case, seed=0)
         assert res.status.value == "ok" and not res.passed, res.message
         assert res.evidence["measured"] == res.score and "attributions" in res.evidence
-        assert res.message.startswith(f"{broken.name} explainer_agreement on t_linear: measured")
+        assert res.message.startswith(f"{broken.name} explainer_agreement on explainer_agreement/t_linear: FAIL")
+        assert f"{res.score:.3f} < pass threshold 0.6" in res.message
     assert check.run(FLIPPED, case, seed=0).score == 0.0  # same ranking, every sign opposite
 
 
@@ -172,3 +173,29 @@ def test_agreement_matrix_is_symmetric_with_unit_diagonal():
     np.testing.assert_allclose(M, M.T)
     np.testing.assert_allclose(np.diag(M), 1.0)
     assert M[0, 1] == pytest.approx(1.0) and M[0, 2] == 0.0
+
+
+def test_expected_agreement_equals_enumeration_over_shared_tie_breaking_orders():
+    """Feature / sign agreement@k with ties broken by one random order shared by A and B, checked against all d!
+    orders on vectors with many ties (values in {-2..2}); identical rows agree fully, constant vs untied gets k/d."""
+    from itertools import permutations
+
+    from axioms.agreement_metrics import expected_feature_agreement, expected_sign_agreement
+
+    def top(v, k, order):
+        kth = sorted(np.abs(v), reverse=True)[k - 1]
+        bucket = [0 if abs(x) > kth else (1 if abs(x) == kth else 2) for x in v]
+        return set(sorted(range(v.size), key=lambda i: (bucket[i], order.index(i)))[:k])
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        d = int(rng.integers(2, 6))
+        k = int(rng.integers(1, d + 1))
+        a, b = rng.integers(-2, 3, size=d).astype(float), rng.integers(-2, 3, size=d).astype(float)
+        orders = list(permutations(range(d)))
+        fa = np.mean([len(top(a, k, o) & top(b, k, o)) / k for o in orders])
+        sa = np.mean([sum(np.sign(a[i]) == np.sign(b[i]) for i in top(a, k, o) & top(b, k, o)) / k for o in orders])
+        assert expected_feature_agreement(a, b, k)[0] == pytest.approx(fa, abs=1e-12), (a, b, k)
+        assert expected_sign_agreement(a, b, k)[0] == pytest.approx(sa, abs=1e-12), (a, b, k)
+        assert expected_feature_agreement(a, a, k)[0] == pytest.approx(1.0)
+    assert expected_feature_agreement(np.ones(4), np.array([4.0, 3, 2, 1]), 2)[0] == pytest.approx(2 / 4)

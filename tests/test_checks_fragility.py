@@ -130,7 +130,8 @@ def test_fooling_scores_the_share_of_inputs_with_the_sensitive_feature_first():
     assert not fooled.passed and fooled.score == 0.0 and fooled.evidence["innocuous_top_share"] == [1.0] * 6
     constant = check.run(FunctionExplainer(lambda m, X, **kw: np.ones_like(X), "t_constant"), case)
     assert constant.score == pytest.approx(1 / 4) and not constant.passed
-    assert "'race' first in" in honest.message
+    assert "'race' ranked 1 of 4" in honest.message and "PASS" in honest.message
+    assert "FAIL" in fooled.message and "< pass threshold 0.75" in fooled.message
 
 
 def test_top_feature_share_ties():

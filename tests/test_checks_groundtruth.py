@@ -234,3 +234,48 @@ def test_real_explainers_on_registered_cases():
     image = _registered("localisation", "image_patch")
     assert loc.run(_explainer("integrated_gradients"), image).score == pytest.approx(1.0)
     assert not loc.run(_explainer("random"), image).passed
+
+
+GLOBAL = Capabilities(uses_background=True, scope="global")
+
+
+def global_explainer(name: str, transform) -> FunctionExplainer:
+    """A global test double: ``transform`` of the mean |interventional Shapley| over X, shape [1, d]."""
+
+    def fn(model, X, *, baseline, background, target, seed):
+        phi = interventional_shapley(lambda Z: model.predict_target(Z, target), X, background)
+        return transform(np.abs(phi).mean(axis=0, keepdims=True))
+
+    return FunctionExplainer(fn, name, capabilities=GLOBAL)
+
+
+def test_global_importances_pass_when_right_and_fail_when_broken():
+    check, case = GroundTruthAgreement(), case_of(linear_model())
+    assert check.applies(global_explainer("t_g", lambda I: I), case)[0]
+    good = check.run(global_explainer("t_global_exact", lambda I: 3.0 * I), case)  # scale-free: x3 is fine
+    assert good.passed and good.score == pytest.approx(1.0), good.message
+    assert good.evidence["reference_kind"] == "mean_abs_interventional_shapley" and len(good.evidence["reference"]) == 1
+    broken = {
+        "reversed": lambda I: I.max() - I,  # the dummy gets the largest importance
+        "constant": lambda I: np.ones_like(I),
+        "negated": lambda I: -I,
+        "shuffled": lambda I: np.roll(I, 1, axis=1),
+    }
+    for kind, transform in broken.items():
+        res = check.run(global_explainer(f"t_{kind}", transform), case)
+        assert res.status is Status.OK and not res.passed, f"{kind}: {res.message}"
+        assert "FAIL" in res.message and "global importance" in res.message and f"t_{kind}" in res.message
+
+
+def test_registered_tree_cases_score_tree_and_global_explainers():
+    from axioms.base import cases_of
+    from explainers.base import get_explainer
+
+    check = get_check("ground_truth_agreement")
+    tree_cases = [c for c in cases_of(check) if getattr(c.model, "is_tree_model", False)]
+    assert any("quick" in c.tiers for c in tree_cases)
+    for case in tree_cases:
+        for name in ("shap_tree", "saabas", "impurity_importance", "permutation_importance"):
+            res = check.run(get_explainer(name), case)
+            assert res.status is Status.OK, f"{name} on {case.id}: {res.message}"
+        assert check.run(exact("t_interventional", caps=BACKGROUND), case).score == pytest.approx(1.0)
