@@ -13,10 +13,11 @@ from typing import Any, Callable, Sequence
 __all__ = ["main", "build_parser", "format_table"]
 
 EPILOG = """examples:
-  xaicheck run --suite quick                       # every explainer x every quick case -> results/
-  xaicheck run --suite default --jobs 2 --out results/default
+  xaicheck run                                     # the default suite, every explainer -> results/
+  xaicheck run --suite quick --out /tmp/quick      # a ~1 minute smoke run
+  xaicheck run --suite full --jobs 2 --out results/full
   xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy
-  xaicheck list explainers                         # library, version, family, tags
+  xaicheck list explainers                         # library, version, family, tags; unavailable adapters
   xaicheck list cases --suite quick
   xaicheck report results                          # leaderboard, plots, report.html from scores.csv
   xaicheck diff results/old results/new
@@ -77,7 +78,22 @@ def _list_explainers(args: argparse.Namespace) -> str:
     from explainers.base import all_explainers
 
     rows = [e.describe() for e in all_explainers()]
-    return format_table(rows, ["name", "library", "version", "family", "tags"])
+    text = format_table(rows, ["name", "library", "version", "family", "tags"])
+    missing = _unavailable_adapters()
+    if missing:
+        text += ("\n\nunavailable optional adapters (not registered):\n"
+                 + format_table([{"name": k, "reason": v} for k, v in sorted(missing.items())], ["name", "reason"],
+                                max_width=100))
+    return text
+
+
+def _unavailable_adapters() -> dict[str, str]:
+    """Optional adapters whose package is missing, with the reason (empty if the module cannot be imported)."""
+    try:
+        from explainers.optional_adapters import UNAVAILABLE
+    except ImportError:
+        return {}
+    return dict(UNAVAILABLE)
 
 
 def _list_checks(args: argparse.Namespace) -> str:
@@ -155,6 +171,11 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         result = run_paper(name, out_dir=args.out)
         print(result.to_table() if hasattr(result, "to_table") else result)
         print()
+    if (Path(args.out) / "scores.csv").exists():  # a run lives here: refresh report.html so it links the papers
+        from .report import build_report
+
+        build_report(args.out)
+        print(f"updated {Path(args.out) / 'report.html'} (links papers/*.md)")
     return 0
 
 
@@ -167,8 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a suite and write scores, leaderboard, plots and report.html",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("--suite", choices=("quick", "default", "full"), default="quick",
-                   help="quick ⊂ default ⊂ full (default: quick)")
+    r.add_argument("--suite", choices=("quick", "default", "full"), default="default",
+                   help="quick ⊂ default ⊂ full (default: default; quick is a ~1 minute smoke run)")
     r.add_argument("--out", default="results", help="result directory (default: results)")
     r.add_argument("--explainers", help="comma-separated explainer names (default: all registered)")
     r.add_argument("--checks", help="comma-separated check names (default: all registered)")

@@ -61,7 +61,13 @@ def heatmap(scores: Scores, path: Path) -> str | None:
     fig, ax = plt.subplots(figsize=(1.6 + 0.62 * len(checks), 1.2 + 0.32 * len(exps)))
     cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#dddddd")
     im = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(checks)), [_short(c, 30) for c in checks], rotation=45, ha="right")
+    nd = set(scores.non_discriminating)
+    ax.set_xticks(range(len(checks)), [_short(c, 30) + (" *" if c in nd else "") for c in checks], rotation=45,
+                  ha="right")
+    for tick, c in zip(ax.get_xticklabels(), checks):
+        if c in nd:
+            tick.set_color("#6b6b6b")
+            tick.set_style("italic")
     cats = [chk.loc[chk["check"] == c, "category"].iloc[0] for c in checks]
     start = 0
     for j in range(1, len(checks) + 1):  # category bands: separator lines and a label above each group
@@ -72,15 +78,39 @@ def heatmap(scores: Scores, path: Path) -> str | None:
                     fontsize=8, weight="bold", color="#333333")
             start = j
     ax.set_yticks(range(len(exps)), exps)
+    note = _mark_unranked_rows(ax, scores)
     for i in range(len(exps)):
         for j in range(len(checks)):
             if np.isfinite(M[i, j]):
                 ax.text(j, i, f"{M[i, j]:.2f}", ha="center", va="center", fontsize=7,
                         color="black" if 0.25 < M[i, j] < 0.85 else "white")
-    ax.set_title("Check score per explainer (grey = not applicable / no ok cell)", pad=18)
+    ax.set_title("Check score per explainer (grey = not applicable / no ok cell)"
+                 + (f"\n{note}" if note else "")
+                 + ("\n* non-discriminating check: the random control passes it" if nd & set(checks) else ""),
+                 pad=26)
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="score")
     _save(fig, path)
     return None
+
+
+def _n_ranked(scores: Scores) -> int:
+    groups = scores.explainers.get("group")
+    return len(scores.explainers) if groups is None else int((groups == "ranked").sum())
+
+
+def _mark_unranked_rows(ax: Any, scores: Scores, labels: bool = True) -> str:
+    """A rule under the last ranked row (rows are in leaderboard order); the names below it in grey italics.
+
+    Returns the note to put in the title ("" when every row is ranked)."""
+    k, n = _n_ranked(scores), len(scores.explainers)
+    if not 0 < k < n:
+        return ""
+    ax.axhline(k - 0.5, color="#222222", lw=1.6)
+    if labels:
+        for tick in ax.get_yticklabels()[k:]:
+            tick.set_color("#6b6b6b")
+            tick.set_style("italic")
+    return f"below the rule, in italics: not ranked (coverage < {scores.min_coverage:g} or no ok cell)"
 
 
 def categories(scores: Scores, path: Path) -> str | None:
@@ -97,31 +127,42 @@ def categories(scores: Scores, path: Path) -> str | None:
         vals = table[cat].to_numpy(float)
         ax.barh(ys, np.nan_to_num(vals), height=0.72, color=colors[j % 10])
         for y in ys[~np.isfinite(vals)]:
-            ax.text(0.02, y, "–", va="center", fontsize=8, color="#999999")
+            ax.text(0.02, y, "n/a", va="center", fontsize=7, color="#8a8a8a", style="italic")
+        for y in ys[np.isfinite(vals) & (vals < 0.02)]:
+            ax.text(0.02, y, f"{vals[y]:.2f}", va="center", fontsize=7, color="#333333")
+        note = _mark_unranked_rows(ax, scores, labels=False)
         ax.set_xlim(0, 1)
         ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
         ax.set_title(cat.replace("_", " "), fontsize=10, color=colors[j % 10], weight="bold")
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].set_yticks(ys, exps)
     axes[0][0].set_ylim(n - 0.5, -0.5)
-    fig.suptitle("Category scores (rows in leaderboard order; – = no applicable check)", fontsize=11)
+    _mark_unranked_rows(axes[0][0], scores)
+    fig.suptitle("Category scores (rows in leaderboard order; n/a = no applicable check in the category)"
+                 + (f"\n{note}" if note else ""), fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.985))
     _save(fig, path)
     return None
 
 
-def _label_points(fig: Any, ax: Any, names: list[str], xs: np.ndarray, ys: np.ndarray, front: np.ndarray) -> None:
-    """Label points without overlaps: front first, then by score; a label that fits nowhere is left out."""
+def _label_points(fig: Any, ax: Any, names: list[str], xs: np.ndarray, ys: np.ndarray, front: np.ndarray,
+                  specialist: np.ndarray | None = None) -> None:
+    """Label points without overlapping each other or any point: front first, then by score; a label that fits
+    nowhere is left out (and counted in a note)."""
     renderer = fig.canvas.get_renderer()
-    placed: list[Any] = []
-    offsets = [((4, 3), "left", "bottom"), ((4, -3), "left", "top"), ((-4, 3), "right", "bottom"),
-               ((-4, -3), "right", "top")]
+    fig.canvas.draw()
+    pts = ax.transData.transform(np.column_stack([xs, ys]))
+    placed: list[Any] = [_point_box(x, y) for x, y in pts]
+    specialist = np.zeros(len(names), bool) if specialist is None else specialist
+    offsets = [((5, 3), "left", "bottom"), ((5, -3), "left", "top"), ((-5, 3), "right", "bottom"),
+               ((-5, -3), "right", "top"), ((0, 6), "center", "bottom"), ((0, -6), "center", "top")]
     order = sorted(range(len(names)), key=lambda i: (not front[i], -ys[i], names[i]))
     hidden = 0
     for i in order:
         for off, ha, va in offsets:
-            t = ax.annotate(_short(names[i], 24), (xs[i], ys[i]), xytext=off, textcoords="offset points",
-                            fontsize=7, ha=ha, va=va, color="#a01010" if front[i] else "#333333")
+            color = "#a01010" if front[i] else ("#1f5f9a" if specialist[i] else "#333333")
+            t = ax.annotate(_short(names[i], 26), (xs[i], ys[i]), xytext=off, textcoords="offset points",
+                            fontsize=7, ha=ha, va=va, color=color, style="italic" if specialist[i] else "normal")
             box = t.get_window_extent(renderer).expanded(1.04, 1.1)
             if not any(box.overlaps(p) for p in placed):
                 placed.append(box)
@@ -134,27 +175,39 @@ def _label_points(fig: Any, ax: Any, names: list[str], xs: np.ndarray, ys: np.nd
                 fontsize=7, color="#777777")
 
 
+def _point_box(x: float, y: float, r: float = 3.5) -> Any:
+    from matplotlib.transforms import Bbox
+
+    return Bbox([[x - r, y - r], [x + r, y + r]])
+
+
 def pareto(scores: Scores, path: Path) -> str | None:
     t = scores.explainers.dropna(subset=["overall", "seconds_per_cell"])
     if t.empty:
         return "no explainer with both a score and a time"
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    ranked = (t["group"] == "ranked").to_numpy(bool) if "group" in t else np.ones(len(t), bool)
     secs = np.maximum(t["seconds_per_cell"].to_numpy(float), 1e-4)
-    front = t["pareto"].to_numpy(bool)
-    ax.scatter(secs[~front], t["overall"][~front], c="#8c8c8c", s=28, label="dominated", zorder=2)
-    ax.scatter(secs[front], t["overall"][front], c="#d62728", s=44, label="Pareto front", zorder=3)
+    overall = t["overall"].to_numpy(float)
+    front = t["pareto"].to_numpy(bool) & ranked
+    dominated = ranked & ~front
+    ax.scatter(secs[dominated], overall[dominated], c="#7a7a7a", s=28, label="ranked, dominated", zorder=2)
+    ax.scatter(secs[front], overall[front], c="#d62728", s=46, label="ranked, on the Pareto front", zorder=3)
+    if (~ranked).any():
+        ax.scatter(secs[~ranked], overall[~ranked], facecolors="none", edgecolors="#1f77b4", s=34, lw=1.2,
+                   label=f"specialist (coverage < {scores.min_coverage:g}), not ranked", zorder=2)
     order = np.argsort(secs[front])
-    ax.step(secs[front][order], t["overall"].to_numpy(float)[front][order], where="post", color="#d62728",
-            alpha=0.6, zorder=1)
+    ax.step(secs[front][order], overall[front][order], where="post", color="#d62728", alpha=0.5, lw=1.2, zorder=1)
     ax.set_xscale("log")
     ax.margins(x=0.12)
-    ax.set_ylim(min(0.0, float(t["overall"].min()) - 0.05), 1.05)
-    _label_points(fig, ax, list(t["explainer"]), secs, t["overall"].to_numpy(float), front)
+    ax.set_ylim(min(0.0, float(np.nanmin(overall)) - 0.05), 1.05)
+    names = list(t["explainer"])
+    _label_points(fig, ax, names, secs, overall, front, specialist=~ranked)
     ax.set_xlabel("mean seconds per applicable cell (log scale)")
     ax.set_ylabel("overall score")
-    ax.legend(loc="lower right")
-    ax.set_title("Score vs cost (Compare-xAI style Pareto front)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Score vs cost (Compare-xAI style Pareto front among ranked explainers)")
     ax.grid(alpha=0.3)
     _save(fig, path)
     return None
@@ -249,13 +302,33 @@ def agreement_matrix(records: list[CellRecord]) -> tuple[list[str], np.ndarray, 
     return names, M, C
 
 
+def _cluster_order(M: np.ndarray) -> list[int]:
+    """Indices ordered so that explainers that agree sit together (average-linkage on 1 - rho; NaN = no signal)."""
+    n = len(M)
+    if n < 3:
+        return list(range(n))
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    D = 1.0 - np.nan_to_num((M + M.T) / 2.0, nan=0.0)
+    np.fill_diagonal(D, 0.0)
+    return [int(i) for i in leaves_list(linkage(squareform(np.clip(D, 0.0, 2.0), checks=False), "average"))]
+
+
 def agreement(records: list[CellRecord], path: Path) -> str | None:
     names, M, _ = agreement_matrix(records)
-    if len(names) < 2:
+    off = M.copy()
+    np.fill_diagonal(off, np.nan)
+    keep = [i for i in range(len(names)) if np.isfinite(off[i]).any()]
+    dropped = [names[i] for i in range(len(names)) if i not in keep]
+    if len(keep) < 2:
         return "fewer than two explainers with attributions evidence"
+    M = M[np.ix_(keep, keep)]
+    order = _cluster_order(M)
+    names, M = [names[keep[i]] for i in order], M[np.ix_(order, order)]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(2 + 0.36 * len(names), 1.6 + 0.34 * len(names)))
-    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd")
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#c8c8c8")
     im = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, vmin=-1, vmax=1)
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
     ax.set_yticks(range(len(names)), names)
@@ -266,7 +339,10 @@ def agreement(records: list[CellRecord], path: Path) -> str | None:
                     ax.text(j, i, f"{M[i, j]:.1f}", ha="center", va="center", fontsize=6,
                             color="white" if abs(M[i, j]) > 0.6 else "black")
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="mean Spearman ρ")
-    ax.set_title("Pairwise agreement of attributions (shared cases)")
+    title = "Pairwise agreement of attributions on shared cases (clustered; grey = no shared case)"
+    if dropped:
+        title += "\nleft out (constant attributions, ρ undefined): " + ", ".join(dropped)
+    ax.set_title(title)
     _save(fig, path)
     return None
 
@@ -277,9 +353,13 @@ def _model_of(lookup: CaseLookup | None, case_id: str) -> Any:
 
 
 def _outline(ax: Any, m: np.ndarray) -> None:
-    """Draw the pixel-exact boundary of the boolean mask ``m`` (edges between mask and non-mask pixels)."""
+    """Draw the pixel-exact boundary of the boolean mask ``m`` (edges between mask and non-mask pixels), black on a
+    white halo so it shows on any colour."""
+    from matplotlib.collections import LineCollection
+
     h, w = m.shape
     pad = np.pad(m, 1)
+    segments = []
     for i in range(h):
         for j in range(w):
             if not m[i, j]:
@@ -287,7 +367,9 @@ def _outline(ax: Any, m: np.ndarray) -> None:
             for di, dj, xs, ys in ((-1, 0, (j - .5, j + .5), (i - .5, i - .5)), (1, 0, (j - .5, j + .5), (i + .5, i + .5)),
                                    (0, -1, (j - .5, j - .5), (i - .5, i + .5)), (0, 1, (j + .5, j + .5), (i - .5, i + .5))):
                 if not pad[i + 1 + di, j + 1 + dj]:
-                    ax.plot(xs, ys, color="#111111", lw=2.0, solid_capstyle="projecting")
+                    segments.append(list(zip(xs, ys)))
+    for color, lw in (("white", 4.0), ("#111111", 1.8)):
+        ax.add_collection(LineCollection(segments, colors=color, linewidths=lw, capstyle="projecting"))
 
 
 def image_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup | None) -> str | None:
@@ -310,6 +392,8 @@ def image_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup
         a = np.asarray(cells[name].evidence["attributions"][0], dtype=float).reshape(shape)
         v = max(float(np.abs(a).max()), 1e-12)
         ax.imshow(a, cmap="RdBu_r", vmin=-v, vmax=v)
+        if float(np.abs(a).max()) == 0.0:
+            ax.text(0.5, 0.06, "all zero", transform=ax.transAxes, ha="center", fontsize=7, color="#555555")
         if mask is not None:
             _outline(ax, np.asarray(mask, dtype=bool).reshape(shape))
         for side in ax.spines.values():
@@ -320,7 +404,8 @@ def image_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup
         ax.set_yticks([])
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
-    fig.suptitle("Attribution maps (red +, blue −); black outline = true patch", fontsize=10)
+    fig.suptitle("Attribution maps of the first input (red +, blue −; each map scaled to its own max |a|); "
+                 "outline = the patch the output depends on", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     _save(fig, path)
     return None
@@ -350,7 +435,8 @@ def text_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup 
     ax.axis("off")
     for row, (name, a) in enumerate(rows):
         v = max(float(np.abs(a[present]).max()), 1e-12)
-        ax.text(0, row + 0.5, _short(name, 28), ha="left", va="center", fontsize=8,
+        label = _short(name, 28) + (" (all zero)" if float(np.abs(a[present]).max()) == 0.0 else "")
+        ax.text(0, row + 0.5, label, ha="left", va="center", fontsize=8,
                 weight="bold" if name.startswith("true") else "normal")
         for k, i in enumerate(present):
             w = float(a[i]) / v

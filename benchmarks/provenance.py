@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 __all__ = ["LIBRARIES", "FORMAT_VERSION", "xaicheck_version", "library_versions", "git_commit", "now_utc",
-           "collect", "write_provenance", "read_provenance"]
+           "collect", "write_provenance", "read_provenance", "read_history"]
 
 LIBRARIES: tuple[str, ...] = ("torch", "captum", "shap", "lime", "scikit-learn", "numpy", "pandas", "matplotlib",
                               "hypothesis")
@@ -87,8 +87,24 @@ def write_provenance(record: Mapping[str, Any], directory: Path) -> Path:
     history = directory / "history"
     history.mkdir(exist_ok=True)
     stamp = str(record.get("started", now_utc())).replace(":", "")
-    (history / f"provenance-{stamp}.json").write_text(text, encoding="utf-8")
+    target, k = history / f"provenance-{stamp}.json", 1
+    while target.exists() and target.read_text(encoding="utf-8") != text:  # two runs started in the same second
+        k += 1
+        target = history / f"provenance-{stamp}-{k}.json"
+    target.write_text(text, encoding="utf-8")
     return path
+
+
+def read_history(directory: Path) -> list[dict[str, Any]]:
+    """The provenance records in ``DIR/history/`` (oldest first), each with its file name under ``"file"``."""
+    out = []
+    for path in sorted((Path(directory) / "history").glob("provenance-*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        out.append({**record, "file": path.name})
+    return sorted(out, key=lambda r: (str(r.get("started", "")), r["file"]))
 
 
 def read_provenance(directory: Path) -> dict[str, Any]:

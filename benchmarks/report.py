@@ -16,9 +16,9 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
-from .leaderboard import fmt, write_leaderboard
+from .leaderboard import GROUP_TITLES, fmt, group_rule, write_leaderboard
 from .plots import PLOTS, make_plots
-from .provenance import read_provenance
+from .provenance import read_history, read_provenance
 from .records import CellRecord, read_records
 from .scoring import Scores, compute_scores
 
@@ -35,6 +35,20 @@ PLOT_CAPTIONS = {
     "agreement": "Mean Spearman correlation between explainers' attributions on shared cases.",
     "image_attributions": "Attribution maps on the image model; the outline is the patch the output depends on.",
     "text_attributions": "Token attributions on the token model.",
+}
+
+
+#: Header tooltips of the leaderboard columns.
+COLUMN_HELP = {
+    "rank": "rank by overall; equal overalls (to 9 decimals) share a rank",
+    "overall": "mean of the category scores; ± = 95% t-interval across seeds",
+    "calibrated": "mean over checks of (s - s_random) / (1 - s_random): 0 = no better than random attributions",
+    "coverage": "applicable cells / all cells of the suite",
+    "success": "ok cells / applicable cells (errors and timeouts count against it)",
+    "pass_rate": "passed cells / ok cells",
+    "seconds_per_cell": "mean wall seconds per applicable cell",
+    "pareto": "on the Pareto front of overall vs seconds per cell (among ranked explainers)",
+    "requires": "the model form the explainer needs (torch module, tree, or any callable)",
 }
 
 
@@ -68,7 +82,8 @@ def build_report(directory: Path | str, *, lookup: Any = "registry") -> dict[str
     resolver = registry_lookup() if lookup == "registry" else lookup
     plot_status = make_plots(records, scores, directory / "plots", resolver)
     text = render_html(scores, records, provenance, rows, directory / "plots", plot_status,
-                       papers=sorted((directory / "papers").glob("*.md")) if (directory / "papers").is_dir() else [])
+                       papers=sorted((directory / "papers").glob("*.md")) if (directory / "papers").is_dir() else [],
+                       history=read_history(directory))
     (directory / "report.html").write_text(text, encoding="utf-8")
     return {"explainers": len(rows), "cells": len(records), "plots": dict(plot_status)}
 
@@ -93,16 +108,18 @@ def _requires(tags: str) -> str:
     return ""
 
 
-def _table(scores: Scores, rows: list[dict[str, str]]) -> str:
+def _table(scores: Scores, rows: list[dict[str, str]], group: str = "ranked") -> str:
     cats = scores.categories_present
     cols = [("rank", "#", "num"), ("explainer", "explainer", "text"), ("library", "library", "text"),
             ("family", "family", "text"), ("requires", "requires", "text"), ("overall", "overall", "num"),
             ("calibrated", "calibrated", "num"), ("coverage", "coverage", "num"), ("success", "success", "num"),
             *[(c, c.replace("_", " "), "num") for c in cats],
             ("pass_rate", "pass rate", "num"), ("seconds_per_cell", "s / cell", "num"), ("pareto", "Pareto", "text")]
+    if group != "ranked":  # neither ranked nor on the front: those columns would be empty
+        cols = [c for c in cols if c[0] not in ("rank", "pareto")]
     raw = {r["explainer"]: r for r in scores.explainers.to_dict("records")}
     head = "".join(f'<th data-col="{k}" data-type="{t}" class="{"cat " if k in cats else ""}col-{k}" '
-                   f'title="click to sort">{_e(label)}</th>' for k, label, t in cols)
+                   f'title="{_e(COLUMN_HELP.get(k, "click to sort"))}">{_e(label)}</th>' for k, label, t in cols)
     body = []
     for r in rows:
         req = _requires(r.get("tags", ""))
@@ -121,7 +138,22 @@ def _table(scores: Scores, rows: list[dict[str, str]]) -> str:
             cls = f'{"cat " if k in cats else ""}col-{k}'
             tds.append(f'<td class="{cls}" data-v="{_e(sort)}">{text}</td>')
         body.append(f'<tr data-requires="{_e(req)}" data-family="{_e(r.get("family", ""))}">{"".join(tds)}</tr>')
-    return (f'<table id="leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+    table_id = "leaderboard" if group == "ranked" else f"board-{group}"
+    return (f'<table id="{table_id}" class="board" data-group="{_e(group)}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _boards(scores: Scores, rows: list[dict[str, str]]) -> str:
+    """The ranked leaderboard, then one table per other group (specialists, unscored) with its heading."""
+    parts = []
+    for group, title in GROUP_TITLES.items():
+        members = [r for r in rows if (r.get("group") or "ranked") == group]
+        if not members and group != "ranked":
+            continue
+        heading = title.format(cov=f"{scores.min_coverage:g}")
+        parts.append(f'<h3 class="group">{_e(heading)} · {len(members)}</h3>'
+                     f'<div class="scroll">{_table(scores, members, group)}</div>')
+    return "\n".join(parts)
 
 
 def _plots(plot_dir: Path, status: Mapping[str, str]) -> str:
@@ -158,10 +190,11 @@ def _checks(scores: Scores, records: list[CellRecord], provenance: Mapping[str, 
         passed = sum(1 for r in ok if r.passed)
         rows = []
         for r in bad[:MAX_FAILURES_PER_CHECK]:
-            cx = (r.counterexample or {}).get("line", "")
+            cx = str((r.counterexample or {}).get("line", "") or "")
+            message = r.message.replace(cx, "… (see counterexample)") if cx and cx in r.message else r.message
             rows.append(f'<tr class="st-{_e(r.status)}"><td>{_e(r.explainer)}</td><td>{_e(r.case)}</td>'
                         f'<td>{r.seed}</td><td>{_e(r.status)}</td><td>{_e(fmt(r.score, 3))}</td>'
-                        f'<td>{_e(r.message)}</td><td class="cx">{_e(cx)}</td></tr>')
+                        f'<td>{_e(message)}</td><td class="cx">{_e(cx)}</td></tr>')
         more = (f'<p>… and {len(bad) - MAX_FAILURES_PER_CHECK} more (see evidence.jsonl).</p>'
                 if len(bad) > MAX_FAILURES_PER_CHECK else "")
         table = (f'<table class="fail"><thead><tr><th>explainer</th><th>case</th><th>seed</th><th>status</th>'
@@ -170,8 +203,8 @@ def _checks(scores: Scores, records: list[CellRecord], provenance: Mapping[str, 
         parts.append(
             f'<details class="check" data-category="{_e(m.get("category", ""))}"><summary><b>{_e(check)}</b> '
             f'<span class="tag">{_e(m.get("category", ""))}</span> threshold {_e(m.get("threshold", "?"))} · '
-            f'v{_e(m.get("version", "?"))} · {passed}/{len(ok)} ok cells pass · {len(bad)} failing/errored '
-            f'{" · ".join([""] + flags)}</summary>'
+            f'v{_e(m.get("version", "?"))} · {passed}/{len(ok)} ok cells pass · {len(bad)} failing, erroring or '
+            f'timed-out cells{" · ".join([""] + flags)}</summary>'
             f'<p class="formula">{_e(m.get("summary", ""))}</p><p class="cite">Citation: {_e(m.get("citation", ""))}'
             f'</p>{table}</details>')
     return "\n".join(parts)
@@ -186,9 +219,43 @@ def _provenance(provenance: Mapping[str, Any]) -> str:
     return " · ".join(f"<b>{_e(k)}</b> {_e(v)}" for k, v in items if v not in (None, ""))
 
 
+def _paper_item(path: Path) -> str:
+    """A link to ``papers/NAME.md`` with the paper's title and its verdict line (when the file has them)."""
+    title, verdict = "", ""
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if not title and line.startswith("# "):
+                title = line[2:].strip()
+            elif not verdict and line.startswith("**") and line.endswith("**") and "reproduced" in line:
+                verdict = line.strip("*").split(":", 1)[-1].strip()
+    except OSError:
+        pass
+    extra = f' — {_e(title)}' if title else ""
+    if verdict:
+        extra += f' <span class="verdict">({_e(verdict)})</span>'
+
+    return f'<li><a href="papers/{_e(path.name)}">{_e(path.stem)}</a>{extra}</li>'
+
+
+def _history(history: list[Mapping[str, Any]]) -> str:
+    if not history:
+        return "<p>No earlier run recorded in <code>history/</code>.</p>"
+    rows = []
+    for h in reversed(history):  # newest first
+        rows.append(f'<tr><td><a href="history/{_e(h["file"])}">{_e(h.get("started", ""))}</a></td>'
+                    f'<td>{_e(h.get("finished", ""))}</td><td>{_e(h.get("suite", ""))}</td>'
+                    f'<td>{_e(h.get("base_seed", ""))}</td><td>{_e(h.get("cells", ""))}</td>'
+                    f'<td>{_e(h.get("jobs", ""))}</td><td>{_e(h.get("xaicheck_version", ""))}</td>'
+                    f'<td><code>{_e(str(h.get("git_commit") or "")[:12])}</code></td></tr>')
+    return ('<table class="history"><thead><tr><th>started (UTC)</th><th>finished</th><th>suite</th><th>seed</th>'
+            '<th>cells</th><th>jobs</th><th>xaicheck</th><th>commit</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
+
+
 def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[str, Any],
                 rows: list[dict[str, str]], plot_dir: Path, plot_status: Mapping[str, str],
-                papers: list[Path] | None = None) -> str:
+                papers: list[Path] | None = None, history: list[Mapping[str, Any]] | None = None) -> str:
     """The report as one HTML string (see the module docstring)."""
     template = _TEMPLATE.read_text(encoding="utf-8")
     counts: dict[str, int] = {}
@@ -198,7 +265,7 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
     req_opts = "".join(f'<option value="{_e(q)}">{_e(q)}</option>' for q in requires)
     cat_opts = "".join(f'<option value="{_e(c)}">{_e(c.replace("_", " "))}</option>'
                        for c in scores.categories_present)
-    paper_links = "".join(f'<li><a href="papers/{_e(p.name)}">{_e(p.stem)}</a></li>' for p in papers or [])
+    paper_links = "".join(_paper_item(p) for p in papers or [])
     summary = (f'{len(rows)} explainers · {len(records)} cells · '
                + " · ".join(f"{v} {_e(k)}" for k, v in sorted(counts.items())))
     fill = {
@@ -206,12 +273,14 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
         "SUMMARY": summary,
         "REQUIRES_OPTIONS": req_opts,
         "CATEGORY_OPTIONS": cat_opts,
-        "LEADERBOARD": _table(scores, rows),
+        "LEADERBOARD": _boards(scores, rows),
+        "GROUP_RULE": _e(group_rule(scores.min_coverage)),
         "NONDISC": (", ".join(f"<code>{_e(c)}</code>" for c in scores.non_discriminating) or "none"),
         "PLOTS": _plots(plot_dir, plot_status),
         "CHECKS": _checks(scores, records, provenance),
         "PAPERS": f"<ul>{paper_links}</ul>" if paper_links else "<p>No paper reproductions in this directory.</p>",
         "PROVENANCE": _provenance(provenance),
+        "HISTORY": _history(history or []),
         "DATA": json.dumps({"categories": scores.categories_present}).replace("</", "<\\/"),
     }
     for key, value in fill.items():

@@ -2,10 +2,14 @@
 
 A cell is a pure function of (explainer, case, seed): ``check.run(explainer, case, seed)`` under a per-cell timeout
 (``setitimer``/SIGALRM inside the process running it -> ``Status.TIMEOUT``). ``run`` never raises; anything that
-escapes anyway is recorded as an error with its traceback. Workers are forked processes (``torch`` limited to one
-thread); a worker that dies or ignores the alarm (stuck in C code) is killed after ``timeout + grace`` and replaced,
-and its cell is recorded as a timeout (or error). Finished cells are appended to ``DIR/.partial/cells.jsonl`` one
-fsync'ed line at a time, so an interrupted run resumes where it stopped. Serial and parallel runs give the same rows.
+escapes anyway is recorded as an error with its traceback. Workers are forked processes with one thread each for
+``torch`` and for BLAS/OpenMP (``threadpoolctl``; oversubscribed OpenBLAS pools made small predicts 100x slower under
+load); a worker that dies or ignores the alarm (stuck in C code) is killed after ``timeout + grace`` and replaced,
+and its cell is recorded as a timeout (or error). Before the first cell, explainers of libraries that compile code
+on first use (``WARM_UP_LIBRARIES``: shap's numba kernels, ~6-15 s) explain a tiny model once in the parent, so
+forked workers inherit the compiled code instead of each compiling it, and no cell's time includes a compile.
+Finished cells are appended to ``DIR/.partial/cells.jsonl`` one fsync'ed line at a time, so an interrupted run
+resumes where it stopped. Serial and parallel runs give the same rows.
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ from . import provenance as prov
 from .records import CellRecord, PartialLog, jsonable, write_evidence, write_scores, write_timings
 from .suite import Cell, Suite, seeds_for
 
-__all__ = ["DEFAULT_TIMEOUT", "CellTimeout", "RunSummary", "run_cell", "run_suite", "write_outputs",
-           "fingerprint", "default_jobs"]
+__all__ = ["DEFAULT_TIMEOUT", "WARM_UP_LIBRARIES", "CellTimeout", "RunSummary", "run_cell", "run_suite",
+           "write_outputs", "fingerprint", "default_jobs", "warm_up"]
 
 DEFAULT_TIMEOUT = 120.0
 #: Extra seconds the parent waits beyond the in-worker alarm before killing a stuck worker.
 KILL_GRACE = 10.0
+#: Libraries whose explainers compile code (numba) on first use: warmed up once in the parent before forking.
+WARM_UP_LIBRARIES: tuple[str, ...] = ("shap",)
 
 
 class CellTimeout(BaseException):
@@ -107,9 +113,56 @@ def _limit_torch_threads() -> None:
     torch.set_num_threads(1)
 
 
+def _limit_blas_threads() -> Any:
+    """One BLAS/OpenMP thread in this process (``threadpoolctl``); returns the limiter (``None`` if unavailable)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return None
+    return threadpool_limits(limits=1)
+
+
+def _warm_up_model() -> Any:
+    from synthetic_models.base import FunctionModel, GroundTruth
+
+    return FunctionModel("xaicheck_warm_up", "warm_up", lambda X: X[:, 0] * X[:, 1] + X[:, 2], ("a", "b", "c"),
+                         GroundTruth(relevant=frozenset({0, 1, 2})))
+
+
+def warm_up(suite: Suite, cells: list[Cell] | None = None) -> dict[str, float]:
+    """Let each explainer of a ``WARM_UP_LIBRARIES`` library that has a cell to run explain a 3-feature model once.
+
+    Best effort: an explainer that cannot explain a plain callable is skipped and any error is ignored (the real
+    cells record their own). Returns ``{explainer: seconds}`` for the explainers that ran."""
+    names = {c.explainer for c in cells} if cells is not None else set(suite.explainers)
+    todo = [e for n, e in sorted(suite.explainers.items()) if n in names and e.library in WARM_UP_LIBRARIES]
+    if not todo:
+        return {}
+    import numpy as np
+
+    model = _warm_up_model()
+    rng = np.random.default_rng(0)
+    X, background = rng.uniform(size=(2, 3)), rng.uniform(size=(8, 3))
+    spent: dict[str, float] = {}
+    state = np.random.get_state()  # a warmed-up run draws exactly what a cold one does
+    for exp in todo:
+        try:
+            if not exp.can_explain(model)[0]:
+                continue
+            start = time.perf_counter()
+            exp.explain(model, X, baseline=np.zeros(3), background=background, seed=0)
+            spent[exp.name] = time.perf_counter() - start
+        except Exception:  # noqa: BLE001 - warm-up is an optimisation, never a failure
+            continue
+        finally:
+            np.random.set_state(state)
+    return spent
+
+
 def _worker_main(conn: Connection, timeout: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _limit_torch_threads()
+    _limit_blas_threads()
     suite, cells = _STATE["suite"], _STATE["cells"]
     while True:
         try:
@@ -128,14 +181,15 @@ class _Worker:
     conn: Connection
     task: int | None = None
     since: float = 0.0
+    cold: bool = False  # forked before the warm-up finished: gets no cell of a warm-up library
 
 
-def _spawn(ctx: Any, timeout: float) -> _Worker:
+def _spawn(ctx: Any, timeout: float, cold: bool = False) -> _Worker:
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_worker_main, args=(child, timeout), daemon=True)
     proc.start()
     child.close()
-    return _Worker(proc, parent)
+    return _Worker(proc, parent, cold=cold)
 
 
 def _kill(worker: _Worker) -> None:
@@ -145,20 +199,79 @@ def _kill(worker: _Worker) -> None:
     worker.conn.close()
 
 
+class _WarmUp:
+    """The parent's warm-up, run in a thread while one cold worker (forked before it) takes the other cells.
+
+    Nothing is forked while the thread runs; the other workers are forked once it has finished, so they inherit
+    the compiled code."""
+
+    def __init__(self, suite: Suite, cells: list[Cell]) -> None:
+        self.explainers = {c.explainer for c in cells if suite.explainers[c.explainer].library in WARM_UP_LIBRARIES}
+        self.spent: dict[str, float] = {}
+        self._thread: threading.Thread | None = None
+        if self.explainers:
+            self._thread = threading.Thread(target=self._run, args=(suite, cells), name="xaicheck-warm-up",
+                                            daemon=True)
+
+    def _run(self, suite: Suite, cells: list[Cell]) -> None:
+        self.spent = warm_up(suite, cells)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
 def _run_parallel(suite: Suite, cells: list[Cell], todo: list[int], jobs: int, timeout: float,
-                  emit: Callable[[CellRecord], None]) -> None:
+                  emit: Callable[[CellRecord], None], warm: "_WarmUp | None" = None) -> None:
     ctx = multiprocessing.get_context("fork")
     _STATE.update(suite=suite, cells=cells)
     queue = deque(todo)
-    workers = [_spawn(ctx, timeout) for _ in range(min(jobs, len(queue)))]
+    n_workers = min(jobs, len(queue))
+    overlap = warm is not None and warm.explainers and n_workers > 1
+    if warm is not None and not overlap:
+        warm.start()
+        warm.join()
+    workers = [_spawn(ctx, timeout, cold=True)] if overlap else [_spawn(ctx, timeout) for _ in range(n_workers)]
+    if overlap:
+        warm.start()
     hard_limit = timeout + KILL_GRACE if timeout > 0 else float("inf")
+    cold_names = warm.explainers if overlap else set()
+
+    def next_task(w: _Worker) -> int | None:
+        if not w.cold:
+            return queue.popleft() if queue else None
+        for k, idx in enumerate(queue):  # a cold worker takes the first cell no warm-up library is needed for
+            if cells[idx].explainer not in cold_names:
+                del queue[k]
+                return idx
+        return None
+
     try:
         while queue or any(w.task is not None for w in workers):
+            if overlap and not warm.running and (len(workers) < n_workers or any(w.cold for w in workers)):
+                warm.join()  # warm-up done: fork the warm workers, retire idle cold ones
+                for w in [w for w in workers if w.cold and w.task is None]:
+                    _replace(workers, w, ctx, timeout)
+                while len(workers) < n_workers:
+                    workers.append(_spawn(ctx, timeout))
             for w in workers:
                 if w.task is None and queue:
-                    w.task, w.since = queue.popleft(), time.monotonic()
-                    w.conn.send(w.task)
+                    idx = next_task(w)
+                    if idx is not None:
+                        w.task, w.since = idx, time.monotonic()
+                        w.conn.send(w.task)
             busy = {w.conn: w for w in workers if w.task is not None}
+            if not busy:  # only a cold worker, waiting for the warm-up to finish
+                time.sleep(0.05)
+                continue
             for conn in wait(list(busy), timeout=0.5):
                 w = busy[conn]
                 try:
@@ -166,8 +279,9 @@ def _run_parallel(suite: Suite, cells: list[Cell], todo: list[int], jobs: int, t
                 except (EOFError, OSError):
                     w.process.join(timeout=5)
                     code = w.process.exitcode
-                    _replace(workers, w, ctx, timeout)
-                    emit(_failed(suite, cells[w.task], Status.ERROR, f"worker process died (exit code {code})"))
+                    task = w.task
+                    _retire(workers, w, ctx, timeout, warm)
+                    emit(_failed(suite, cells[task], Status.ERROR, f"worker process died (exit code {code})"))
                     continue
                 w.task = None
                 emit(CellRecord.from_json(obj))
@@ -175,8 +289,10 @@ def _run_parallel(suite: Suite, cells: list[Cell], todo: list[int], jobs: int, t
             for w in list(workers):
                 if w.task is not None and now - w.since > hard_limit:
                     idx = w.task
-                    _replace(workers, w, ctx, timeout)
+                    _retire(workers, w, ctx, timeout, warm)
                     emit(_failed(suite, cells[idx], Status.TIMEOUT, _timeout_message(timeout), now - w.since))
+        if warm is not None:
+            warm.join()  # already finished: cells of its libraries waited for it (on Ctrl-C the daemon is left)
     finally:
         for w in workers:
             try:
@@ -187,6 +303,15 @@ def _run_parallel(suite: Suite, cells: list[Cell], todo: list[int], jobs: int, t
             w.process.join(timeout=2)
             _kill(w)
         _STATE.clear()
+
+
+def _retire(workers: list[_Worker], w: _Worker, ctx: Any, timeout: float, warm: "_WarmUp | None") -> None:
+    """Kill ``w``; replace it now, or (no fork while the warm-up thread runs) once the warm-up has finished."""
+    if warm is not None and warm.running:
+        _kill(w)
+        workers.remove(w)
+    else:
+        _replace(workers, w, ctx, timeout)
 
 
 def _replace(workers: list[_Worker], w: _Worker, ctx: Any, timeout: float) -> None:
@@ -221,8 +346,10 @@ class RunSummary:
 
 
 def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-              resume: bool = True, progress: bool = True) -> RunSummary:
-    """Run every cell of ``suite`` (resuming a matching partial run) and write the outputs into ``out``."""
+              resume: bool = True, progress: bool = True, warm: bool = True) -> RunSummary:
+    """Run every cell of ``suite`` (resuming a matching partial run) and write the outputs into ``out``.
+
+    ``warm=False`` skips the parent warm-up (:func:`warm_up`); results are the same either way."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = default_jobs() if jobs is None else int(jobs)
@@ -246,23 +373,37 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
             bar.set_postfix_str(f"{rec.explainer} {rec.check}", refresh=False)
             bar.update(1)
 
-    torch = sys.modules.get("torch")
-    threads = torch.get_num_threads() if torch is not None else None
     try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        torch = None
+    threads = torch.get_num_threads() if torch is not None else None
+    blas = None
+    warmed: dict[str, float] = {}
+    try:
+        _limit_torch_threads()
+        blas = _limit_blas_threads()
         if jobs == 1 or len(todo) <= 1:
-            _limit_torch_threads()
+            if todo and warm:
+                warmed = warm_up(suite, [cells[i] for i in todo])
             for i in todo:
                 emit(run_cell(suite, cells[i], timeout))
         else:
-            _run_parallel(suite, cells, todo, jobs, timeout, emit)
+            warmer = _WarmUp(suite, [cells[i] for i in todo]) if warm else None
+            _run_parallel(suite, cells, todo, jobs, timeout, emit, warmer)
+            warmed = warmer.spent if warmer is not None else {}
     finally:
+        if blas is not None:
+            blas.restore_original_limits()
         log.close()
         if bar is not None:
             bar.close()
         if threads is not None:
             torch.set_num_threads(threads)
     ordered = [records[c.id] for c in cells]
-    write_outputs(ordered, out, suite=suite, started=started, extra={"timeout": timeout, "jobs": jobs})
+    write_outputs(ordered, out, suite=suite, started=started,
+                  extra={"timeout": timeout, "jobs": jobs,
+                         "warm_up_seconds": {k: round(v, 3) for k, v in sorted(warmed.items())}})
     shutil.rmtree(log.path.parent, ignore_errors=True)
     return RunSummary(out, ordered, resumed=len(done), ran=len(todo))
 

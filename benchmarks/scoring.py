@@ -15,10 +15,17 @@ Definitions (per explainer; a *cell* is explainer x case x seed):
 - A check is **non-discriminating** when the random control passes at least half of its ok cells.
 - **95% interval** (explainers run on several seeds): the overall is recomputed on each seed alone; the interval is
   ``mean ± t_{0.975, k-1} · sd / sqrt(k)`` over those k per-seed overalls (Student t).
-- **rank**: by overall (descending), compared after rounding to 9 decimals; equal overalls share a rank
-  (competition ranking 1, 1, 3). Explainers without any ok cell are unranked.
-- **Pareto front** of overall (higher is better) vs mean seconds per applicable cell (lower is better), as in
-  Compare-xAI (Belaid et al. 2022): an explainer is on it when no other is at least as good on both and better on one.
+- **group**: ``ranked`` when coverage >= ``MIN_COVERAGE`` (0.5: the explainer can be judged on at least half of
+  the suite's cells) and it has an ok cell; ``specialist`` when it has ok cells but coverage < ``MIN_COVERAGE``
+  (e.g. a text-only or linear-only method: its overall averages a few cells, not comparable with the others);
+  ``unscored`` when it has no ok cell. Specialists and unscored explainers are listed with all their numbers,
+  never hidden, but not ranked.
+- **rank** (ranked group only): by overall (descending), compared after rounding to 9 decimals; equal overalls
+  share a rank (competition ranking 1, 1, 3).
+- **Pareto front** (ranked group only) of overall (higher is better) vs mean seconds per applicable cell (lower is
+  better), as in Compare-xAI (Belaid et al. 2022): an explainer is on it when no other is at least as good on both
+  and better on one (overalls compared after rounding to 9 decimals, as for ranks).
+- Row order: ranked by rank then name; then specialists by overall (descending) then name; then unscored by name.
 """
 
 from __future__ import annotations
@@ -34,11 +41,16 @@ from axioms.base import CATEGORIES
 
 from .records import CellRecord
 
-__all__ = ["RANDOM_CONTROL", "RANK_DECIMALS", "Scores", "compute_scores", "records_frame", "t_interval",
+__all__ = ["RANDOM_CONTROL", "RANK_DECIMALS", "MIN_COVERAGE", "GROUPS", "Scores", "compute_scores", "records_frame",
+           "t_interval",
            "competition_rank", "pareto_front"]
 
 RANDOM_CONTROL = "random"
 RANK_DECIMALS = 9
+#: Coverage (applicable / all cells of the run) an explainer needs to be ranked against the others.
+MIN_COVERAGE = 0.5
+#: Leaderboard groups, in display order.
+GROUPS: tuple[str, ...] = ("ranked", "specialist", "unscored")
 
 
 def records_frame(records: Iterable[CellRecord]) -> pd.DataFrame:
@@ -102,6 +114,7 @@ class Scores:
     random_scores: dict[str, float] = field(default_factory=dict)
     non_discriminating: list[str] = field(default_factory=list)
     categories_present: list[str] = field(default_factory=list)
+    min_coverage: float = MIN_COVERAGE
 
     def explainer_row(self, name: str) -> dict[str, Any]:
         rows = self.explainers[self.explainers["explainer"] == name]
@@ -110,8 +123,11 @@ class Scores:
         return rows.iloc[0].to_dict()
 
 
-def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDOM_CONTROL) -> Scores:
+def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDOM_CONTROL,
+                   min_coverage: float = MIN_COVERAGE) -> Scores:
     """Score every explainer in ``records`` (see the module docstring for every definition)."""
+    if not 0.0 <= min_coverage <= 1.0:
+        raise ValueError(f"min_coverage must be in [0, 1]; got {min_coverage!r}")
     df = records_frame(records)
     ok = df[df["status"] == "ok"]
     case, check, category, overall = _hierarchy(ok)
@@ -160,11 +176,19 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
         rows.append(row)
     table = pd.DataFrame(rows)
     if len(table):
-        ranks = competition_rank(dict(zip(table["explainer"], table["overall"])))
-        table["rank"] = pd.array([ranks[n] for n in table["explainer"]], dtype="Int64")
-        front = pareto_front({n: (s, t) for n, s, t in
-                              zip(table["explainer"], table["overall"], table["seconds_per_cell"])})
+        table["group"] = [("unscored" if ok_n == 0 else "ranked" if cov >= min_coverage - 1e-12 else "specialist")
+                          for ok_n, cov in zip(table["ok"], table["coverage"])]
+        ranked = table["group"] == "ranked"
+        ranks = competition_rank(dict(zip(table.loc[ranked, "explainer"], table.loc[ranked, "overall"])))
+        table["rank"] = pd.array([ranks.get(n) for n in table["explainer"]], dtype="Int64")
+        sub = table[ranked]
+        front = pareto_front({n: (round(s, RANK_DECIMALS), t)
+                              for n, s, t in zip(sub["explainer"], sub["overall"], sub["seconds_per_cell"])})
         table["pareto"] = table["explainer"].isin(front)
-        table["_r"] = table["rank"].fillna(10**9)
-        table = table.sort_values(["_r", "explainer"], kind="mergesort").drop(columns="_r").reset_index(drop=True)
-    return Scores(case, check, category, table, random_scores, non_disc, present)
+        table["_g"] = table["group"].map(GROUPS.index)
+        table["_r"] = table["rank"].astype("Float64").fillna(10**9)
+        table["_o"] = -table["overall"].fillna(-math.inf)
+        table["_o"] = table["_o"].where(~ranked, 0.0)
+        table = (table.sort_values(["_g", "_r", "_o", "explainer"], kind="mergesort")
+                 .drop(columns=["_g", "_r", "_o"]).reset_index(drop=True))
+    return Scores(case, check, category, table, random_scores, non_disc, present, min_coverage)

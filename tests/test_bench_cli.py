@@ -24,6 +24,7 @@ def toy_registry(monkeypatch):
         c for chk in CHECKS for c in _cases(chk.name) if tier in c.tiers])
     monkeypatch.setattr("synthetic_models.registry.all_models", lambda: [TOY_MODEL])
     monkeypatch.setattr("benchmarks.report.registry_lookup", lambda: (lambda case_id: None))
+    monkeypatch.setattr("explainers.optional_adapters.UNAVAILABLE", {})
     return exps
 
 
@@ -38,6 +39,10 @@ def test_help_lists_every_command_with_examples(capsys):
         cli.main(["run", "--help"])
     out = capsys.readouterr().out
     assert "--timeout" in out and "--no-resume" in out and "--jobs" in out
+    # a bare `xaicheck run` runs the default suite (the README's main job); --suite quick still parses
+    parser = cli.build_parser()
+    assert parser.parse_args(["run"]).suite == "default"
+    assert parser.parse_args(["run", "--suite", "quick"]).suite == "quick"
 
 
 def test_list_tables(toy_registry, capsys):
@@ -45,6 +50,7 @@ def test_list_tables(toy_registry, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["name", "library", "version", "family", "tags"]
     assert any(line.startswith("noisy ") and "stochastic" in line for line in out)
+    assert "unavailable" not in "\n".join(out)  # every optional adapter available: no such section
     assert cli.main(["list", "checks"]) == 0
     out = capsys.readouterr().out
     assert "bench_toy_dummy" in out and "axioms" in out and "Sundararajan et al. 2017" in out
@@ -53,6 +59,16 @@ def test_list_tables(toy_registry, capsys):
     assert "bench_toy_dummy/toy_a" in out and "toy_b" not in out
     assert cli.main(["list", "models"]) == 0
     assert "bench_toy_linear" in capsys.readouterr().out
+
+
+def test_list_explainers_shows_unavailable_optional_adapters(toy_registry, monkeypatch, capsys):
+    monkeypatch.setattr("explainers.optional_adapters.UNAVAILABLE",
+                        {"guided_ig": "package 'saliency' is not installed (optional)"})
+    assert cli.main(["list", "explainers"]) == 0
+    out = capsys.readouterr().out
+    table, missing = out.split("unavailable optional adapters", 1)
+    assert "exact" in table and "guided_ig" not in table
+    assert "guided_ig" in missing and "package 'saliency' is not installed" in missing
 
 
 def test_run_report_diff_and_bad_input(toy_registry, tmp_path, capsys):

@@ -104,7 +104,7 @@ def test_report_is_self_contained_and_complete(run_dir):
     srcs = [v for tag, k, v in p.attrs if k == "src"]
     hrefs = [v for tag, k, v in p.attrs if k == "href"]
     assert len(srcs) == len(PLOTS) and all(s.startswith("data:image/png;base64,") for s in srcs)
-    assert hrefs == ["papers/sundararajan2017.md"]
+    assert hrefs == ["papers/sundararajan2017.md", "history/provenance-2026-01-01T000000Z.json"]
     assert not any(("http" in v.lower() or v.startswith("//")) and not v.startswith("data:") for _, _, v in p.attrs)
     assert "link" not in p.tags and "iframe" not in p.tags and "@import" not in text and "url(" not in text
     assert all(k != "src" for tag, k, v in p.attrs if tag == "script")
@@ -119,6 +119,30 @@ def test_report_is_self_contained_and_complete(run_dir):
     build_report(run_dir, lookup=CASES.get)
     assert first == {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
     assert (run_dir / "report.html").read_text() == text
+
+
+def test_specialists_and_run_history_in_report(run_dir):
+    # a text-only explainer applicable to 1 of its 4 cells: listed with its score under the specialists, not ranked
+    recs = _records()
+    recs.append(CellRecord("lime_text/ground_truth_agreement/tokens/s0", "lime_text", "ground_truth_agreement",
+                           "tokens", "ground_truth", 0, "ok", 0.99, True, "", {}, None, None, 0.2))
+    recs += [CellRecord(f"lime_text/{c}/{k}/s0", "lime_text", c, k, CATS[c], 0, "not_applicable")
+             for c, k in (("localisation", "patch"), ("baseline_sensitivity", "panel"), ("dummy", "linear"))]
+    _write_run(run_dir, recs)
+    # a second run started in the same second keeps its own history file
+    record = json.loads((run_dir / "provenance.json").read_text())
+    prov.write_provenance({**record, "cells": 999}, run_dir)
+    assert len(list((run_dir / "history").glob("provenance-*.json"))) == 2
+    build_report(run_dir, lookup=CASES.get)
+    text = (run_dir / "report.html").read_text()
+    ranked = text[text.index('id="leaderboard"'):text.index("</table>", text.index('id="leaderboard"'))]
+    special = text[text.index('id="board-specialist"'):]
+    special = special[:special.index("</table>")]
+    assert "lime_text" not in ranked and 'data-v="lime_text"' in special and "0.9900" in special
+    assert ranked.count("<tr data-requires=") == 3 and "Specialists (limited coverage, &lt; 0.5), not ranked" in text
+    assert "coverage ≥ 0.5" in text and "history/provenance-2026-01-01T000000Z-2.json" in text
+    md = (run_dir / "leaderboard.md").read_text()
+    assert md.index("## Specialists") < md.index("| – | lime_text |")
 
 
 def test_missing_plot_data_is_skipped_not_faked(run_dir):

@@ -51,3 +51,25 @@ def test_report_renders_and_sorts_on_click(tmp_path):
 
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.shape[1] >= 1000 and pixels.std() > 5  # something was drawn, not a blank page
+
+
+def test_specialist_table_sorts_and_filters_with_the_leaderboard(tmp_path):
+    from benchmarks.records import CellRecord
+    from test_bench_report import CATS
+
+    run = tmp_path / "run"
+    recs = _records()
+    recs.append(CellRecord("lime_text/ground_truth_agreement/tokens/s0", "lime_text", "ground_truth_agreement",
+                           "tokens", "ground_truth", 0, "ok", 0.99, True, "", {}, None, None, 0.2))
+    recs += [CellRecord(f"lime_text/{c}/{k}/s0", "lime_text", c, k, CATS[c], 0, "not_applicable")
+             for c, k in (("localisation", "patch"), ("baseline_sensitivity", "panel"), ("dummy", "linear"))]
+    _write_run(run, recs)
+    build_report(run, lookup=CASES.get)
+    url = (run / "report.html").resolve().as_uri()
+    dom = _chromium(tmp_path / "profile", "--dump-dom", url + "#click=overall&filter=torch").stdout
+    # both tables answer the header click; the model-form filter counts rows of both (only saliency needs torch)
+    assert 'id="leaderboard" class="board" data-group="ranked" data-sorted="overall:desc"' in dom
+    assert 'id="board-specialist" class="board" data-group="specialist" data-sorted="overall:desc"' in dom
+    assert 'id="shown">1 of 4 explainers shown' in dom
+    special = dom[dom.index('id="board-specialist"'):]
+    assert re.search(r'<tr[^>]*class="hidden"[^>]*>.*?data-v="lime_text"', special[:special.index("</table>")])

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks import runner
 from benchmarks.records import PartialLog, read_records, read_scores
+from benchmarks.scoring import compute_scores
 from test_bench_fixtures import EXPLAINERS, toy_suite
 
 
@@ -49,6 +51,10 @@ def test_same_seed_twice_gives_identical_bytes_and_serial_equals_parallel(tmp_pa
     assert a == (tmp_path / "c" / "scores.csv").read_bytes()
     assert (tmp_path / "a" / "evidence.jsonl").read_bytes() == (tmp_path / "c" / "evidence.jsonl").read_bytes()
     assert len(read_scores(tmp_path / "a" / "scores.csv")) == len(suite.cells())
+    # ... and identical ranks (timings differ between runs; ranks depend on scores only)
+    ranks = [compute_scores(read_records(tmp_path / d)).explainers[["explainer", "rank", "group"]]
+             .astype(str).values.tolist() for d in "abc"]
+    assert ranks[0] == ranks[1] == ranks[2] and len(ranks[0]) == 4
     # a different base seed changes the stochastic explainer's rows
     runner.run_suite(toy_suite("default", base_seed=5), tmp_path / "d", jobs=1, progress=False)
     assert _rows(tmp_path / "a") != _rows(tmp_path / "d")
@@ -135,3 +141,50 @@ def test_parent_kills_stuck_and_dead_workers(tmp_path, monkeypatch):
     assert by["stuck"].status == "timeout" and by["stuck"].message == "timed out after 1 s"
     assert by["dies"].status == "error" and "worker process died (exit code 3)" in by["dies"].message
     assert by["exact"].status == "ok" and by["exact"].score == 1.0
+
+
+WARM_CALLS: list[str] = []
+
+
+def _records_model(model, X, *, baseline, background, target, seed):
+    """A 'shap' explainer that logs which model it explained in this process."""
+    WARM_CALLS.append(model.name)
+    return (X - baseline) * 0.0 + 1.0
+
+
+def _needs_one_blas_thread(model, X, *, baseline, background, target, seed):
+    from threadpoolctl import threadpool_info
+
+    pools = {p["internal_api"]: p["num_threads"] for p in threadpool_info()}
+    if any(n != 1 for n in pools.values()):
+        raise RuntimeError(f"BLAS/OpenMP pools not limited to one thread: {pools}")
+    return (X - baseline) * np.array([2.0, -1.0, 0.0])
+
+
+def test_parent_warms_up_compiling_libraries_once_and_workers_use_one_blas_thread(tmp_path):
+    from benchmarks.suite import Suite
+    from explainers.base import Capabilities, FunctionExplainer
+    from test_bench_fixtures import CHECKS
+
+    caps = Capabilities(uses_baseline=True)
+    fake_shap = FunctionExplainer(_records_model, "fake_shap", library="shap", capabilities=caps)
+    blas = FunctionExplainer(_needs_one_blas_thread, "blas_probe", library="xaicheck", capabilities=caps)
+    suite = Suite.from_objects("quick", [fake_shap, blas, EXPLAINERS["exact"]], CHECKS)
+    WARM_CALLS.clear()
+    summary = runner.run_suite(suite, tmp_path / "par", jobs=2, progress=False)
+    # the parent explained the warm-up model once; the cells ran in the forked workers, not here
+    assert WARM_CALLS == ["xaicheck_warm_up"]
+    by = {(r.explainer, r.check): r for r in summary.records}
+    assert by[("blas_probe", "bench_toy_dummy")].status == "ok", by[("blas_probe", "bench_toy_dummy")].message
+    assert by[("blas_probe", "bench_toy_truth")].score == pytest.approx(1.0)
+    prov = json.loads((tmp_path / "par" / "provenance.json").read_text())
+    assert list(prov["warm_up_seconds"]) == ["fake_shap"]
+    # serial with warm=False: no warm-up, the two cells explain the toy model here; same scores as parallel
+    WARM_CALLS.clear()
+    runner.run_suite(suite, tmp_path / "ser", jobs=1, progress=False, warm=False)
+    assert WARM_CALLS == ["bench_toy_linear", "bench_toy_linear"]
+    assert (tmp_path / "par" / "scores.csv").read_bytes() == (tmp_path / "ser" / "scores.csv").read_bytes()
+    # nothing of a warm-up library to run -> nothing warmed
+    WARM_CALLS.clear()
+    assert runner.warm_up(suite, [c for c in suite.cells() if c.explainer != "fake_shap"]) == {}
+    assert WARM_CALLS == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from benchmarks.leaderboard import leaderboard_rows, render_markdown
@@ -104,3 +105,41 @@ def test_helpers():
 def test_no_random_control_means_no_calibration(table):
     s = compute_scores([r for r in table if r.explainer != "random"])
     assert math.isnan(s.explainer_row("A")["calibrated"]) and s.non_discriminating == []
+
+
+def test_low_coverage_specialist_is_listed_not_ranked(table):
+    # S scores 1.0 on its one applicable cell of 4 (coverage 0.25 < MIN_COVERAGE 0.5); N has no ok cell at all
+    extra = [rec("S", "c1", "x", score=1.0, passed=True, seconds=0.001),
+             *[rec("S", c, k, status="not_applicable") for c, k in (("c1", "y"), ("c2", "x"), ("c3", "x"))],
+             rec("N", "c1", "x", status="not_applicable"), rec("N", "c2", "x", status="error")]
+    s = compute_scores(table + extra)
+    groups = dict(zip(s.explainers["explainer"], s.explainers["group"]))
+    assert groups == {"B": "ranked", "C": "ranked", "A": "ranked", "random": "ranked", "S": "specialist",
+                      "N": "unscored"}
+    spec = s.explainer_row("S")
+    assert spec["overall"] == pytest.approx(1.0) and spec["coverage"] == pytest.approx(0.25)
+    assert pd.isna(spec["rank"]) and not spec["pareto"]  # best score and fastest, yet neither ranked nor on the front
+    # the ranked explainers keep exactly the ranks and front they had without S and N
+    assert dict(zip(s.explainers["explainer"], s.explainers["rank"].astype(object)))["A"] == 3
+    assert set(s.explainers[s.explainers["pareto"]]["explainer"]) == {"B", "random"}
+    assert list(s.explainers["explainer"]) == ["B", "C", "A", "random", "S", "N"]
+    rows = leaderboard_rows(s, {})
+    md = render_markdown(rows, s.categories_present)
+    ranked, rest = md.split("## Specialists", 1)
+    assert "| – | S |" in rest and "| S |" not in ranked and "coverage ≥ 0.5" in ranked
+    assert rest.index("| – | S |") < rest.index("## Not scored") < rest.index("| – | N |")
+    assert [r["group"] for r in rows] == ["ranked"] * 4 + ["specialist", "unscored"]
+    # with the threshold lowered to 0.25, S is compared with everyone and ranks first
+    low = compute_scores(table + extra, min_coverage=0.25)
+    assert low.explainer_row("S")["rank"] == 1 and low.explainer_row("S")["group"] == "ranked"
+    with pytest.raises(ValueError, match="min_coverage"):
+        compute_scores(table, min_coverage=1.5)
+
+
+def test_near_ties_print_enough_digits_to_tell_ranks_apart():
+    # P and Q differ by 2e-5: different ranks, so 4 digits (both "0.9132") would hide why; R ties P exactly
+    recs = [rec("P", "c1", "x", score=0.91320, passed=True), rec("Q", "c1", "x", score=0.91318, passed=True),
+            rec("R", "c1", "x", score=0.91320, passed=True), rec("T", "c1", "x", score=0.5, passed=True)]
+    rows = leaderboard_rows(compute_scores(recs), {})
+    assert [(r["rank"], r["explainer"], r["overall"]) for r in rows] == [
+        ("1", "P", "0.91320"), ("1", "R", "0.91320"), ("3", "Q", "0.91318"), ("4", "T", "0.5000")]
