@@ -11,7 +11,24 @@ session end the records (plus the suite's not-applicable cells) go through the s
 plots, report.html).
 
 Options: ``--xaicheck-suite quick|default|full``, ``--xaicheck-out DIR``, ``--xaicheck-jobs N``,
-``--xaicheck-explainers a,b`` / ``--xaicheck-checks c,d`` (restrict the suite before collection), ``--xaicheck-seed``.
+``--xaicheck-explainers a,b`` / ``--xaicheck-checks c,d`` (restrict the suite before collection), ``--xaicheck-seed``,
+``--xaicheck-baseline DIR``.
+
+Baseline (``--xaicheck-baseline DIR``, a previous results directory with ``scores.csv``, e.g. the committed
+``results/``): every outcome recorded there becomes an expectation, so only *changes* fail the run, each naming its
+cell. Per cell, matched on explainer, check, case and seed:
+
+- recorded ``ok`` and failed -> strict ``xfail(raises=AssertionError)``, reason ``recorded in baseline DIR (commit C):
+  <recorded message>``; a theory reason from ``explainers.expectations`` wins (its reason is kept);
+- recorded ``error`` or ``timeout`` -> strict ``xfail(raises=CellError)`` (reason as above, with the status): it stays
+  expected only while it still errors or times out (the two are not told apart: both raise ``CellError``); if it now
+  passes it is a strict XPASS, if it now fails its check the ``AssertionError`` is not the expected exception; both
+  fail the run. A theory reason is then quoted after the recorded one (the recorded error is what the code does);
+- recorded ``ok`` and passed -> no mark: a new violation fails as usual;
+- no row (new cell, other seed, or not applicable in the baseline) -> the built-in expectations only; such cells are
+  counted in the terminal summary, as are baseline rows that match no collected cell.
+
+Without the option nothing changes: only the built-in expectations mark cells.
 """
 
 from __future__ import annotations
@@ -57,6 +74,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--xaicheck-checks", default=None, metavar="C,D",
                     help="only these checks (comma-separated names)")
     group.addoption("--xaicheck-seed", type=int, default=0, metavar="SEED", help="base seed (default: 0)")
+    group.addoption("--xaicheck-baseline", default=None, metavar="DIR",
+                    help="a previous results directory (its scores.csv, e.g. the committed results/): cells that "
+                         "failed there become strict xfails quoting the recorded message (cells that errored: strict "
+                         "xfail raises=CellError); so a run on unchanged code is green and a changed outcome (new "
+                         "failure, unexpected pass, new or vanished error) fails and names the cell (default: none)")
     group.addoption("--xaicheck-timeout", type=float, default=120.0, metavar="S",
                     help="per-cell timeout in seconds, as in `xaicheck run` (default: 120; 0 disables)")
 
@@ -116,6 +138,13 @@ class XaicheckSession:
         self.checks: str | None = config.getoption("--xaicheck-checks", None)
         self.base_seed: int = int(config.getoption("--xaicheck-seed", 0) or 0)
         self.timeout: float = float(config.getoption("--xaicheck-timeout", 120.0))
+        self.baseline_dir: str | None = config.getoption("--xaicheck-baseline", None)
+        if self.baseline_dir is not None and not (Path(self.baseline_dir) / "scores.csv").is_file():
+            raise pytest.UsageError(f"--xaicheck-baseline {self.baseline_dir}: no scores.csv there")
+        #: ``(explainer, check, case, seed) -> scores.csv row`` of the baseline (failed or errored rows only).
+        self.baseline: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+        self._baseline_keys: set[tuple[str, str, str, int]] = set()
+        self._baseline_label = ""
         self.started = False
         self.suite: "Suite | None" = None
         self.cells: list["Cell"] = []
@@ -124,6 +153,7 @@ class XaicheckSession:
         self._precomputed: dict[str, "CellRecord"] = {}
         self._all_selected = True
         self._selected_pairs: set[tuple[str, str]] = set()
+        self._selected_cells: list["Cell"] = []
         self._started_at = ""
         self.summary: list[str] = []
 
@@ -144,6 +174,8 @@ class XaicheckSession:
                             base_seed=self.base_seed)
         self.suite = suite
         attach_expectations(suite.explainers.values())
+        if self.baseline_dir is not None:
+            self._load_baseline()
         for sc in suite.cells():
             exp, check, case = suite.explainer_of(sc), suite.check_of(sc), suite.case_of(sc)
             ok, why = check.applies(exp, case)
@@ -154,23 +186,66 @@ class XaicheckSession:
             else:  # the runner's own record (cheap: run() stops at applies()), so the rows match `xaicheck run`
                 self.not_applicable.append(run_cell(suite, sc, 0))
 
+    def _load_baseline(self) -> None:
+        from benchmarks.provenance import read_provenance
+        from benchmarks.records import read_scores
+
+        directory = Path(str(self.baseline_dir))
+        rows = read_scores(directory / "scores.csv")
+        commit = read_provenance(directory).get("git_commit")
+        self._baseline_label = f"{self.baseline_dir}" + (f" (commit {commit})" if commit else "")
+        for row in rows:
+            self._baseline_keys.add((row["explainer"], row["check"], row["case"], row["seed"]))
+            if (row["status"] == "ok" and row["passed"] is False) or row["status"] in ("error", "timeout"):
+                self.baseline[(row["explainer"], row["check"], row["case"], row["seed"])] = row
+
+    def expectation(self, cell: "Cell") -> tuple[str, type[BaseException]] | None:
+        """``(reason, exception)`` if ``cell`` is expected to fail (built-in theory table, then the baseline)."""
+        row = self.baseline.get((cell.explainer.name, cell.check.name, cell.case.name, cell.seed))
+        if row is not None and row["status"] != "ok":
+            from axioms.pytest_api import CellError
+
+            reason = f"recorded in baseline {self._baseline_label}: {row['status']}: {row['message']}"
+            return (f"{reason}; theory: {cell.expected}" if cell.expected else reason), CellError
+        if cell.expected:
+            return cell.expected, AssertionError
+        if row is not None:
+            return f"recorded in baseline {self._baseline_label}: {row['message']}", AssertionError
+        return None
+
     def params(self) -> list[Any]:
         self.build()
         return [pytest.param(cell, id=cell.id, marks=self._marks(cell)) for cell in self.cells]
 
-    @staticmethod
-    def _marks(cell: "Cell") -> list[Any]:
+    def _marks(self, cell: "Cell") -> list[Any]:
         marks = [getattr(pytest.mark, cell.category)]
         if cell.explainer.family in SLOW_FAMILIES:
             marks.append(pytest.mark.slow)
-        if cell.expected:
-            marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=cell.expected))
+        expected = self.expectation(cell)
+        if expected is not None:
+            marks.append(pytest.mark.xfail(strict=True, raises=expected[1], reason=expected[0]))
         return marks
+
+    def baseline_summary(self, cells: list["Cell"]) -> list[str]:
+        """Terminal lines: how the baseline's rows mapped onto the collected ``cells``."""
+        if self.baseline_dir is None:
+            return []
+        keys = {(c.explainer.name, c.check.name, c.case.name, c.seed) for c in cells}
+        kinds = [self.expectation(c) for c in cells]
+        n_fail = sum(1 for c, k in zip(cells, kinds) if k and k[1] is AssertionError and not c.expected)
+        n_err = sum(1 for k in kinds if k and k[1] is not AssertionError)
+        n_theory = sum(1 for c, k in zip(cells, kinds) if k and k[1] is AssertionError and c.expected)
+        missing = len(keys - self._baseline_keys)
+        unmatched = sum(1 for key in self.baseline if key not in keys)
+        return [f"baseline {self._baseline_label}: of {len(cells)} cells run, {n_fail} expected to fail and "
+                f"{n_err} to error as recorded there, {n_theory} expected to fail by theory, {missing} without a "
+                f"baseline row; {unmatched} recorded failures/errors match no cell run"]
 
     def selected(self, cells: list["Cell"]) -> None:
         """Called once collection is final (after ``-k`` / ``-m``): precompute in a pool when ``jobs > 1``."""
         self._all_selected = len(cells) == len(self.cells)
         self._selected_pairs = {(c.explainer.name, c.check.name) for c in cells}
+        self._selected_cells = list(cells)
         if self.jobs > 1 and cells:
             from benchmarks.runner import _run_parallel
 
@@ -223,7 +298,8 @@ class XaicheckSession:
                       extra={"timeout": self.timeout, "jobs": self.jobs, "via": "pytest"})
         info = build_report(out)  # the same two steps as `xaicheck run`: outputs, then leaderboard/plots/report
         skipped = [f"plot {k} skipped: {v}" for k, v in sorted(info.get("plots", {}).items()) if v != "ok"]
-        self.summary = [f"{len(records)} cells ({len(self.records)} run, {len(keep)} not applicable) -> "
+        self.summary = [*self.baseline_summary(self._selected_cells),
+                        f"{len(records)} cells ({len(self.records)} run, {len(keep)} not applicable) -> "
                         f"{out / 'scores.csv'}, leaderboard.md, report.html", *skipped]
 
 

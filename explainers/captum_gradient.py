@@ -28,8 +28,12 @@ Choices (recorded in ``settings``):
   (Bach et al. 2015); biases absorb relevance, so LRP is not complete. Pure reshapes (``nn.Flatten``, ``nn.Unflatten``)
   get the epsilon rule too: with identity weights R_in = x · reshape(R_out / z_out) = R_out, i.e. relevance passes
   through unchanged (captum's ``IdentityRule`` cannot be used: it returns the output-shaped relevance). Any other
-  module without a rule (softmax, products) makes captum raise, which is reported as an error, not hidden. Rules are
-  attached to a deep copy of the module.
+  module without a rule (softmax, products) would make captum raise, so ``can_explain`` refuses such a model up front
+  (the cell is *not applicable*, with the module type in the reason) rather than recording a predictable error: it
+  walks the leaf modules exactly as captum's ``LRP._get_layers`` does and accepts a type only if captum has a rule for
+  it (``captum.attr._core.lrp.SUPPORTED_LAYERS_WITH_RULES``), passes it through
+  (``SUPPORTED_NON_LINEAR_LAYERS``), the module already carries a ``rule``, or it is a reshape given one here. Rules
+  are attached to a deep copy of the module.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ __all__ = [
     "IG_SETTINGS",
     "captum_method",
     "explained_module",
+    "lrp_unsupported_layers",
 ]
 
 IG_SETTINGS: dict[str, Any] = {"n_steps": 64, "method": "gausslegendre"}
@@ -79,6 +84,17 @@ class CaptumGradientExplainer(Explainer):
         self.noise_tunnel = noise_tunnel
         self.description = description
 
+    def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
+        ok, why = super().can_explain(model)
+        if not ok or self.method != "LRP":
+            return ok, why
+        cache: dict[str, tuple[bool, str]] = self.__dict__.setdefault("_lrp_cache", {})
+        if model.name not in cache:
+            missing = lrp_unsupported_layers(model.torch_module())
+            cache[model.name] = (False, f"captum LRP has no rule for {', '.join(missing)} in {model.name}") \
+                if missing else (True, "")
+        return cache[model.name]
+
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         module = explained_module(model, target, fresh=self.method == "LRP")
         attr = captum_method(self.method, module)
@@ -96,6 +112,31 @@ class CaptumGradientExplainer(Explainer):
         with torch_seed(seed), numpy_global_seed(seed), quiet_captum():
             out = attr.attribute(as_tensor(X, requires_grad=True), **kwargs)
         return to_numpy(out)
+
+
+def lrp_unsupported_layers(module: "torch.nn.Module | None") -> list[str]:
+    """Type names (sorted, unique) of the leaf modules of ``module`` that captum's LRP has no rule for.
+
+    Leaves are found as ``LRP._get_layers`` finds them on the explained module (which wraps ``module`` as its only
+    child, so a childless ``module`` is itself a leaf); a leaf is fine if captum attaches a rule to its type, passes
+    it through as a non-linearity, it already has a ``rule``, or it is a reshape (``captum_method`` gives it one).
+    """
+    if module is None:
+        return []
+    import torch
+    from captum.attr._core.lrp import SUPPORTED_LAYERS_WITH_RULES, SUPPORTED_NON_LINEAR_LAYERS
+
+    known = {*SUPPORTED_LAYERS_WITH_RULES, *SUPPORTED_NON_LINEAR_LAYERS, torch.nn.Flatten, torch.nn.Unflatten}
+    missing: set[str] = set()
+    stack = [module]
+    while stack:
+        layer = stack.pop()
+        children = list(layer.children())
+        if children:
+            stack.extend(children)
+        elif type(layer) not in known and not hasattr(layer, "rule"):
+            missing.add(type(layer).__name__)
+    return sorted(missing)
 
 
 def captum_method(method: str, module: "torch.nn.Module") -> Any:

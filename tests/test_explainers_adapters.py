@@ -124,6 +124,25 @@ def test_lrp_passes_relevance_through_reshape_modules():
     assert np.all(np.abs(a[:, model.ground_truth.mask]).sum(1) > 0)
 
 
+@pytest.mark.parametrize("model_name, module_type", [("logistic_two_class", "Softmax"),
+                                                     ("product_x0x1", "PairwiseProducts")])
+def test_lrp_refuses_modules_captum_has_no_rule_for(model_name, module_type):
+    """captum's LRP would raise on these leaves; the cell is not applicable (named type), never a run-time error."""
+    import torch
+    from captum.attr import LRP
+
+    model, lrp = get_model(model_name), explainers.get_explainer("lrp")
+    X = model.sample(2, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="no rule defined"):  # what captum itself does on this module
+        LRP(explained_module(model, 1 if model.n_outputs > 1 else None, fresh=True)).attribute(
+            torch.as_tensor(X, dtype=torch.float64))
+    assert lrp.can_explain(model) == (False, f"captum LRP has no rule for {module_type} in {model_name}")
+    assert lrp.can_explain(model) is lrp.can_explain(model)  # cached per model name
+    for ok_name in ("mlp_base", "image_patch"):  # ReLU MLP, and an image net with conv + reshape modules
+        assert lrp.can_explain(get_model(ok_name)) == (True, "")
+    assert explainers.get_explainer("saliency").can_explain(model) == (True, "")  # only LRP is restricted
+
+
 def test_gradcam_is_upsampled_flattened_and_guided_gradcam_stays_in_patch():
     model = get_model("image_patch")
     X = model.sample(2, np.random.default_rng(4))

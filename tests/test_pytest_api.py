@@ -257,3 +257,75 @@ def test_builtin_expected_failure_is_observed(name: str, ef: ExpectedFailure) ->
     assert len(df) >= 1, f"{name} is not applicable to {selector}"
     assert set(df["outcome"]) == {"xfail"}, df[["case", "status", "score", "message"]].to_string()
     assert set(df["expected_failure"]) == {ef.reason}
+
+
+# --------------------------------------------------------------------------------------------- --xaicheck-baseline
+class _Config:
+    """Just what ``XaicheckSession.__init__`` reads: the plugin's options."""
+
+    def __init__(self, **options: object) -> None:
+        self.options = {f"--xaicheck-{k.replace('_', '-')}": v for k, v in options.items()}
+
+    def getoption(self, name: str, default: object = None) -> object:
+        return self.options.get(name, default)
+
+
+def _baseline_dir(tmp_path, rows, commit: str | None = "abc123"):
+    import json
+
+    from benchmarks.records import CellRecord, write_scores
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    write_scores([CellRecord(f"{e}-{c}-{case}", e, c, case, "axioms", 0, status, 0.0 if passed is False else None,
+                             passed, msg) for e, c, case, status, passed, msg in rows], tmp_path / "scores.csv")
+    if commit:
+        (tmp_path / "provenance.json").write_text(json.dumps({"git_commit": commit}))
+    return tmp_path
+
+
+def test_baseline_turns_recorded_failures_and_errors_into_strict_xfails(tmp_path) -> None:
+    from benchmarks.pytest_plugin import XaicheckSession
+
+    base = _baseline_dir(tmp_path, [
+        ("exact_shapley", "_pt_efficiency", "linear", "ok", True, "PASS"),
+        ("constant_ones", "_pt_efficiency", "linear", "ok", False, "recorded eff"),
+        ("constant_ones", "_pt_dummy", "linear", "ok", False, "recorded dummy"),
+        ("crashes", "_pt_efficiency", "linear", "error", None, "ZeroDivisionError: boom"),
+        ("crashes", "_pt_dummy", "linear", "timeout", None, "timed out after 1 s"),
+        ("gone", "_pt_dummy", "linear", "ok", False, "no such cell any more"),
+    ])
+    cells = {c.id: c for c, _ in iter_cells([exact_shapley, constant_ones, crashes], checks=CHECKS,
+                                           expected_failures={"constant_ones": {"_pt_efficiency": "ignores f"},
+                                                              "crashes": {"_pt_dummy": "theory"}})}
+    session = XaicheckSession(_Config(baseline=str(base)))  # type: ignore[arg-type]
+    session._load_baseline()
+
+    def xfail(cid: str):
+        marks = {m.name: m for m in session._marks(cells[cid])}
+        return marks["xfail"].kwargs if "xfail" in marks else None
+
+    label = f"recorded in baseline {base} (commit abc123): "
+    assert xfail("exact_shapley-_pt_efficiency-linear") is None  # recorded passed: must pass
+    assert xfail("exact_shapley-_pt_dummy-linear") is None  # no row: built-in expectations only
+    assert xfail("constant_ones-_pt_efficiency-linear") == {  # the theory reason wins
+        "strict": True, "raises": AssertionError, "reason": "ignores f"}
+    assert xfail("constant_ones-_pt_dummy-linear") == {
+        "strict": True, "raises": AssertionError, "reason": label + "recorded dummy"}
+    assert xfail("crashes-_pt_efficiency-linear") == {
+        "strict": True, "raises": CellError, "reason": label + "error: ZeroDivisionError: boom"}
+    assert xfail("crashes-_pt_dummy-linear") == {
+        "strict": True, "raises": CellError, "reason": label + "timeout: timed out after 1 s; theory: theory"}
+    (line,) = session.baseline_summary(list(cells.values()))
+    assert line == (f"baseline {base} (commit abc123): of 6 cells run, 1 expected to fail and 2 to error as recorded "
+                     "there, 1 expected to fail by theory, 1 without a baseline row; 1 recorded failures/errors "
+                     "match no cell run")
+
+    plain = XaicheckSession(_Config())  # type: ignore[arg-type]  # without the option: theory only, no summary
+    assert [m.name for m in plain._marks(cells["constant_ones-_pt_dummy-linear"])] == ["ground_truth"]
+    assert plain.baseline_summary(list(cells.values())) == []
+    bare = _baseline_dir(tmp_path / "b2", [], commit=None)
+    no_commit = XaicheckSession(_Config(baseline=str(bare)))  # type: ignore[arg-type]
+    no_commit._load_baseline()
+    assert no_commit._baseline_label == str(tmp_path / "b2")
+    with pytest.raises(pytest.UsageError, match="no scores.csv"):
+        XaicheckSession(_Config(baseline=str(tmp_path / "missing")))  # type: ignore[arg-type]

@@ -198,3 +198,54 @@ def test_plugin_import_is_cheap_and_inert() -> None:
     out = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_pytest_benchmarks_baseline_expects_recorded_outcomes_and_names_changed_cells(tmp_path: Path) -> None:
+    """``--xaicheck-baseline``: a tampered baseline makes every changed outcome fail by name; the run's own output,
+    used as the baseline of the next run on the same code, makes that run green (passed + xfailed only)."""
+    _needs_gta()
+    gta = "ground_truth_agreement"
+    tampered, out, out2 = tmp_path / "tampered", tmp_path / "out", tmp_path / "out2"
+    tampered.mkdir()
+    rows = [  # explainer, case, status, passed, message (on this code the oracle passes and zero fails every case)
+        ("zero", "linear_dummy", "ok", "true", "recorded as passing"),  # -> a new failure
+        ("exact_baseline_shapley", "a_and_b_or_c", "ok", "false", "MSG-A recorded failure"),  # -> unexpected pass
+        ("exact_baseline_shapley", "linear_dummy", "error", "", "MSG-E recorded error"),  # -> error gone (passes)
+        ("zero", "tree_cough_fever_10_90", "error", "", "MSG-T recorded error"),  # -> fails instead of erroring
+        ("zero", "a_and_b_or_c", "ok", "false", "MSG-Z recorded failure"),  # unchanged -> xfail
+    ]
+    header = "explainer,case,check,category,status,score,passed,seed,message\n"
+    (tampered / "scores.csv").write_text(header + "".join(
+        f"{e},{case},{gta},ground_truth,{status},{'0' if passed else ''},{passed},0,{msg}\n"
+        for e, case, status, passed, msg in rows))
+    (tampered / "provenance.json").write_text('{"git_commit": "feedc0de"}')
+    proc = _pytest(["benchmarks", "-q", "-rA", *_BENCH, "--xaicheck-out", str(out), "--xaicheck-baseline",
+                    str(tampered), f"--junitxml={tmp_path / 'r1.xml'}"], cwd=REPO)
+    report = {k.removeprefix("test_cell[").removesuffix("]"): v for k, v in _junit(tmp_path / "r1.xml").items()}
+    assert len(report) == 6 and proc.returncode == 1, proc.stdout + proc.stderr
+    tag = f"recorded in baseline {tampered} (commit feedc0de): "
+    outcome = {k: v[0] for k, v in report.items()}
+    assert outcome == {f"{e}-{gta}-{c}": o for e, c, o in [
+        ("zero", "linear_dummy", "failure"), ("exact_baseline_shapley", "a_and_b_or_c", "failure"),
+        ("exact_baseline_shapley", "linear_dummy", "failure"), ("zero", "tree_cough_fever_10_90", "failure"),
+        ("zero", "a_and_b_or_c", "skipped"), ("exact_baseline_shapley", "tree_cough_fever_10_90", "passed")]}
+    assert "zero fails ground_truth_agreement on case linear_dummy" in report[f"zero-{gta}-linear_dummy"][1]
+    assert "XPASS(strict)" in report[f"exact_baseline_shapley-{gta}-a_and_b_or_c"][1]
+    assert tag + "MSG-A recorded failure" in report[f"exact_baseline_shapley-{gta}-a_and_b_or_c"][1]
+    assert tag + "error: MSG-E recorded error" in report[f"exact_baseline_shapley-{gta}-linear_dummy"][1]
+    assert "zero fails ground_truth_agreement on case tree_cough_fever_10_90" in report[
+        f"zero-{gta}-tree_cough_fever_10_90"][1]  # an AssertionError is not the recorded CellError
+    assert tag + "MSG-Z recorded failure" in report[f"zero-{gta}-a_and_b_or_c"][1]
+    for cid in (f"zero-{gta}-linear_dummy", f"exact_baseline_shapley-{gta}-a_and_b_or_c",
+                f"exact_baseline_shapley-{gta}-linear_dummy", f"zero-{gta}-tree_cough_fever_10_90"):
+        assert f"FAILED benchmarks/test_suite.py::test_cell[{cid}]" in proc.stdout, cid  # named in the summary
+    assert f"baseline {tampered} (commit feedc0de): of 6 cells run" in proc.stdout
+
+    # the scores this run wrote are a real baseline: the same code against it is green
+    proc2 = _pytest(["benchmarks", "-q", "-rA", *_BENCH, "--xaicheck-out", str(out2), "--xaicheck-baseline",
+                     str(out), f"--junitxml={tmp_path / 'r2.xml'}"], cwd=REPO)
+    assert proc2.returncode == 0, proc2.stdout + proc2.stderr
+    report2 = _junit(tmp_path / "r2.xml")
+    assert sorted(v[0] for v in report2.values()) == ["passed"] * 3 + ["skipped"] * 3
+    assert all(f"recorded in baseline {out} (commit " in v[1] for v in report2.values() if v[0] == "skipped")
+    assert (out2 / "scores.csv").read_text() == (out / "scores.csv").read_text()
