@@ -40,12 +40,16 @@ def library_versions() -> dict[str, str]:
 
 
 def git_commit(repo: Path | None = None) -> str | None:
-    """The current commit of the source tree (``+dirty`` when it has changes), or ``None`` outside git."""
+    """The current commit of the source tree (``+dirty`` when it has changes), or ``None`` outside git.
+
+    The committed ``results/`` folder is what a run writes, not source, so changes there do not make the tree dirty.
+    """
     where = Path(repo) if repo else Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)results"], cwd=where,
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
