@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_EVIDENCE_ROWS",
     "TINY",
-    "optional_model",
     "reference_output",
     "output_scale",
     "row_scores",
@@ -54,16 +53,6 @@ __all__ = [
 MAX_EVIDENCE_ROWS = 4
 #: Floor of every scale, so an all-zero output never divides by zero.
 TINY = 1e-12
-
-
-def optional_model(name: str) -> "SyntheticModel | None":
-    """The registered model ``name``, or ``None`` when its family module is not (yet) available."""
-    from synthetic_models.registry import get_model
-
-    try:
-        return get_model(name)
-    except KeyError:
-        return None
 
 
 def _broadcast(ref: np.ndarray | None, X: np.ndarray) -> np.ndarray | None:

@@ -246,11 +246,7 @@ def _load_checks() -> None:
         return
     _loaded = True
     for module in CHECK_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
 
 
 def get_check(name: str) -> Check:

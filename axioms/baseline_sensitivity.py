@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synthetic_models.registry import get_model
+
 from .agreement_metrics import rank_correlation
 from .base import Case, Check, CheckResult, register_check
 from .baselines import baseline_panel
 from .ground_truth_agreement import (
     GT_TOLERANCE,
     ground_truth_score,
-    model_or_none,
     reference_attribution,
     rows,
     standard_case,
@@ -75,9 +76,7 @@ class BaselineSensitivity(Check):
     def cases(self) -> list[Case]:
         out = []
         for name, tiers in CASE_MODELS:
-            model = model_or_none(name)
-            if model is None:
-                continue
+            model = get_model(name)
             base = standard_case(self.name, model, tiers, n=3, seed=1)
             panel = baseline_panel(model, base.X, base.background, seed=PANEL_SEED)
             out.append(Case(check=self.name, name=name, model=model, X=base.X, baseline=base.baseline,

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
+from synthetic_models.registry import get_model
+
+from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, counterexample_for, model_formula, random_linears, random_mlps, relu_nets,
                               small_floats, small_ints)
@@ -79,9 +81,7 @@ class Completeness(Check):
     def cases(self) -> Sequence[Case]:
         out = []
         for name, tiers in CASE_MODELS:
-            model = optional_model(name)
-            if model is None:
-                continue
+            model = get_model(name)
             X, background = case_inputs(model)
             if name == "sundararajan_pair_a":
                 X = np.vstack([[3.0, 1.0], X[: N_ROWS - 1]])

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
+from synthetic_models.registry import get_model
+
+from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import (Example, bit_lists, counterexample_for, model_formula, random_booleans, relu_nets,
@@ -61,8 +63,8 @@ class Dummy(Check):
     def cases(self) -> Sequence[Case]:
         out = []
         for name, tiers in CASE_MODELS:
-            model = optional_model(name)
-            if model is None or not model.ground_truth.dummy:
+            model = get_model(name)
+            if not model.ground_truth.dummy:
                 continue
             X, background = case_inputs(model)
             out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,

@@ -34,9 +34,11 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from synthetic_models.registry import get_model
+
 from .agreement_metrics import expected_feature_agreement, expected_sign_agreement, rank_correlation
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import model_or_none, rows, standard_case, verdict
+from .ground_truth_agreement import rows, standard_case, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -153,9 +155,7 @@ class ExplainerAgreement(Check):
     def cases(self) -> list[Case]:
         out = []
         for name, tiers in CASE_MODELS:
-            model = model_or_none(name)
-            if model is None:
-                continue
+            model = get_model(name)
             base = standard_case(self.name, model, tiers, n=4, seed=9)
             out.append(Case(check=self.name, name=name, model=model, X=base.X, baseline=base.baseline,
                             background=base.background, extra={"panel": PANEL}, tiers=tiers,

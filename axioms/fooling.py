@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synthetic_models.registry import get_model
+
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import model_or_none, rows, verdict
+from .ground_truth_agreement import rows, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -56,9 +58,7 @@ class Fooling(Check):
     citation = "Slack et al. 2020, Fooling LIME and SHAP: adversarial attacks on post hoc explanation methods (AIES)"
 
     def cases(self) -> list[Case]:
-        model = model_or_none("fooling_scaffold")
-        if model is None:
-            return []
+        model = get_model("fooling_scaffold")
         rng = np.random.default_rng(8)
         X = model.sample(N_INPUTS, rng)
         background = model.sample(N_BACKGROUND, rng)

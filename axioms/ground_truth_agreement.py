@@ -63,7 +63,6 @@ __all__ = [
     "GT_TOLERANCE",
     "GroundTruthAgreement",
     "ground_truth_score",
-    "model_or_none",
     "reference_attribution",
     "reference_kind",
     "rows",
@@ -76,14 +75,6 @@ __all__ = [
 GT_TOLERANCE = Tolerance(rtol=1e-3, atol=1e-12)
 #: Rows of attributions kept in evidence.
 EVIDENCE_ROWS = 4
-
-
-def model_or_none(name: str) -> "SyntheticModel | None":
-    """The registered model ``name``, or ``None`` while its family module is not written yet."""
-    try:
-        return get_model(name)
-    except KeyError:
-        return None
 
 
 def rows(A: np.ndarray, limit: int = EVIDENCE_ROWS) -> list[list[float]]:
@@ -269,14 +260,12 @@ class GroundTruthAgreement(Check):
     def cases(self) -> list[Case]:
         out = []
         for name, tiers in CASE_MODELS:
-            model = model_or_none(name)
-            if model is None or model.n_features > MAX_EXACT_FEATURES:
+            model = get_model(name)
+            if model.n_features > MAX_EXACT_FEATURES:
                 continue
             out.append(standard_case(self.name, model, tiers, description=f"exact Shapley attribution of {name}"))
         for name, tiers in TREE_CASE_MODELS:
-            model = model_or_none(name)
-            if model is not None:
-                out.append(tree_case(self.name, model, tiers))
+            out.append(tree_case(self.name, get_model(name), tiers))
         return out
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:

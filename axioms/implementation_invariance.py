@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
+from synthetic_models.registry import get_model
+
+from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, equivalent_pairs, model_formula, random_twins, small_floats
 
@@ -60,10 +62,8 @@ class ImplementationInvariance(Check):
         out = []
         rng = np.random.default_rng(0)
         for twin_name in TWIN_NAMES:
-            twin = optional_model(twin_name)
-            source = None if twin is None else optional_model(getattr(twin, "twin_of", None) or "")
-            if twin is None or source is None or source.n_features != twin.n_features:
-                continue
+            twin = get_model(twin_name)
+            source = get_model(twin.twin_of)
             name = PAPER_PAIR_CASE if twin.name == "sundararajan_pair_b" else twin.name
             X = source.sample(N_ROWS, rng)
             if twin.name == "sundararajan_pair_b":

@@ -16,8 +16,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from synthetic_models.base import FunctionModel, SyntheticModel
+from synthetic_models.registry import get_model
 
-from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale, reference_output
+from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
 
@@ -114,8 +115,8 @@ class InputInvariance(Check):
         out = []
         rng = np.random.default_rng(0)
         for name, tiers in CASE_MODELS:
-            model = optional_model(name)
-            if model is None or "torch" not in model.forms:
+            model = get_model(name)
+            if "torch" not in model.forms:
                 continue
             c = np.resize(np.array(SHIFT), model.n_features)
             twin = shifted_twin(model, c)

@@ -14,8 +14,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from synthetic_models.base import FunctionModel, GroundTruth
+from synthetic_models.registry import get_model
 
-from ._helpers import exact_result, fallback_counterexample, fmt, optional_model, output_scale
+from ._helpers import exact_result, fallback_counterexample, fmt, output_scale
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
@@ -90,8 +91,8 @@ class Linearity(Check):
     def cases(self) -> Sequence[Case]:
         out = []
         for n1, n2, alpha, beta, tiers in CANDIDATES:
-            f1, f2 = optional_model(n1), optional_model(n2)
-            if f1 is None or f2 is None or f1.n_features != f2.n_features or f1.n_outputs + f2.n_outputs != 2:
+            f1, f2 = get_model(n1), get_model(n2)
+            if f1.n_features != f2.n_features or f1.n_outputs + f2.n_outputs != 2:
                 continue
             h = linear_combination(f1, f2, alpha, beta)
             X, background = case_inputs(f1)

@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synthetic_models.registry import get_model
+
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import model_or_none, rows, verdict
+from .ground_truth_agreement import rows, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -106,14 +108,7 @@ class Localisation(Check):
                 "token weights: known linear bag-of-words model")
 
     def cases(self) -> list[Case]:
-        out = []
-        image = model_or_none("image_patch")
-        if image is not None and image.ground_truth.mask is not None:
-            out.append(_image_case(image))
-        text = model_or_none("token_sentiment")
-        if text is not None and text.ground_truth.token_weights is not None:
-            out.append(_text_case(text))
-        return out
+        return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment"))]
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)

@@ -47,12 +47,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from synthetic_models.base import FunctionModel, GroundTruth
+from synthetic_models.registry import get_model
+from synthetic_models.shapley import MAX_EXACT_FEATURES
 
 from .agreement_metrics import rank_correlation
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from synthetic_models.shapley import MAX_EXACT_FEATURES
-
-from .ground_truth_agreement import model_or_none, reference_attribution, rows, standard_case, verdict
+from .ground_truth_agreement import reference_attribution, rows, standard_case, verdict
 
 if TYPE_CHECKING:
     import torch
@@ -147,8 +147,8 @@ class ModelRandomisation(Check):
     def cases(self) -> list[Case]:
         out = []
         for name, tiers in CASE_MODELS:
-            model = model_or_none(name)
-            if model is None or model.torch_module() is None:
+            model = get_model(name)
+            if model.torch_module() is None:
                 continue
             base = standard_case(self.name, model, tiers, n=2 if model.domain == "image" else 8, seed=2)
             cascade = randomised_cascade(model)

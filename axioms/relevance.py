@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import (binary_points, fallback_counterexample, fmt, irrelevant_features, message, optional_model,
+from synthetic_models.registry import get_model
+
+from ._helpers import (binary_points, fallback_counterexample, fmt, irrelevant_features, message,
                        pct, rows)
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans
@@ -70,8 +72,8 @@ class Relevance(Check):
     def cases(self) -> Sequence[Case]:
         out = []
         for name, tiers in CASE_MODELS:
-            model = optional_model(name)
-            if model is None or model.domain != "binary":
+            model = get_model(name)
+            if model.domain != "binary":
                 continue
             X = _instances(model)
             out.append(Case(self.name, name, model, X, baseline=1.0 - X,

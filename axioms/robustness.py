@@ -34,8 +34,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synthetic_models.registry import get_model
+
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import model_or_none, rows, standard_case, verdict
+from .ground_truth_agreement import rows, standard_case, verdict
 
 if TYPE_CHECKING:
     from explainers.base import Explainer
@@ -102,13 +104,9 @@ class Robustness(Check):
 
     def cases(self) -> list[Case]:
         out: list[Case] = []
-        logistic = model_or_none("logistic_two_class")
-        if logistic is not None:
-            out += _logistic_cases(logistic)
+        out += _logistic_cases(get_model("logistic_two_class"))
         for name, tiers in (("additive_nonlinear", _DEFAULT), ("mlp_base", _FULL)):
-            model = model_or_none(name)
-            if model is not None:
-                out.append(standard_case(self.name, model, tiers, n=4, seed=4))
+            out.append(standard_case(self.name, get_model(name), tiers, n=4, seed=4))
         return out
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:

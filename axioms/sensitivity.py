@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import binary_points, fallback_counterexample, fmt, message, optional_model, pct, rows
+from synthetic_models.registry import get_model
+
+from ._helpers import binary_points, fallback_counterexample, fmt, message, pct, rows
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans,
                               relu_nets, small_floats, small_ints)
@@ -68,23 +70,20 @@ class Sensitivity(Check):
 
     def cases(self) -> Sequence[Case]:
         out: list[Case] = []
-        m = optional_model("one_minus_relu")
-        if m is not None:
-            out.append(self._case("one_minus_relu", m, np.array([[2.0]]), np.array([0.0]), ("quick", "default", "full"),
-                                  "f(x)=1-ReLU(1-x) at x=2, b=0: gradient is 0, f(x)-f(b)=1"))
+        out.append(self._case("one_minus_relu", get_model("one_minus_relu"), np.array([[2.0]]), np.array([0.0]),
+                              ("quick", "default", "full"), "f(x)=1-ReLU(1-x) at x=2, b=0: gradient is 0, f(x)-f(b)=1"))
         for name in BOOLEAN_MODELS:
-            m = optional_model(name)
-            pairs = None if m is None else one_flip_pairs(m)
+            m = get_model(name)
+            pairs = one_flip_pairs(m)
             if pairs is not None:
                 tiers = ("quick", "default", "full") if name == "and" else ("default", "full")
                 out.append(self._case(name, m, pairs[1], pairs[0], tiers, "one-feature flips that change f"))
-        m = optional_model("linear_dummy")
-        if m is not None:
-            relevant = sorted(m.ground_truth.relevant)
-            X = np.zeros((len(relevant), m.n_features))
-            X[np.arange(len(relevant)), relevant] = 1.5
-            out.append(self._case("linear_dummy", m, X, np.zeros(m.n_features), ("default", "full"),
-                                  "each relevant feature moved alone from 0 to 1.5"))
+        m = get_model("linear_dummy")
+        relevant = sorted(m.ground_truth.relevant)
+        X = np.zeros((len(relevant), m.n_features))
+        X[np.arange(len(relevant)), relevant] = 1.5
+        out.append(self._case("linear_dummy", m, X, np.zeros(m.n_features), ("default", "full"),
+                              "each relevant feature moved alone from 0 to 1.5"))
         return out
 
     def _case(self, name: str, model: "SyntheticModel", X: np.ndarray, b: np.ndarray, tiers: Sequence[str],

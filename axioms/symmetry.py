@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from ._helpers import (binary_points, exact_result, fallback_counterexample, fmt, optional_model, output_scale,
+from synthetic_models.registry import get_model
+
+from ._helpers import (binary_points, exact_result, fallback_counterexample, fmt, output_scale,
                        reference_output)
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, model_formula, relu_nets, small_floats
@@ -107,9 +109,7 @@ class Symmetry(Check):
         out = []
         rng = np.random.default_rng(0)
         for name, tiers in CASE_MODELS:
-            model = optional_model(name)
-            if model is None:
-                continue
+            model = get_model(name)
             groups = EXTRA_GROUPS.get(name) or model.ground_truth.symmetric_groups
             if not groups:
                 continue

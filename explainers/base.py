@@ -287,11 +287,7 @@ def _load_builtins() -> None:
         return
     _loaded = True
     for module in ADAPTER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         obj = ep.load()
         if isinstance(obj, Explainer) and obj.name not in _REGISTRY:

@@ -48,11 +48,7 @@ def _load_families() -> None:
         return
     _loaded = True
     for module in FAMILY_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a family not written yet must not break the others
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
 
 
 def get_model(name: str) -> SyntheticModel:

@@ -29,7 +29,7 @@ from axioms.pytest_api import (
     iter_cells,
     parametrize_with_checks,
 )
-from explainers.base import Capabilities, ExpectedFailure, FunctionExplainer
+from explainers.base import ExpectedFailure, FunctionExplainer
 from explainers.expectations import EXPECTED_FAILURES, _attach, attach_expectations, expected_failures_of
 from synthetic_models.base import FunctionModel, GroundTruth
 from synthetic_models.shapley import baseline_shapley
