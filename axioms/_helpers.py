@@ -28,8 +28,8 @@ import numpy as np
 from .base import Case, CheckResult, Counterexample, Tolerance
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "MAX_EVIDENCE_ROWS",

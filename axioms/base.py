@@ -10,7 +10,6 @@ A **Check** scores an explainer on a case in [0, 1] (1 = satisfies fully) and pa
 
 from __future__ import annotations
 
-import importlib
 import traceback
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -19,9 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
+from xaicheck.synthetic_models.discovery import import_public_modules
+
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "CATEGORIES",
@@ -209,24 +210,6 @@ class Check(ABC):
 
 _CHECKS: dict[str, Check] = {}
 
-#: Modules whose import registers the built-in checks (one check per module).
-CHECK_MODULES: tuple[str, ...] = (
-    "axioms.sensitivity",
-    "axioms.dummy",
-    "axioms.completeness",
-    "axioms.symmetry",
-    "axioms.linearity",
-    "axioms.implementation_invariance",
-    "axioms.input_invariance",
-    "axioms.ground_truth_agreement",
-    "axioms.relevance",
-    "axioms.baseline_sensitivity",
-    "axioms.explainer_agreement",
-    "axioms.model_randomisation",
-    "axioms.robustness",
-    "axioms.localisation",
-    "axioms.fooling",
-)
 _loaded = False
 
 
@@ -245,8 +228,7 @@ def _load_checks() -> None:
     if _loaded:
         return
     _loaded = True
-    for module in CHECK_MODULES:
-        importlib.import_module(module)
+    import_public_modules(__package__)  # one check per module: discovery, not a hand-kept list
 
 
 def get_check(name: str) -> Check:
@@ -257,8 +239,9 @@ def get_check(name: str) -> Check:
 
 
 def check_names() -> list[str]:
+    """Every registered check, ordered by category (``CATEGORIES``) then name: stable whatever the import order."""
     _load_checks()
-    return list(_CHECKS)
+    return sorted(_CHECKS, key=lambda n: (CATEGORIES.index(_CHECKS[n].category), n))
 
 
 def all_checks() -> list[Check]:
@@ -266,7 +249,7 @@ def all_checks() -> list[Check]:
 
 
 def all_cases(tier: str = "full") -> list[Case]:
-    """Every case of every check that belongs to the suite ``tier``, in registration order."""
+    """Every case of every check that belongs to the suite ``tier``, in ``check_names()`` order."""
     if tier not in TIERS:
         raise ValueError(f"unknown suite {tier!r}; known: {', '.join(TIERS)}")
     return [case for check in all_checks() for case in cases_of(check) if tier in case.tiers]

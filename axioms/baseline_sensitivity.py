@@ -5,7 +5,7 @@ The baseline is part of the question an attribution answers ("why f(x) rather th
 feature attribution baselines", Distill) show that baseline-based methods change with it too. A method is therefore
 not judged on whether its attributions move (they must, where the truth moves) but on whether they move *correctly*:
 
-    score = mean over the panel P (``axioms.baselines``) of ground_truth_score(a(x; b), φ(x; b))
+    score = mean over the panel P (``xaicheck.axioms.baselines``) of ground_truth_score(a(x; b), φ(x; b))
 
 where ``ground_truth_score`` is the per-row sign × mean(recall@|S|, max(0, ρ)) of ``ground_truth_agreement``,
 computed against exact baseline Shapley at that same baseline ``b`` (baselines on which φ is zero on every row are
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from .agreement_metrics import rank_correlation
 from .base import Case, Check, CheckResult, register_check
@@ -39,7 +39,7 @@ from .ground_truth_agreement import (
 )
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
+    from xaicheck.explainers.base import Explainer
 
 __all__ = ["BaselineSensitivity", "panel_rank_stability"]
 

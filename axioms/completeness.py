@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -19,8 +19,8 @@ from .counterexamples import (Example, counterexample_for, model_formula, random
                               small_floats, small_ints)
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Completeness", "COMPLETENESS_TOL"]
 

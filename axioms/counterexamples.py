@@ -13,7 +13,7 @@ example reads like a hand-made one, e.g. ``saliency on f(x)=relu(x0): x=[0], bas
 The model families here are small one- or two-layer ReLU networks (numpy and exact float64 torch forms), boolean
 functions as exact ReLU networks on {0,1}^d (one unit per true minterm), and the Sundararajan et al. (2017) pair of
 functionally equivalent networks ``relu(w1 relu(x0) - t - w2 relu(x1))`` / ``relu(w1 relu(x0 - t/w1) - w2 relu(x1))``;
-and, from the shared ``synthetic_models.strategies`` (the issue's "random boolean functions, random ReLU networks with
+and, from the shared ``xaicheck.synthetic_models.strategies`` (the issue's "random boolean functions, random ReLU networks with
 random equivalence transforms, random linear models"): ``random_booleans`` (random truth tables, optional dummies),
 ``random_mlps`` x ``random_twins`` (random MLPs and a random composition of equivalence transforms) and
 ``random_linears``. Every model drawn there re-builds from its ``spec()`` with ``strategies.build_from_spec``, so a
@@ -31,12 +31,12 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from synthetic_models.base import FunctionModel, GroundTruth
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 
 from .base import Case, Counterexample, get_check
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
+    from xaicheck.explainers.base import Explainer
 
 __all__ = [
     "SEARCH_BUDGET",
@@ -248,7 +248,7 @@ def _equivalent_pair_draw(draw: st.DrawFn) -> tuple[FunctionModel, FunctionModel
 @lru_cache(maxsize=None)
 def random_booleans(max_vars: int = 2, dummies: bool = True) -> st.SearchStrategy[Any]:
     """``strategies.boolean_models``: a random truth table on 1..max_vars variables plus 0..2 dummies (cached)."""
-    from synthetic_models.strategies import boolean_models
+    from xaicheck.synthetic_models.strategies import boolean_models
 
     return boolean_models(max_vars=max_vars, dummies=dummies)
 
@@ -256,7 +256,7 @@ def random_booleans(max_vars: int = 2, dummies: bool = True) -> st.SearchStrateg
 @lru_cache(maxsize=None)
 def random_mlps(max_inputs: int = 2, max_hidden: int = 3, max_layers: int = 2) -> st.SearchStrategy[Any]:
     """``strategies.mlp_models``: random ReLU MLPs with weights in {-2, -1.5, .., 2} (cached)."""
-    from synthetic_models.strategies import mlp_models
+    from xaicheck.synthetic_models.strategies import mlp_models
 
     return mlp_models(max_inputs=max_inputs, max_hidden=max_hidden, max_layers=max_layers)
 
@@ -266,7 +266,7 @@ def random_twins(max_transforms: int = 2) -> st.SearchStrategy[tuple[Any, Any]]:
     """``(source, twin)``: a random MLP and an equal function from 1..max_transforms random equivalence transforms
     (``strategies.equivalent_twins``: permuted / rescaled / split units, dead or cancelling units, identity layers,
     folded biases, functional ReLU)."""
-    from synthetic_models.strategies import equivalent_twins
+    from xaicheck.synthetic_models.strategies import equivalent_twins
 
     @st.composite
     def pairs(draw: st.DrawFn) -> tuple[Any, Any]:
@@ -279,7 +279,7 @@ def random_twins(max_transforms: int = 2) -> st.SearchStrategy[tuple[Any, Any]]:
 @lru_cache(maxsize=None)
 def random_linears(max_features: int = 3) -> st.SearchStrategy[Any]:
     """``strategies.linear_models``: ``w.x + b`` with halves in [-2, 2] (cached)."""
-    from synthetic_models.strategies import linear_models
+    from xaicheck.synthetic_models.strategies import linear_models
 
     return linear_models(max_features=max_features)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -24,8 +24,8 @@ from .counterexamples import (Example, bit_lists, counterexample_for, model_form
                               small_floats)
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Dummy", "DUMMY_TOL"]
 

@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from .agreement_metrics import expected_feature_agreement, expected_sign_agreement, rank_correlation
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, standard_case, verdict
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
+    from xaicheck.explainers.base import Explainer
 
 __all__ = ["AGREEMENT_TOLERANCE", "ExplainerAgreement", "PANEL", "agreement_k", "pair_agreement", "agreement_matrix"]
 
@@ -90,7 +90,7 @@ def _usable(explainer: "Explainer", case: Case) -> tuple[bool, str]:
 
 def _attributions(explainer: "Explainer", case: Case, seed: int) -> np.ndarray | str:
     """Attributions of ``explainer`` on ``case`` (cached), or the error message if it failed."""
-    from explainers.base import ExplainerError
+    from xaicheck.explainers.base import ExplainerError
 
     cache = _CACHE.setdefault(case, {})
     key = (explainer.name, seed)
@@ -104,7 +104,7 @@ def _attributions(explainer: "Explainer", case: Case, seed: int) -> np.ndarray |
 
 def _panel(case: Case, exclude: str) -> list["Explainer"]:
     """The case's panel (registry names, or ``Explainer`` objects for custom panels) minus ``exclude``."""
-    from explainers.base import get_explainer
+    from xaicheck.explainers.base import get_explainer
 
     out = []
     for item in case.extra.get("panel", PANEL):
@@ -123,7 +123,7 @@ def _panel(case: Case, exclude: str) -> list["Explainer"]:
 def agreement_matrix(explainers: Sequence["Explainer | str"], case: Case, seed: int = 0
                      ) -> tuple[list[str], np.ndarray]:
     """Names of the explainers that ran on ``case`` and the symmetric matrix of mean pair agreement between them."""
-    from explainers.base import get_explainer
+    from xaicheck.explainers.base import get_explainer
 
     names, attrs = [], []
     for item in explainers:

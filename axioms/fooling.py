@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, verdict
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
+    from xaicheck.explainers.base import Explainer
 
 __all__ = ["Fooling", "top_feature_share"]
 

@@ -1,6 +1,6 @@
 """ground_truth_agreement: how closely an explainer's attributions agree with the exact ground-truth attribution.
 
-Reference R (computed by exact enumeration, ``synthetic_models.shapley``):
+Reference R (computed by exact enumeration, ``xaicheck.synthetic_models.shapley``):
 - explainers that take background data and no baseline (KernelSHAP, GradientSHAP, DeepLiftSHAP, LIME, ...):
   interventional Shapley values over the case's background, ``v(S) = mean_z f(x_S, z_~S)`` (Janzing et al. 2020;
   Lundberg & Lee 2017 sec. 4 - the quantity these methods estimate);
@@ -49,15 +49,15 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from synthetic_models.registry import get_model
-from synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
+from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
 
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "GT_TOLERANCE",

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from synthetic_models.base import FunctionModel, SyntheticModel
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.base import FunctionModel, SyntheticModel
+from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
+    from xaicheck.explainers.base import Explainer
 
 __all__ = ["InputInvariance", "INPUT_INVARIANCE_TOL", "SHIFT", "shifted_twin"]
 
@@ -49,7 +49,7 @@ def shifted_twin(model: SyntheticModel, c: np.ndarray, verify: bool = True) -> S
     d = model.n_features
     network = getattr(model, "network", None)
     if network is not None and hasattr(network, "layers"):  # an MLPModel: shift its spec
-        from synthetic_models.equivalence import MLPModel, MLPSpec
+        from xaicheck.synthetic_models.equivalence import MLPModel, MLPSpec
 
         (W0, b0), *rest = network.layers
         spec = MLPSpec(((W0, b0 - W0[:, :d] @ c), *rest), constant_input=network.constant_input,

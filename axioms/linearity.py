@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from synthetic_models.base import FunctionModel, GroundTruth
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
+from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import exact_result, fallback_counterexample, fmt, output_scale
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -22,8 +22,8 @@ from .completeness import case_inputs
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Linearity", "LINEARITY_TOL", "linear_combination"]
 

@@ -46,9 +46,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synthetic_models.base import FunctionModel, GroundTruth
-from synthetic_models.registry import get_model
-from synthetic_models.shapley import MAX_EXACT_FEATURES
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
+from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 
 from .agreement_metrics import rank_correlation
 from .base import Case, Check, CheckResult, Tolerance, register_check
@@ -57,8 +57,8 @@ from .ground_truth_agreement import reference_attribution, rows, standard_case, 
 if TYPE_CHECKING:
     import torch
 
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["ModelRandomisation", "parameterised_layers", "randomise_top_layers", "randomised_cascade"]
 

@@ -6,14 +6,14 @@ and pytest. Ids are stable (``<explainer>-<check>-<case>``, so ``pytest -k sensi
 cells are not generated; known violations are the explainer author's, each with a reason, and become *strict*
 xfails, so a change of outcome fails the run and names the cell.
 
-    from axioms import parametrize_with_checks
+    from xaicheck.axioms import parametrize_with_checks
 
     @parametrize_with_checks([my_explainer])
     def test_my_explainer(explainer, check):
         check(explainer)
 
 ``expected_failures`` maps ``{explainer_name: {check_name or "check/case": reason}}``; it adds to what the explainer
-declares itself (``Explainer.expected_failures``) and to the built-in table in ``explainers.expectations``.
+declares itself (``Explainer.expected_failures``) and to the built-in table in ``xaicheck.explainers.expectations``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
-from explainers.base import Capabilities, Explainer, FunctionExplainer, get_explainer
+from xaicheck.explainers.base import Capabilities, Explainer, FunctionExplainer, get_explainer
 
 from .base import TIERS, Case, Check, CheckResult, Status, cases_of, check_names, get_check
 
@@ -241,9 +241,9 @@ def iter_cells(
     ``checks``: check names, ``"check/case"`` ids (one case) or ``Check`` objects; ``None`` = all registered.
 
     Applicability comes from the explainer's tags via ``Check.applies``; not-applicable cells are skipped unless
-    ``include_not_applicable``. Built-in explainers get their known violations (``explainers.expectations``) attached.
+    ``include_not_applicable``. Built-in explainers get their known violations (``xaicheck.explainers.expectations``) attached.
     """
-    from explainers.expectations import attach_expectations
+    from xaicheck.explainers.expectations import attach_expectations
 
     _validate_suite(suite)
     seeds = tuple(int(s) for s in seeds)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import (binary_points, fallback_counterexample, fmt, irrelevant_features, message,
                        pct, rows)
@@ -22,8 +22,8 @@ from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_
 from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Relevance", "RELEVANCE_TOL"]
 

@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, standard_case, verdict
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Robustness", "max_sensitivity", "RADIUS_FRACTION", "N_PERTURBATIONS"]
 
@@ -75,7 +75,7 @@ def perturbations(X: np.ndarray, radius: np.ndarray, m: int, seed: int) -> np.nd
 
 
 def _logistic_cases(model: "SyntheticModel") -> list[Case]:
-    from synthetic_models.classification import certainty_ratio
+    from xaicheck.synthetic_models.classification import certainty_ratio
 
     rng = np.random.default_rng(3)
     pool = model.sample(200, rng)

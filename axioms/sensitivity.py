@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import binary_points, fallback_counterexample, fmt, message, pct, rows
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -21,8 +21,8 @@ from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_f
                               relu_nets, small_floats, small_ints)
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Sensitivity", "SENSITIVITY_TOL", "one_flip_pairs"]
 

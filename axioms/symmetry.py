@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import (binary_points, exact_result, fallback_counterexample, fmt, output_scale,
                        reference_output)
@@ -21,8 +21,8 @@ from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_
 from .counterexamples import Example, counterexample_for, model_formula, relu_nets, small_floats
 
 if TYPE_CHECKING:
-    from explainers.base import Explainer
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Symmetry", "SYMMETRY_TOL", "symmetric_pairs", "symmetrise"]
 
@@ -176,7 +176,7 @@ class Symmetry(Check):
 
         @st.composite
         def linear_examples(draw: st.DrawFn) -> Example:
-            from synthetic_models.strategies import linear_model
+            from xaicheck.synthetic_models.strategies import linear_model
 
             w0, w2, c = (draw(small_floats(-2, 2)) for _ in range(3))
             model = linear_model([w0, w0, w2], c)

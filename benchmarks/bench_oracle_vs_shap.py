@@ -1,6 +1,6 @@
 """Our exact Shapley oracles against ``shap.explainers.Exact`` on the same model, inputs and references.
 
-Run: ``python -m benchmarks.bench_oracle_vs_shap`` (options: ``--dims 10 12 --rows 4 --background 10``).
+Run: ``python -m xaicheck.benchmarks.bench_oracle_vs_shap`` (options: ``--dims 10 12 --rows 4 --background 10``).
 For each d: a random ReLU MLP d -> 16 -> 8 -> 1 (numpy ``predict``), ``rows`` inputs, one baseline row and a
 background of ``background`` rows from U[-1, 1]^d. Baseline Shapley = Exact with an ``Independent`` masker over the
 single baseline row; interventional Shapley = Exact with an ``Independent`` masker over the background (``max_samples``
@@ -20,8 +20,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from synthetic_models.equivalence import MLPSpec
-from synthetic_models.shapley import baseline_shapley, interventional_shapley
+from xaicheck.synthetic_models.equivalence import MLPSpec
+from xaicheck.synthetic_models.shapley import baseline_shapley, interventional_shapley
 
 __all__ = ["random_mlp", "compare", "main"]
 

@@ -75,7 +75,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _list_explainers(args: argparse.Namespace) -> str:
-    from explainers.base import all_explainers
+    from xaicheck.explainers.base import all_explainers
 
     rows = [e.describe() for e in all_explainers()]
     text = format_table(rows, ["name", "library", "version", "family", "tags"])
@@ -90,21 +90,21 @@ def _list_explainers(args: argparse.Namespace) -> str:
 def _unavailable_adapters() -> dict[str, str]:
     """Optional adapters whose package is missing, with the reason (empty if the module cannot be imported)."""
     try:
-        from explainers.optional_adapters import UNAVAILABLE
+        from xaicheck.explainers.optional_adapters import UNAVAILABLE
     except ImportError:
         return {}
     return dict(UNAVAILABLE)
 
 
 def _list_checks(args: argparse.Namespace) -> str:
-    from axioms.base import all_checks
+    from xaicheck.axioms.base import all_checks
 
     rows = [c.describe() for c in all_checks()]
     return format_table(rows, ["name", "category", "threshold", "version", "citation"])
 
 
 def _list_cases(args: argparse.Namespace) -> str:
-    from axioms.base import all_cases
+    from xaicheck.axioms.base import all_cases
 
     rows = [{"id": c.id, "model": c.model.name, "n": c.X.shape[0], "d": c.X.shape[1],
              "tiers": ",".join(t for t in ("quick", "default", "full") if t in c.tiers),
@@ -113,7 +113,7 @@ def _list_cases(args: argparse.Namespace) -> str:
 
 
 def _list_models(args: argparse.Namespace) -> str:
-    from synthetic_models.registry import all_models
+    from xaicheck.synthetic_models.registry import all_models
 
     rows = [m.describe() for m in all_models()]
     return format_table(rows, ["name", "family", "domain", "d", "forms", "ground_truth"])
@@ -155,7 +155,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     try:
-        from benchmarks.papers import list_papers, run_paper
+        from xaicheck.benchmarks.papers import list_papers, run_paper
     except ImportError as exc:
         print(f"xaicheck reproduce: paper reproductions are not available yet ({exc})", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Columns: rank, explainer, library, family, overall (± 95% interval across seeds where one exists), calibrated
 overall, coverage, success, one column per category, pass rate, mean seconds per applicable cell, Pareto flag.
-Equal overalls share a rank (see :mod:`benchmarks.scoring`). Only explainers with coverage >= ``MIN_COVERAGE``
+Equal overalls share a rank (see :mod:`xaicheck.benchmarks.scoring`). Only explainers with coverage >= ``MIN_COVERAGE``
 are ranked; the ``group`` column says which rows are ``specialist`` (limited coverage, not ranked, all numbers shown)
 or ``unscored`` (no ok cell). ``leaderboard.md`` shows them in separate tables below the ranked one.
 """

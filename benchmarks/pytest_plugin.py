@@ -4,8 +4,8 @@ Loaded in every pytest run once xaicheck is installed, so importing it is cheap 
 markers. Work starts only when a test asks for the ``xaicheck_cell`` argument (``benchmarks/test_suite.py`` does):
 then every applicable cell of the suite (explainer x case x seed, exactly the cells of ``xaicheck run``) becomes an
 item with id ``<explainer>-<check>-<case>[-seed<N>]``, a mark for its check's category, ``slow`` for expensive
-explainer families, and a strict ``xfail`` for known violations (``explainers.expectations``). Cells run through
-``benchmarks.runner.run_cell`` (same per-cell timeout; a pool via the runner when ``--xaicheck-jobs > 1``), and at
+explainer families, and a strict ``xfail`` for known violations (``xaicheck.explainers.expectations``). Cells run through
+``xaicheck.benchmarks.runner.run_cell`` (same per-cell timeout; a pool via the runner when ``--xaicheck-jobs > 1``), and at
 session end the records (plus the suite's not-applicable cells) go through the same two steps as ``xaicheck run``:
 ``runner.write_outputs`` (scores.csv, timings, evidence, provenance) and ``report.build_report`` (leaderboard,
 plots, report.html).
@@ -19,7 +19,7 @@ Baseline (``--xaicheck-baseline DIR``, a previous results directory with ``score
 cell. Per cell, matched on explainer, check, case and seed:
 
 - recorded ``ok`` and failed -> strict ``xfail(raises=AssertionError)``, reason ``recorded in baseline DIR (commit C):
-  <recorded message>``; a theory reason from ``explainers.expectations`` wins (its reason is kept);
+  <recorded message>``; a theory reason from ``xaicheck.explainers.expectations`` wins (its reason is kept);
 - recorded ``error`` or ``timeout`` -> strict ``xfail(raises=CellError)`` (reason as above, with the status): it stays
   expected only while it still errors or times out (the two are not told apart: both raise ``CellError``); if it now
   passes it is a strict XPASS, if it now fails its check the ``AssertionError`` is not the expected exception; both
@@ -39,13 +39,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # heavy imports happen only when a benchmark module is collected
-    from axioms.pytest_api import Cell
-    from benchmarks.records import CellRecord
-    from benchmarks.suite import Suite
+    from xaicheck.axioms.pytest_api import Cell
+    from xaicheck.benchmarks.records import CellRecord
+    from xaicheck.benchmarks.suite import Suite
 
 __all__ = ["CATEGORY_MARKERS", "SLOW_FAMILIES", "CELL_ARG", "XaicheckSession"]
 
-#: One marker per check category (kept equal to ``axioms.base.CATEGORIES``; a test asserts it).
+#: One marker per check category (kept equal to ``xaicheck.axioms.base.CATEGORIES``; a test asserts it).
 CATEGORY_MARKERS: dict[str, str] = {
     "axioms": "cells of axiom checks (sensitivity, dummy, completeness, ...)",
     "ground_truth": "cells of ground-truth checks (agreement with exact attributions, localisation)",
@@ -162,11 +162,11 @@ class XaicheckSession:
         """Resolve the suite (imports the adapters) and split its cells into applicable and not applicable."""
         if self.started:
             return
-        from axioms.pytest_api import Cell, expected_reason
-        from benchmarks.provenance import now_utc
-        from benchmarks.runner import run_cell
-        from benchmarks.suite import build_suite, seeds_for
-        from explainers.expectations import attach_expectations
+        from xaicheck.axioms.pytest_api import Cell, expected_reason
+        from xaicheck.benchmarks.provenance import now_utc
+        from xaicheck.benchmarks.runner import run_cell
+        from xaicheck.benchmarks.suite import build_suite, seeds_for
+        from xaicheck.explainers.expectations import attach_expectations
 
         self.started = True
         self._started_at = now_utc()
@@ -187,8 +187,8 @@ class XaicheckSession:
                 self.not_applicable.append(run_cell(suite, sc, 0))
 
     def _load_baseline(self) -> None:
-        from benchmarks.provenance import read_provenance
-        from benchmarks.records import read_scores
+        from xaicheck.benchmarks.provenance import read_provenance
+        from xaicheck.benchmarks.records import read_scores
 
         directory = Path(str(self.baseline_dir))
         rows = read_scores(directory / "scores.csv")
@@ -203,7 +203,7 @@ class XaicheckSession:
         """``(reason, exception)`` if ``cell`` is expected to fail (built-in theory table, then the baseline)."""
         row = self.baseline.get((cell.explainer.name, cell.check.name, cell.case.name, cell.seed))
         if row is not None and row["status"] != "ok":
-            from axioms.pytest_api import CellError
+            from xaicheck.axioms.pytest_api import CellError
 
             reason = f"recorded in baseline {self._baseline_label}: {row['status']}: {row['message']}"
             return (f"{reason}; theory: {cell.expected}" if cell.expected else reason), CellError
@@ -247,7 +247,7 @@ class XaicheckSession:
         self._selected_pairs = {(c.explainer.name, c.check.name) for c in cells}
         self._selected_cells = list(cells)
         if self.jobs > 1 and cells:
-            from benchmarks.runner import _run_parallel
+            from xaicheck.benchmarks.runner import _run_parallel
 
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
@@ -260,7 +260,7 @@ class XaicheckSession:
     # -- running ----------------------------------------------------------------------------------------------
     @staticmethod
     def _suite_cell(cell: "Cell") -> Any:
-        from benchmarks.suite import Cell as SuiteCell
+        from xaicheck.benchmarks.suite import Cell as SuiteCell
 
         return SuiteCell(cell.explainer.name, cell.check.name, cell.case.name, cell.seed)
 
@@ -269,7 +269,7 @@ class XaicheckSession:
         sc = self._suite_cell(cell)
         rec = self._precomputed.get(sc.id)
         if rec is None:
-            from benchmarks.runner import run_cell
+            from xaicheck.benchmarks.runner import run_cell
 
             rec = run_cell(self.suite, sc, self.timeout)
         self.records[rec.cell_id] = rec
@@ -277,7 +277,7 @@ class XaicheckSession:
 
     def check(self, cell: "Cell") -> None:
         """Run ``cell``, record it, and raise ``AssertionError`` (violation) or ``CellError`` (error/timeout)."""
-        from axioms.pytest_api import assert_result
+        from xaicheck.axioms.pytest_api import assert_result
 
         __tracebackhide__ = True
         assert_result(cell, _result_of(self.run(cell)))
@@ -286,8 +286,8 @@ class XaicheckSession:
     def write(self) -> None:
         """Write what ran with the same writer as ``xaicheck run``, plus the suite's not-applicable cells (all of
         them on an unfiltered run; those of the selected explainer x check pairs after ``-k`` / ``-m``)."""
-        from benchmarks.report import build_report
-        from benchmarks.runner import write_outputs
+        from xaicheck.benchmarks.report import build_report
+        from xaicheck.benchmarks.runner import write_outputs
 
         keep = self.not_applicable if self._all_selected else [
             r for r in self.not_applicable if (r.explainer, r.check) in self._selected_pairs]
@@ -305,7 +305,7 @@ class XaicheckSession:
 
 def _result_of(rec: "CellRecord") -> Any:
     """A ``CheckResult`` rebuilt from a record (to format the failure exactly as ``parametrize_with_checks``)."""
-    from axioms.base import CheckResult, Counterexample, Status
+    from xaicheck.axioms.base import CheckResult, Counterexample, Status
 
     cx = None
     if rec.counterexample:

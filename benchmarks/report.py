@@ -54,7 +54,7 @@ COLUMN_HELP = {
 
 def registry_lookup() -> Any:
     """A ``check/case -> Case`` resolver over the registered checks (``None`` for anything unknown)."""
-    from axioms.base import cases_of, get_check
+    from xaicheck.axioms.base import cases_of, get_check
 
     def lookup(case_id: str) -> Any:
         check, _, name = case_id.partition("/")

@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Callable
 
-from axioms.base import CheckResult, Status
+from xaicheck.axioms.base import CheckResult, Status
 
 from . import provenance as prov
 from .records import CellRecord, PartialLog, jsonable, write_evidence, write_scores, write_timings
@@ -123,7 +123,7 @@ def _limit_blas_threads() -> Any:
 
 
 def _warm_up_model() -> Any:
-    from synthetic_models.base import FunctionModel, GroundTruth
+    from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 
     return FunctionModel("xaicheck_warm_up", "warm_up", lambda X: X[:, 0] * X[:, 1] + X[:, 2], ("a", "b", "c"),
                          GroundTruth(relevant=frozenset({0, 1, 2})))

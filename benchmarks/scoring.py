@@ -37,7 +37,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from axioms.base import CATEGORIES
+from xaicheck.axioms.base import CATEGORIES
 
 from .records import CellRecord
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from axioms.base import TIERS, Case, Check, cases_of, check_names, get_check
-from explainers.base import Explainer, explainer_names, get_explainer
+from xaicheck.axioms.base import TIERS, Case, Check, cases_of, check_names, get_check
+from xaicheck.explainers.base import Explainer, explainer_names, get_explainer
 
 __all__ = ["SUITES", "STOCHASTIC_SEEDS", "Cell", "Suite", "seeds_for", "build_suite", "parse_names"]
 

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 import numpy as np
 
-from synthetic_models.base import as_batch
+from xaicheck.synthetic_models.base import as_batch
+from xaicheck.synthetic_models.discovery import import_public_modules
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "Family",
@@ -233,16 +234,6 @@ class FunctionExplainer(Explainer):
 
 _REGISTRY: dict[str, Explainer] = {}
 
-#: Modules whose import registers the built-in explainers (one adapter module per library).
-ADAPTER_MODULES: tuple[str, ...] = (
-    "explainers.oracles",
-    "explainers.controls",
-    "explainers.captum_adapters",
-    "explainers.shap_adapters",
-    "explainers.lime_adapters",
-    "explainers.sklearn_adapters",
-    "explainers.optional_adapters",
-)
 ENTRY_POINT_GROUP = "xaicheck.explainers"
 _loaded = False
 
@@ -286,8 +277,7 @@ def _load_builtins() -> None:
     if _loaded:
         return
     _loaded = True
-    for module in ADAPTER_MODULES:
-        importlib.import_module(module)
+    import_public_modules(__package__)  # one adapter module per library: discovery, not a hand-kept list
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         obj = ep.load()
         if isinstance(obj, Explainer) and obj.name not in _REGISTRY:

@@ -48,7 +48,7 @@ from .torch_utils import ScalarOutput, as_tensor, numpy_global_seed, quiet_captu
 if TYPE_CHECKING:
     import torch
 
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "CaptumGradientExplainer",

@@ -22,7 +22,7 @@ from .captum_gradient import explained_module
 from .torch_utils import as_tensor, quiet_captum, to_numpy
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["LayerGradCam", "GuidedGradCam"]
 

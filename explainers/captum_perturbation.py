@@ -35,7 +35,7 @@ from .base import Capabilities, Explainer, register
 from .torch_utils import as_tensor, numpy_forward, numpy_global_seed, quiet_captum, to_numpy, torch_seed
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "Occlusion",

@@ -32,7 +32,7 @@ from .base import Capabilities, Explainer, register
 from .torch_utils import predict_fn
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["LimeTabular", "LimeText", "row_to_text"]
 

@@ -21,7 +21,7 @@ from .base import Capabilities, Explainer, register
 from .torch_utils import ScalarOutput, as_tensor, to_numpy, torch_module_of
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["UNAVAILABLE", "OPTIONAL_ADAPTERS"]
 

@@ -1,6 +1,6 @@
 """Exact Shapley / Banzhaf values by enumeration: the ground-truth oracles (family ``oracle``).
 
-All three call ``synthetic_models.shapley`` (vectorised over the ``2^d`` coalitions; refused above
+All three call ``xaicheck.synthetic_models.shapley`` (vectorised over the ``2^d`` coalitions; refused above
 ``MAX_EXACT_FEATURES``) on the explained scalar output ``model.predict_target(., target)``:
 
 - ``exact_baseline_shapley``:       φ_i = Σ_S |S|!(d-|S|-1)!/d! [f(x_{S∪i}, b) - f(x_S, b)]   (BShap,
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from synthetic_models import shapley
+from xaicheck.synthetic_models import shapley
 
 from .base import Capabilities, Explainer, register
 from .torch_utils import predict_fn
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["ExactBaselineShapley", "ExactInterventionalShapley", "ExactBanzhaf"]
 

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthetic_models.shapley import MAX_EXACT_FEATURES
+from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 
 from .base import Capabilities, Explainer, register
 from .torch_utils import ScalarOutput, as_tensor, numpy_global_seed, predict_fn, to_numpy, torch_module_of, torch_seed
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "ShapExact",

@@ -19,7 +19,7 @@ from .base import Capabilities, Explainer, register
 from .torch_utils import predict_fn
 
 if TYPE_CHECKING:
-    from synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["PermutationImportance", "ImpurityImportance"]
 

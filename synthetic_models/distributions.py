@@ -5,7 +5,7 @@ argue that the *interventional* value function ``v(S) = E_z f(x_S, z_{N\\S})`` i
 (observational) ``v(S) = E[f(Z) | Z_S = x_S]`` credits features the function never reads when they are correlated
 with ones it does. Compare-xAI's ``x0 + x1`` tests probe the same thing. Every model here has a small DISCRETE
 support (attributes ``support [m, d]`` and ``probabilities [m]``, sampler = draws from them), so both values are
-exact via ``synthetic_models.shapley``.
+exact via ``xaicheck.synthetic_models.shapley``.
 
 ``janzing_*``: ``f = x0 + x1`` on ``{0,1}^2`` (d=2), both marginals ``P(x_i = 1) = ½``, and
 ``q = P(x1 = x0)``; write ``r = 2q - 1`` (the correlation). Then ``E[x1 | x0] = (1-r)/2 + r·x0`` and for ``x`` in the

@@ -175,7 +175,7 @@ def _module_class() -> type:
     return MLPModule
 
 
-def __getattr__(name: str) -> Any:  # ``synthetic_models.equivalence.MLPModule`` without importing torch eagerly
+def __getattr__(name: str) -> Any:  # ``xaicheck.synthetic_models.equivalence.MLPModule`` without importing torch eagerly
     if name == "MLPModule":
         return _module_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Callable
 
 from .base import SyntheticModel
+from .discovery import import_public_modules
 
 __all__ = ["register_model", "get_model", "model_names", "all_models"]
 
@@ -14,19 +14,6 @@ ModelFactory = Callable[[], SyntheticModel]
 _FACTORIES: dict[str, ModelFactory] = {}
 _BUILT: dict[str, SyntheticModel] = {}
 
-#: Modules whose import registers the built-in models (one model family per module).
-FAMILY_MODULES: tuple[str, ...] = (
-    "synthetic_models.logic_zoo",
-    "synthetic_models.sundararajan",
-    "synthetic_models.equivalence_zoo",
-    "synthetic_models.additive",
-    "synthetic_models.distributions",
-    "synthetic_models.trained",
-    "synthetic_models.image",
-    "synthetic_models.text",
-    "synthetic_models.adversarial",
-    "synthetic_models.classification",
-)
 _loaded = False
 
 
@@ -47,8 +34,7 @@ def _load_families() -> None:
     if _loaded:
         return
     _loaded = True
-    for module in FAMILY_MODULES:
-        importlib.import_module(module)
+    import_public_modules(__package__)  # one model family per module: discovery, not a hand-kept list
 
 
 def get_model(name: str) -> SyntheticModel:

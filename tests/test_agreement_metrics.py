@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.stats import rankdata, spearmanr
 
-from axioms.agreement_metrics import (
+from xaicheck.axioms.agreement_metrics import (
     cosine_similarity,
     feature_agreement,
     pairwise_rank_agreement,
@@ -21,11 +21,11 @@ from axioms.agreement_metrics import (
     top_k,
     top_k_membership,
 )
-from axioms.base import Case
-from axioms.explainer_agreement import ExplainerAgreement, agreement_matrix, pair_agreement
-from explainers.base import Capabilities, FunctionExplainer
-from synthetic_models.base import FunctionModel, GroundTruth, uniform_sampler
-from synthetic_models.shapley import baseline_shapley
+from xaicheck.axioms.base import Case
+from xaicheck.axioms.explainer_agreement import ExplainerAgreement, agreement_matrix, pair_agreement
+from xaicheck.explainers.base import Capabilities, FunctionExplainer
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth, uniform_sampler
+from xaicheck.synthetic_models.shapley import baseline_shapley
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 TOPK = (feature_agreement, rank_agreement, sign_agreement, signed_rank_agreement)
@@ -180,7 +180,7 @@ def test_expected_agreement_equals_enumeration_over_shared_tie_breaking_orders()
     orders on vectors with many ties (values in {-2..2}); identical rows agree fully, constant vs untied gets k/d."""
     from itertools import permutations
 
-    from axioms.agreement_metrics import expected_feature_agreement, expected_sign_agreement
+    from xaicheck.axioms.agreement_metrics import expected_feature_agreement, expected_sign_agreement
 
     def top(v, k, order):
         kth = sorted(np.abs(v), reverse=True)[k - 1]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import benchmarks.suite as suite_mod
-from benchmarks import cli
+import xaicheck.benchmarks.suite as suite_mod
+from xaicheck.benchmarks import cli
 from test_bench_fixtures import CHECKS, EXPLAINERS, TOY_MODEL, _cases
 
 
@@ -18,13 +18,13 @@ def toy_registry(monkeypatch):
     monkeypatch.setattr(suite_mod, "get_explainer", exps.__getitem__)
     monkeypatch.setattr(suite_mod, "check_names", lambda: list(checks))
     monkeypatch.setattr(suite_mod, "get_check", checks.__getitem__)
-    monkeypatch.setattr("explainers.base.all_explainers", lambda: [exps[k] for k in sorted(exps)])
-    monkeypatch.setattr("axioms.base.all_checks", lambda: list(checks.values()))
-    monkeypatch.setattr("axioms.base.all_cases", lambda tier="full": [
+    monkeypatch.setattr("xaicheck.explainers.base.all_explainers", lambda: [exps[k] for k in sorted(exps)])
+    monkeypatch.setattr("xaicheck.axioms.base.all_checks", lambda: list(checks.values()))
+    monkeypatch.setattr("xaicheck.axioms.base.all_cases", lambda tier="full": [
         c for chk in CHECKS for c in _cases(chk.name) if tier in c.tiers])
-    monkeypatch.setattr("synthetic_models.registry.all_models", lambda: [TOY_MODEL])
-    monkeypatch.setattr("benchmarks.report.registry_lookup", lambda: (lambda case_id: None))
-    monkeypatch.setattr("explainers.optional_adapters.UNAVAILABLE", {})
+    monkeypatch.setattr("xaicheck.synthetic_models.registry.all_models", lambda: [TOY_MODEL])
+    monkeypatch.setattr("xaicheck.benchmarks.report.registry_lookup", lambda: (lambda case_id: None))
+    monkeypatch.setattr("xaicheck.explainers.optional_adapters.UNAVAILABLE", {})
     return exps
 
 
@@ -62,7 +62,7 @@ def test_list_tables(toy_registry, capsys):
 
 
 def test_list_explainers_shows_unavailable_optional_adapters(toy_registry, monkeypatch, capsys):
-    monkeypatch.setattr("explainers.optional_adapters.UNAVAILABLE",
+    monkeypatch.setattr("xaicheck.explainers.optional_adapters.UNAVAILABLE",
                         {"guided_ig": "package 'saliency' is not installed (optional)"})
     assert cli.main(["list", "explainers"]) == 0
     out = capsys.readouterr().out
@@ -98,6 +98,6 @@ def test_run_report_diff_and_bad_input(toy_registry, tmp_path, capsys):
 def test_reproduce_delegates_or_says_not_available(monkeypatch, capsys):
     import sys
 
-    monkeypatch.setitem(sys.modules, "benchmarks.papers", None)  # import fails
+    monkeypatch.setitem(sys.modules, "xaicheck.benchmarks.papers", None)  # import fails
     assert cli.main(["reproduce", "--list"]) == 2
     assert "not available yet" in capsys.readouterr().err

@@ -10,10 +10,10 @@ from typing import Sequence
 
 import numpy as np
 
-from axioms.base import Case, Check, CheckResult
-from benchmarks.suite import Suite
-from explainers.base import Capabilities, FunctionExplainer
-from synthetic_models.base import FunctionModel, GroundTruth
+from xaicheck.axioms.base import Case, Check, CheckResult
+from xaicheck.benchmarks.suite import Suite
+from xaicheck.explainers.base import Capabilities, FunctionExplainer
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 
 W = np.array([2.0, -1.0, 0.0])
 

@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from benchmarks.provenance import git_commit
+from xaicheck.benchmarks.provenance import git_commit
 
 
 def _git(repo: Path, *args: str) -> None:

@@ -9,12 +9,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmarks import provenance as prov
-from benchmarks.diff import diff_dirs, format_changes
-from benchmarks.plots import PLOTS, _rankdata, agreement_matrix
-from benchmarks.records import CellRecord, write_evidence, write_scores, write_timings
-from benchmarks.report import build_report
-from synthetic_models.base import FunctionModel, GroundTruth
+from xaicheck.benchmarks import provenance as prov
+from xaicheck.benchmarks.diff import diff_dirs, format_changes
+from xaicheck.benchmarks.plots import PLOTS, _rankdata, agreement_matrix
+from xaicheck.benchmarks.records import CellRecord, write_evidence, write_scores, write_timings
+from xaicheck.benchmarks.report import build_report
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 
 MASK = np.zeros((8, 8), dtype=bool)
 MASK[2:5, 3:6] = True

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.report import build_report
+from xaicheck.benchmarks.report import build_report
 from test_bench_report import CASES, _records, _write_run
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -54,7 +54,7 @@ def test_report_renders_and_sorts_on_click(tmp_path):
 
 
 def test_specialist_table_sorts_and_filters_with_the_leaderboard(tmp_path):
-    from benchmarks.records import CellRecord
+    from xaicheck.benchmarks.records import CellRecord
     from test_bench_report import CATS
 
     run = tmp_path / "run"

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks import runner
-from benchmarks.records import PartialLog, read_records, read_scores
-from benchmarks.scoring import compute_scores
+from xaicheck.benchmarks import runner
+from xaicheck.benchmarks.records import PartialLog, read_records, read_scores
+from xaicheck.benchmarks.scoring import compute_scores
 from test_bench_fixtures import EXPLAINERS, toy_suite
 
 
@@ -127,8 +127,8 @@ def _dies(model, X, *, baseline, background, target, seed):
 
 
 def test_parent_kills_stuck_and_dead_workers(tmp_path, monkeypatch):
-    from benchmarks.suite import Suite
-    from explainers.base import Capabilities, FunctionExplainer
+    from xaicheck.benchmarks.suite import Suite
+    from xaicheck.explainers.base import Capabilities, FunctionExplainer
     from test_bench_fixtures import CHECKS
 
     monkeypatch.setattr(runner, "KILL_GRACE", 0.5)
@@ -162,8 +162,8 @@ def _needs_one_blas_thread(model, X, *, baseline, background, target, seed):
 
 
 def test_parent_warms_up_compiling_libraries_once_and_workers_use_one_blas_thread(tmp_path):
-    from benchmarks.suite import Suite
-    from explainers.base import Capabilities, FunctionExplainer
+    from xaicheck.benchmarks.suite import Suite
+    from xaicheck.explainers.base import Capabilities, FunctionExplainer
     from test_bench_fixtures import CHECKS
 
     caps = Capabilities(uses_baseline=True)

@@ -10,9 +10,9 @@ import math
 import pandas as pd
 import pytest
 
-from benchmarks.leaderboard import leaderboard_rows, render_markdown
-from benchmarks.records import CellRecord
-from benchmarks.scoring import competition_rank, compute_scores, pareto_front, t_interval
+from xaicheck.benchmarks.leaderboard import leaderboard_rows, render_markdown
+from xaicheck.benchmarks.records import CellRecord
+from xaicheck.benchmarks.scoring import competition_rank, compute_scores, pareto_front, t_interval
 
 CATEGORY = {"c1": "axioms", "c2": "axioms", "c3": "ground_truth"}
 

@@ -9,10 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
-from axioms import TIERS, Status, cases_of, get_check
-from explainers import Capabilities, FunctionExplainer, get_explainer
-from synthetic_models.registry import get_model
-from synthetic_models.shapley import baseline_shapley, interventional_shapley
+from xaicheck.axioms import TIERS, Status, cases_of, get_check
+from xaicheck.explainers import Capabilities, FunctionExplainer, get_explainer
+from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.shapley import baseline_shapley, interventional_shapley
 
 warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
 
@@ -195,7 +195,7 @@ def test_deeplift_fails_ig_paper_pair_while_ig_passes():
 
 
 def test_input_invariance_kindermans(monkeypatch):
-    monkeypatch.setattr("axioms.counterexamples.SEARCH_BUDGET", 0)  # IG searches are slow; tested elsewhere
+    monkeypatch.setattr("xaicheck.axioms.counterexamples.SEARCH_BUDGET", 0)  # IG searches are slow; tested elsewhere
     ig, grad = get_explainer("integrated_gradients"), get_explainer("saliency")
     assert not _run(ig, "input_invariance", "zero_baseline").passed
     assert _run(ig, "input_invariance", "shifted_baseline").passed
@@ -242,7 +242,7 @@ def test_treeshap_is_complete_on_trees_and_saabas_is_held_to_the_baseline():
 
 
 def test_every_tree_explainer_is_scored_in_the_quick_suite():
-    from explainers import all_explainers
+    from xaicheck.explainers import all_explainers
 
     trees = [e for e in all_explainers() if e.capabilities.requires == "tree"]
     assert {"shap_tree", "saabas", "impurity_importance"} <= {e.name for e in trees}

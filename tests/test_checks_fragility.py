@@ -7,17 +7,17 @@ import pytest
 import torch
 import torch.nn as nn
 
-from axioms.base import Case, Status
-from axioms.fooling import Fooling, top_feature_share
-from axioms.model_randomisation import (
+from xaicheck.axioms.base import Case, Status
+from xaicheck.axioms.fooling import Fooling, top_feature_share
+from xaicheck.axioms.model_randomisation import (
     ModelRandomisation,
     parameterised_layers,
     randomise_top_layers,
     randomised_cascade,
 )
-from explainers.base import Capabilities, FunctionExplainer
-from synthetic_models.base import FunctionModel, GroundTruth, uniform_sampler
-from synthetic_models.shapley import baseline_shapley
+from xaicheck.explainers.base import Capabilities, FunctionExplainer
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth, uniform_sampler
+from xaicheck.synthetic_models.shapley import baseline_shapley
 
 D = 5
 
@@ -142,8 +142,8 @@ def test_top_feature_share_ties():
 
 
 def test_real_explainers_on_registered_cases():
-    from axioms.base import cases_of, get_check
-    from explainers import get_explainer
+    from xaicheck.axioms.base import cases_of, get_check
+    from xaicheck.explainers import get_explainer
 
     check = get_check("model_randomisation")
     cases = {c.name: c for c in cases_of(check)}

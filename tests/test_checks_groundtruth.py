@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from axioms.base import Case, Status, get_check
-from axioms.ground_truth_agreement import GroundTruthAgreement, ground_truth_score, reference_attribution
-from axioms.localisation import Localisation, relevance_mass_accuracy, relevance_rank_accuracy, token_localisation
-from explainers.base import Capabilities, FunctionExplainer
-from synthetic_models.base import FunctionModel, GroundTruth, binary_sampler, uniform_sampler
-from synthetic_models.shapley import baseline_shapley, interventional_shapley
+from xaicheck.axioms.base import Case, Status, get_check
+from xaicheck.axioms.ground_truth_agreement import GroundTruthAgreement, ground_truth_score, reference_attribution
+from xaicheck.axioms.localisation import Localisation, relevance_mass_accuracy, relevance_rank_accuracy, token_localisation
+from xaicheck.explainers.base import Capabilities, FunctionExplainer
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth, binary_sampler, uniform_sampler
+from xaicheck.synthetic_models.shapley import baseline_shapley, interventional_shapley
 
 BASELINE = Capabilities(uses_baseline=True)
 BACKGROUND = Capabilities(uses_background=True)
@@ -109,7 +109,7 @@ def test_rows_without_true_attribution_are_skipped_not_scored():
 
 def test_registered_cases_pass_the_exact_oracle():
     check = get_check("ground_truth_agreement")
-    from axioms.base import cases_of
+    from xaicheck.axioms.base import cases_of
 
     quick = [c for c in cases_of(check) if "quick" in c.tiers]
     if not quick:
@@ -205,7 +205,7 @@ def test_score_is_bounded_scale_free_and_one_on_the_reference(A, R, c):
 
 
 def _registered(check_name: str, case_name: str) -> Case:
-    from axioms.base import cases_of
+    from xaicheck.axioms.base import cases_of
 
     cases = {c.name: c for c in cases_of(get_check(check_name))}
     if case_name not in cases:
@@ -214,7 +214,7 @@ def _registered(check_name: str, case_name: str) -> Case:
 
 
 def _explainer(name: str):
-    from explainers import get_explainer
+    from xaicheck.explainers import get_explainer
 
     try:
         return get_explainer(name)
@@ -268,8 +268,8 @@ def test_global_importances_pass_when_right_and_fail_when_broken():
 
 
 def test_registered_tree_cases_score_tree_and_global_explainers():
-    from axioms.base import cases_of
-    from explainers.base import get_explainer
+    from xaicheck.axioms.base import cases_of
+    from xaicheck.explainers.base import get_explainer
 
     check = get_check("ground_truth_agreement")
     tree_cases = [c for c in cases_of(check) if getattr(c.model, "is_tree_model", False)]

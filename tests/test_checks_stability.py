@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from axioms.base import Case, Status, cases_of, get_check
-from axioms.baseline_sensitivity import BaselineSensitivity
-from axioms.baselines import BASELINE_NAMES, baseline_panel, blur
-from axioms.robustness import Robustness, max_sensitivity
-from explainers.base import Capabilities, FunctionExplainer
-from synthetic_models.base import FunctionModel, GroundTruth, binary_sampler, uniform_sampler
-from synthetic_models.shapley import baseline_shapley
+from xaicheck.axioms.base import Case, Status, cases_of, get_check
+from xaicheck.axioms.baseline_sensitivity import BaselineSensitivity
+from xaicheck.axioms.baselines import BASELINE_NAMES, baseline_panel, blur
+from xaicheck.axioms.robustness import Robustness, max_sensitivity
+from xaicheck.explainers.base import Capabilities, FunctionExplainer
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth, binary_sampler, uniform_sampler
+from xaicheck.synthetic_models.shapley import baseline_shapley
 
 BASELINE = Capabilities(uses_baseline=True)
 
@@ -146,7 +146,7 @@ def test_registered_logistic_cases_split_near_and_far():
 
 
 def test_real_explainers_on_registered_cases():
-    from explainers import get_explainer
+    from xaicheck.explainers import get_explainer
 
     cases = {c.name: c for c in cases_of(get_check("baseline_sensitivity"))}
     if "linear_dummy" not in cases:

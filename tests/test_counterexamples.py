@@ -11,14 +11,14 @@ import torch
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from axioms import get_check
-from axioms._helpers import binary_points, formally_irrelevant
-from axioms.counterexamples import (Example, boolean_nets, equivalent_pairs, find_counterexample, mlp_model,
+from xaicheck.axioms import get_check
+from xaicheck.axioms._helpers import binary_points, formally_irrelevant
+from xaicheck.axioms.counterexamples import (Example, boolean_nets, equivalent_pairs, find_counterexample, mlp_model,
                                     random_twins, relu_nets, search_skip_reason)
-from axioms.input_invariance import shifted_twin
-from explainers import Capabilities, FunctionExplainer, get_explainer
-from synthetic_models.registry import get_model
-from synthetic_models.shapley import baseline_shapley, interventional_shapley
+from xaicheck.axioms.input_invariance import shifted_twin
+from xaicheck.explainers import Capabilities, FunctionExplainer, get_explainer
+from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.shapley import baseline_shapley, interventional_shapley
 
 warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
 FAST = settings(max_examples=15, deadline=None, derandomize=True, database=None)
@@ -152,7 +152,7 @@ def test_guided_backprop_violates_implementation_invariance_on_a_random_twin():
     """Random MLP x random equivalence transforms (``strategies.equivalent_twins``) finds what the paper pair does
     not: guided backprop differs on a twin with a cancelling pair of units. The counterexample re-builds from its
     specs (``strategies.build_from_spec``) and still violates."""
-    from synthetic_models.strategies import build_from_spec
+    from xaicheck.synthetic_models.strategies import build_from_spec
 
     gbp = get_explainer("guided_backprop")
     ce = find_counterexample("implementation_invariance", gbp, budget=20)
@@ -178,7 +178,7 @@ def test_gradient_methods_are_invariant_over_random_twins(pair, values):
 @pytest.mark.parametrize("check", ["sensitivity", "dummy", "completeness", "symmetry", "linearity",
                                    "implementation_invariance", "input_invariance", "relevance"])
 def test_search_spaces_reach_the_shared_strategies(check):
-    """Every axiom's search space includes models drawn by ``synthetic_models.strategies`` (families ``random_*``)."""
+    """Every axiom's search space includes models drawn by ``xaicheck.synthetic_models.strategies`` (families ``random_*``)."""
     space = get_check(check).search_space(None)
 
     def drawn(example):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import explainers
-from explainers import MissingInputError
-from explainers.captum_gradient import explained_module
-from explainers.torch_utils import as_tensor, to_numpy
-from synthetic_models import get_model
+from xaicheck import explainers
+from xaicheck.explainers import MissingInputError
+from xaicheck.explainers.captum_gradient import explained_module
+from xaicheck.explainers.torch_utils import as_tensor, to_numpy
+from xaicheck.synthetic_models import get_model
 
 AGREED = """saliency input_x_gradient integrated_gradients deeplift deeplift_shap gradient_shap guided_backprop
 deconvolution lrp occlusion feature_ablation feature_permutation shapley_value_sampling captum_kernel_shap captum_lime
@@ -31,7 +31,7 @@ def test_every_agreed_name_is_registered_with_consistent_tags():
 
 
 def test_optional_adapters_report_why_they_are_missing():
-    from explainers.optional_adapters import OPTIONAL_ADAPTERS, UNAVAILABLE
+    from xaicheck.explainers.optional_adapters import OPTIONAL_ADAPTERS, UNAVAILABLE
 
     import importlib.util
 
@@ -227,7 +227,7 @@ def test_one_row_background_equals_that_baseline(name):
 
 
 def test_partition_clustering_falls_back_to_feature_index_only_when_undefined():
-    from explainers.shap_adapters import partition_clustering
+    from xaicheck.explainers.shap_adapters import partition_clustering
 
     rng = np.random.default_rng(9)
     _, kind = partition_clustering(rng.uniform(size=(20, 3)), seed=0)
@@ -242,7 +242,7 @@ def test_saliency_package_gradient_bridge_uses_channel_first_order(monkeypatch):
     import sys
     import types
 
-    from explainers.optional_adapters import _gradient_fn
+    from xaicheck.explainers.optional_adapters import _gradient_fn
 
     core = types.ModuleType("saliency.core")
     core.base = types.SimpleNamespace(INPUT_OUTPUT_GRADIENTS="INPUT_OUTPUT_GRADIENTS")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import explainers
-from synthetic_models import get_model
+from xaicheck import explainers
+from xaicheck.synthetic_models import get_model
 
 LINEAR = "linear_dummy"
 

@@ -10,9 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthetic_models import get_model
-from synthetic_models.additive import PAIRWISE_TERMS, linear_model
-from synthetic_models.shapley import baseline_shapley
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.additive import PAIRWISE_TERMS, linear_model
+from xaicheck.synthetic_models.shapley import baseline_shapley
 
 NAMES = ["linear_dummy", "additive_nonlinear", "product_x0x1", "min_max", "pairwise_interactions", "symmetric_sum"]
 

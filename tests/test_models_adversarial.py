@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from synthetic_models import get_model
-from synthetic_models.adversarial import PERTURBATIONS, manifold_membership
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.adversarial import PERTURBATIONS, manifold_membership
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_ground_truth_and_forms(scaffold) -> None:
 
 
 def test_deterministic(scaffold) -> None:
-    from synthetic_models.adversarial import fooling_scaffold
+    from xaicheck.synthetic_models.adversarial import fooling_scaffold
 
     again = fooling_scaffold()
     rng = np.random.default_rng(12)

@@ -10,13 +10,13 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from synthetic_models import get_model
-from synthetic_models.boolean import (And, AtLeast, Const, Majority, Not, Or, Parity, Table, Var, WeightedSum, Xor,
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.boolean import (And, AtLeast, Const, Majority, Not, Or, Parity, Table, Var, WeightedSum, Xor,
                                       compile_network, formula_from_json)
-from synthetic_models.boolean_model import BooleanModel
-from synthetic_models.logic_zoo import hms_witnesses, shapley_relevance_issues
-from synthetic_models.shapley import interventional_shapley
-from synthetic_models.strategies import boolean_models, build_from_spec
+from xaicheck.synthetic_models.boolean_model import BooleanModel
+from xaicheck.synthetic_models.logic_zoo import hms_witnesses, shapley_relevance_issues
+from xaicheck.synthetic_models.shapley import interventional_shapley
+from xaicheck.synthetic_models.strategies import boolean_models, build_from_spec
 
 LOGIC_MODELS = ["and", "or", "xor", "a_and_b_or_c", "cough_fever", "cough_fever_10_90", "majority3", "parity3",
                 "and_with_dummy", "hms_irrelevant_nonzero", "hms_relevant_zero"]

@@ -10,9 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthetic_models import get_model
-from synthetic_models.classification import boundary_distance_groups, certainty_ratio
-from synthetic_models.shapley import baseline_shapley
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.classification import boundary_distance_groups, certainty_ratio
+from xaicheck.synthetic_models.shapley import baseline_shapley
 
 
 @pytest.fixture(scope="module")

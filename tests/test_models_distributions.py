@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from synthetic_models import get_model
-from synthetic_models.distributions import janzing_conditional_shapley, janzing_support
-from synthetic_models.shapley import baseline_shapley, conditional_shapley, interventional_shapley
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.distributions import janzing_conditional_shapley, janzing_support
+from xaicheck.synthetic_models.shapley import baseline_shapley, conditional_shapley, interventional_shapley
 
 NAMES = ["janzing_independent", "janzing_dependent", "janzing_correlated", "copy_feature"]
 

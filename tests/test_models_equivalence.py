@@ -11,10 +11,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthetic_models import get_model
-from synthetic_models.equivalence import TRANSFORMS, MLPModel, MLPSpec, compose, structural_dummies
-from synthetic_models.equivalence_zoo import TWINS
-from synthetic_models.strategies import build_from_spec, equivalent_twins, inputs_for, mlp_models, relu_mlps
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.equivalence import TRANSFORMS, MLPModel, MLPSpec, compose, structural_dummies
+from xaicheck.synthetic_models.equivalence_zoo import TWINS
+from xaicheck.synthetic_models.strategies import build_from_spec, equivalent_twins, inputs_for, mlp_models, relu_mlps
 
 RTOL = 1e-9
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)

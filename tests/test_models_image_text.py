@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from synthetic_models import get_model
-from synthetic_models.image import patch_mask
-from synthetic_models.shapley import baseline_shapley
-from synthetic_models.text import TOKEN_WEIGHTS, VOCABULARY, tokenize
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.image import patch_mask
+from xaicheck.synthetic_models.shapley import baseline_shapley
+from xaicheck.synthetic_models.text import TOKEN_WEIGHTS, VOCABULARY, tokenize
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthetic_models import get_model
+from xaicheck.synthetic_models import get_model
 
 
 def forward(name: str, X: np.ndarray) -> np.ndarray:

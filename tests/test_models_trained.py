@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from synthetic_models import get_model
-from synthetic_models.shapley import baseline_shapley, interventional_shapley
-from synthetic_models.trained import TRUTH_TABLE, _train_mlp, fit_exact_tree, regression_error
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.shapley import baseline_shapley, interventional_shapley
+from xaicheck.synthetic_models.trained import TRUTH_TABLE, _train_mlp, fit_exact_tree, regression_error
 
 TREES = ["tree_cough_fever", "tree_cough_fever_10_90"]
 ALL = TREES + ["gbm_additive", "mlp_trained_additive"]
@@ -40,7 +40,7 @@ def test_trees_reproduce_truth_tables(name: str) -> None:
 
 @pytest.mark.parametrize("name", TREES)
 def test_trees_match_the_logic_zoo_functions(name: str) -> None:
-    from synthetic_models import model_names
+    from xaicheck.synthetic_models import model_names
 
     logic_name = name.removeprefix("tree_")
     if logic_name not in model_names():

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthetic_models import get_model
-from synthetic_models.boolean import Table
-from synthetic_models.boolean_model import BooleanModel
-from synthetic_models.equivalence import MLPModel
-from synthetic_models.shapley import baseline_banzhaf, baseline_shapley, interventional_shapley
-from synthetic_models.strategies import boolean_models, inputs_for, linear_models, mlp_models, relu_mlps
+from xaicheck.synthetic_models import get_model
+from xaicheck.synthetic_models.boolean import Table
+from xaicheck.synthetic_models.boolean_model import BooleanModel
+from xaicheck.synthetic_models.equivalence import MLPModel
+from xaicheck.synthetic_models.shapley import baseline_banzhaf, baseline_shapley, interventional_shapley
+from xaicheck.synthetic_models.strategies import boolean_models, inputs_for, linear_models, mlp_models, relu_mlps
 
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
 TOL = 1e-9

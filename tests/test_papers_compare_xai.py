@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.papers import compare_xai2022 as cx
+from xaicheck.benchmarks.papers import compare_xai2022 as cx
 
 A = np.array([[0.0, 1.0], [1.0, 2.0], [3.0, 0.0], [1.0, 1.0]])
 

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from benchmarks.papers import PAPERS, list_papers, load_paper, run_paper
-from benchmarks.papers.claims import (
+from xaicheck.benchmarks.papers import PAPERS, list_papers, load_paper, run_paper
+from xaicheck.benchmarks.papers.claims import (
     Claim,
     Measurement,
     NotAvailable,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.papers import run_paper
-from benchmarks.papers.kindermans2017 import shifted_twin
+from xaicheck.benchmarks.papers import run_paper
+from xaicheck.benchmarks.papers.kindermans2017 import shifted_twin
 
 
 def test_sundararajan2017_verdicts():
@@ -26,7 +26,7 @@ def test_sundararajan2017_verdicts():
 def test_kindermans2017_verdicts_and_twin():
     r = run_paper("kindermans2017", out_dir=None)
     assert set(r.verdicts().values()) == {"reproduced"}
-    from synthetic_models import get_model
+    from xaicheck.synthetic_models import get_model
 
     base = get_model("linear_dummy")
     twin = shifted_twin(base, np.full(4, -1.0))
@@ -40,7 +40,7 @@ def test_kindermans2017_verdicts_and_twin():
 
 
 def test_adebayo2018_verdicts_follow_the_check(monkeypatch):
-    from benchmarks.papers import adebayo2018
+    from xaicheck.benchmarks.papers import adebayo2018
 
     monkeypatch.setattr(adebayo2018, "TIERS", frozenset({"quick", "default"}))  # the CNN case only in run_paper
     r = run_paper("adebayo2018", out_dir=None)

@@ -9,8 +9,8 @@ from math import factorial
 import numpy as np
 import pytest
 
-from benchmarks.papers import run_paper
-from benchmarks.papers import huang_marques_silva2023 as hms
+from xaicheck.benchmarks.papers import run_paper
+from xaicheck.benchmarks.papers import huang_marques_silva2023 as hms
 
 
 def test_sundararajan_najmi2020_verdicts():

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from axioms.base import check_names
+from xaicheck.axioms.base import check_names
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = ["sensitivity", "ground_truth_agreement"]
 
 EXPLAINERS_PY = '''
 """A user's explainers: one correct (exact baseline Shapley), one broken (its sign flipped)."""
-from explainers import Capabilities, FunctionExplainer
-from synthetic_models.shapley import baseline_shapley
+from xaicheck.explainers import Capabilities, FunctionExplainer
+from xaicheck.synthetic_models.shapley import baseline_shapley
 
 
 def exact_shapley(model, X, *, baseline, background, target, seed):
@@ -38,7 +38,7 @@ broken = FunctionExplainer(flipped_shapley, "flipped_shapley", capabilities=CAPS
 '''
 
 TEST_PY = '''
-from axioms import parametrize_with_checks
+from xaicheck.axioms import parametrize_with_checks
 from my_explainers import broken, good
 
 CHECKS = {checks!r}
@@ -102,8 +102,8 @@ def user_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpro
 
 def _expected_ids(name: str) -> list[str]:
     """The cell ids parametrize_with_checks generates for ``name`` (computed here, in-process)."""
-    from axioms.pytest_api import iter_cells
-    from explainers import Capabilities, FunctionExplainer
+    from xaicheck.axioms.pytest_api import iter_cells
+    from xaicheck.explainers import Capabilities, FunctionExplainer
 
     exp = FunctionExplainer(lambda *a, **k: None, name, capabilities=Capabilities(uses_baseline=True))
     return [cell.id for cell, _ in iter_cells([exp], checks=CHECKS)]
@@ -181,7 +181,7 @@ def test_pytest_benchmarks_k_writes_the_same_rows_as_xaicheck_run(tmp_path: Path
         assert (out / name).exists(), name
     assert "-> " + str(out / "scores.csv") in proc.stdout  # the plugin's terminal summary
 
-    cli = subprocess.run([sys.executable, "-m", "benchmarks.cli", "run", "--suite", "quick", "--explainers",
+    cli = subprocess.run([sys.executable, "-m", "xaicheck.benchmarks.cli", "run", "--suite", "quick", "--explainers",
                           "exact_baseline_shapley,zero", "--checks", "ground_truth_agreement", "--jobs", "1",
                           "--quiet", "--out", str(via_cli)], cwd=tmp_path, env=_env(), capture_output=True,
                          text=True, timeout=300)
@@ -193,7 +193,7 @@ def test_pytest_benchmarks_k_writes_the_same_rows_as_xaicheck_run(tmp_path: Path
 
 def test_plugin_import_is_cheap_and_inert() -> None:
     """The entry point is loaded in every pytest run: it must not import torch, captum, numpy or our packages."""
-    code = ("import sys, benchmarks.pytest_plugin as p; "
+    code = ("import sys, xaicheck.benchmarks.pytest_plugin as p; "
             "print(sorted(m for m in ('torch', 'captum', 'shap', 'numpy', 'axioms', 'explainers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

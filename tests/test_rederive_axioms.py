@@ -21,8 +21,8 @@ from itertools import combinations, product
 import numpy as np
 import pytest
 
-from axioms import Status, cases_of, get_check
-from explainers import get_explainer
+from xaicheck.axioms import Status, cases_of, get_check
+from xaicheck.explainers import get_explainer
 
 warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
 
@@ -36,18 +36,18 @@ TINY = 1e-12  # documented floor of every scale
 @pytest.fixture(autouse=True)
 def _no_search(monkeypatch):
     """The score never depends on the counterexample search (evidence only); skip it to stay fast."""
-    monkeypatch.setattr("axioms.counterexamples.SEARCH_BUDGET", 0)
+    monkeypatch.setattr("xaicheck.axioms.counterexamples.SEARCH_BUDGET", 0)
 
 
 def test_documented_tolerances_are_the_checks_constants():
-    from axioms.completeness import COMPLETENESS_TOL
-    from axioms.dummy import DUMMY_TOL
-    from axioms.implementation_invariance import INVARIANCE_TOL
-    from axioms.input_invariance import INPUT_INVARIANCE_TOL
-    from axioms.linearity import LINEARITY_TOL
-    from axioms.relevance import RELEVANCE_TOL
-    from axioms.sensitivity import SENSITIVITY_TOL
-    from axioms.symmetry import SYMMETRY_TOL
+    from xaicheck.axioms.completeness import COMPLETENESS_TOL
+    from xaicheck.axioms.dummy import DUMMY_TOL
+    from xaicheck.axioms.implementation_invariance import INVARIANCE_TOL
+    from xaicheck.axioms.input_invariance import INPUT_INVARIANCE_TOL
+    from xaicheck.axioms.linearity import LINEARITY_TOL
+    from xaicheck.axioms.relevance import RELEVANCE_TOL
+    from xaicheck.axioms.sensitivity import SENSITIVITY_TOL
+    from xaicheck.axioms.symmetry import SYMMETRY_TOL
 
     tols = {"completeness": COMPLETENESS_TOL, "dummy": DUMMY_TOL, "symmetry": SYMMETRY_TOL,
             "linearity": LINEARITY_TOL, "implementation_invariance": INVARIANCE_TOL,
@@ -295,7 +295,7 @@ def run_cell(check: str, case_name: str, explainer_name: str):
 
 @pytest.mark.parametrize("check,case_name,explainer_name", PARAMS)
 def test_score_rederived_from_the_definition(check, case_name, explainer_name, monkeypatch):
-    monkeypatch.setattr("axioms.counterexamples.SEARCH_BUDGET", 0)
+    monkeypatch.setattr("xaicheck.axioms.counterexamples.SEARCH_BUDGET", 0)
     score, passed = DERIVE[check](get_explainer(explainer_name), case_of(check, case_name))
     assert_same(run_cell(check, case_name, explainer_name), score, passed)
 

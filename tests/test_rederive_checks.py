@@ -2,7 +2,7 @@
 
 For real registry explainers on the registered cases, each score is recomputed here from the paper's definition and
 the check's documented formula with separate, deliberately plain code (loops over coalitions, permutations and
-features; no import of the checks' scoring helpers, of ``agreement_metrics`` or of ``synthetic_models.shapley``) and
+features; no import of the checks' scoring helpers, of ``agreement_metrics`` or of ``xaicheck.synthetic_models.shapley``) and
 compared with ``check.run``. Only data is taken from the check: its cases (inputs, baselines, background, the baseline
 panel, the randomised twins) and its documented constants.
 
@@ -26,8 +26,8 @@ from math import factorial
 import numpy as np
 import pytest
 
-from axioms.base import Case, cases_of, get_check
-from explainers.base import get_explainer
+from xaicheck.axioms.base import Case, cases_of, get_check
+from xaicheck.explainers.base import get_explainer
 
 GT_RTOL = 1e-3  # ground_truth_agreement.GT_TOLERANCE (documented: relative to the row's largest |value|)
 
@@ -243,7 +243,7 @@ def test_model_randomisation_rederived(name: str) -> None:
 # -------------------------------------------------------------------------------------------------- robustness
 @pytest.mark.parametrize("name", ["saliency", "integrated_gradients", "occlusion", "random"])
 def test_robustness_max_sensitivity_rederived(name: str) -> None:
-    from axioms.robustness import N_PERTURBATIONS, PERTURBATION_SEED, RADIUS_FRACTION
+    from xaicheck.axioms.robustness import N_PERTURBATIONS, PERTURBATION_SEED, RADIUS_FRACTION
 
     check = get_check("robustness")
     c = case("robustness", "logistic_two_class/near")

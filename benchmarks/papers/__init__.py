@@ -1,6 +1,6 @@
 """Reproductions of published XAI results: each paper's claims as data beside what the project's own code measures.
 
->>> from benchmarks.papers import list_papers, run_paper
+>>> from xaicheck.benchmarks.papers import list_papers, run_paper
 >>> result = run_paper("sundararajan2017", out_dir="results")   # writes results/papers/sundararajan2017.{md,csv}
 >>> print(result.to_table())
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+
+from xaicheck.synthetic_models.discovery import public_modules
 
 from .claims import Claim, Measurement, NotAvailable, Paper, PaperResult, evaluate
 
@@ -27,18 +29,9 @@ __all__ = [
     "PaperResult",
 ]
 
-#: Reproduced papers by name -> module (``benchmarks.papers.<module>``), in reading order.
-PAPERS: dict[str, str] = {
-    "sundararajan2017": "benchmarks.papers.sundararajan2017",
-    "kindermans2017": "benchmarks.papers.kindermans2017",
-    "adebayo2018": "benchmarks.papers.adebayo2018",
-    "lundberg2018": "benchmarks.papers.lundberg2018",
-    "sundararajan_najmi2020": "benchmarks.papers.sundararajan_najmi2020",
-    "janzing2020": "benchmarks.papers.janzing2020",
-    "huang_marques_silva2023": "benchmarks.papers.huang_marques_silva2023",
-    "compare_xai2022": "benchmarks.papers.compare_xai2022",
-    "krishna2022": "benchmarks.papers.krishna2022",
-}
+#: Reproduced papers by name -> module (``xaicheck.benchmarks.papers.<name>``), found by walking this package:
+#: every public module except the claim machinery is one paper, named after its module.
+PAPERS: dict[str, str] = {m.rsplit(".", 1)[1]: m for m in public_modules(__name__, skip=("claims",))}
 
 
 def list_papers() -> list[str]:

@@ -46,7 +46,7 @@ def weighted_interventional_shapley(predict: Any, X: np.ndarray, support: np.nda
 
     Built from the project's oracles (``baseline_values`` per support row, ``shapley_weights``).
     """
-    from synthetic_models.shapley import baseline_values, shapley_weights
+    from xaicheck.synthetic_models.shapley import baseline_values, shapley_weights
 
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     V = sum(p * baseline_values(predict, X, z) for z, p in zip(support, probabilities))

@@ -41,7 +41,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def _scores(explainer_name: str) -> dict[str, Any]:
-    from axioms import Status, cases_of
+    from xaicheck.axioms import Status, cases_of
 
     check = need_check(CHECK)
     exp = need_explainer(explainer_name)

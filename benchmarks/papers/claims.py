@@ -245,8 +245,8 @@ def evaluate(paper: Paper) -> PaperResult:
 # --- dependencies: turn "not written yet" into NotAvailable --------------------------------------------------------
 
 def need_model(name: str) -> Any:
-    """``synthetic_models.get_model(name)`` or ``NotAvailable`` naming the model."""
-    from synthetic_models import get_model
+    """``xaicheck.synthetic_models.get_model(name)`` or ``NotAvailable`` naming the model."""
+    from xaicheck.synthetic_models import get_model
 
     try:
         return get_model(name)
@@ -255,8 +255,8 @@ def need_model(name: str) -> Any:
 
 
 def need_explainer(name: str) -> Any:
-    """``explainers.get_explainer(name)`` or ``NotAvailable`` naming the explainer."""
-    from explainers import get_explainer
+    """``xaicheck.explainers.get_explainer(name)`` or ``NotAvailable`` naming the explainer."""
+    from xaicheck.explainers import get_explainer
 
     try:
         return get_explainer(name)
@@ -265,8 +265,8 @@ def need_explainer(name: str) -> Any:
 
 
 def need_check(name: str) -> Any:
-    """``axioms.get_check(name)`` or ``NotAvailable`` naming the check."""
-    from axioms import get_check
+    """``xaicheck.axioms.get_check(name)`` or ``NotAvailable`` naming the check."""
+    from xaicheck.axioms import get_check
 
     try:
         return get_check(name)

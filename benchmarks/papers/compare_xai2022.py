@@ -181,7 +181,7 @@ def _fitted_tree(name: str, model: Any, data: np.ndarray) -> Any:
     """A sklearn tree fitted exactly to ``model`` on ``data`` (node covers follow the data, as XGBoost's did)."""
     from sklearn.tree import DecisionTreeRegressor
 
-    from synthetic_models import FunctionModel
+    from xaicheck.synthetic_models import FunctionModel
 
     y = model.predict(data)
     tree = DecisionTreeRegressor(random_state=SEED).fit(data, y)
@@ -210,7 +210,7 @@ def setup(test: str) -> Setup:
         return Setup(m, BINARY2, bg, _fitted_tree(test, m, bg), f"their data distribution {X0X1_COUNTS[test]} "
                      "(counts of 00, 01, 10, 11)")
     if test == "counterexample_dummy_axiom":
-        from synthetic_models import FunctionModel, GroundTruth
+        from xaicheck.synthetic_models import FunctionModel, GroundTruth
 
         grid = np.array([[i, j] for i in range(6) for j in range(6)], dtype=np.float64)
         m = FunctionModel("compare_xai_b_squared", "compare_xai", lambda X: X[:, 1] ** 2, ("a", "b"),

@@ -10,7 +10,7 @@ monotonicity of sufficiency, minimal iff no single element can be dropped). Feat
 We count, over ALL ``2^(2^n)`` boolean functions and all ``2^n`` instances, the pairs ``(f, x)`` with
 (a) an irrelevant feature of non-zero Shapley value and (b) a relevant feature of zero Shapley value; vectorised:
 ``V = T @ M`` with the truth tables ``T[F, 2^n]`` and the completion-averaging matrix ``M``, then ``Φ = V @ W`` with
-the project's exact Shapley weights (``synthetic_models.shapley.shapley_weights``).
+the project's exact Shapley weights (``xaicheck.synthetic_models.shapley.shapley_weights``).
 
 Citation: X. Huang, J. Marques-Silva, "The inadequacy of Shapley values for explainability", arXiv:2302.08160 (2023);
 also "Explainability is NOT a game", CACM 2024.
@@ -64,7 +64,7 @@ def relevance_issue_counts(n: int) -> dict[str, Any]:
     Returns functions, pairs (= functions x instances), and for each issue the number and percentage of pairs and of
     functions (a function counts when some instance shows the issue).
     """
-    from synthetic_models.shapley import coalitions, shapley_weights
+    from xaicheck.synthetic_models.shapley import coalitions, shapley_weights
 
     if not 1 <= n <= 4:
         raise ValueError(f"exhaustive enumeration supports 1 <= n <= 4; got n={n}")
@@ -104,7 +104,7 @@ def relevance_issue_counts(n: int) -> dict[str, Any]:
 
 
 def _example(model_name: str, want: str) -> Measurement:
-    from synthetic_models.shapley import interventional_shapley
+    from xaicheck.synthetic_models.shapley import interventional_shapley
 
     model = need_model(model_name)
     n = model.n_features
@@ -166,7 +166,7 @@ def _m_rel_example() -> list[Measurement]:
 @measures("irrelevant_nonzero_n3", "irrelevant_nonzero_n4", "relevant_zero_n3", "relevant_zero_n4")
 def _m_counts() -> list[Measurement]:
     try:  # the model authors' independent implementation, used as a cross-check of the function counts
-        helper = need_attr("synthetic_models.logic_zoo", "shapley_relevance_issues")
+        helper = need_attr("xaicheck.synthetic_models.logic_zoo", "shapley_relevance_issues")
     except NotAvailable:
         helper = None
     out = []
@@ -176,7 +176,7 @@ def _m_counts() -> list[Measurement]:
         for key in ("irrelevant_nonzero", "relevant_zero"):
             if other is not None and other[key] != c[f"{key}_functions"]:
                 raise ValueError(f"n={n} {key}: {c[f'{key}_functions']} functions here but {other[key]} in "
-                                 "synthetic_models.logic_zoo.shapley_relevance_issues")
+                                 "xaicheck.synthetic_models.logic_zoo.shapley_relevance_issues")
             measured = {"functions": c["functions"], "pairs": c["pairs"],
                         "pairs_with_issue": c[f"{key}_pairs"], "pairs_pct": c[f"{key}_pairs_pct"],
                         "functions_with_issue": c[f"{key}_functions"], "functions_pct": c[f"{key}_functions_pct"],

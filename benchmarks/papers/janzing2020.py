@@ -7,7 +7,7 @@ dependent, so the same function gets different attributions under different inpu
 inputs both coincide.
 
 We use ``janzing_independent``, ``janzing_dependent`` and ``janzing_correlated`` (f = x0 + x1 under three discrete
-distributions) and the exact oracles of ``synthetic_models.shapley``.
+distributions) and the exact oracles of ``xaicheck.synthetic_models.shapley``.
 
 Citation: D. Janzing, L. Minorics, P. Blöbaum, "Feature relevance quantification in explainable AI: a causal
 problem", AISTATS 2020.
@@ -41,7 +41,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def _one(name: str) -> dict:
-    from synthetic_models.shapley import conditional_shapley
+    from xaicheck.synthetic_models.shapley import conditional_shapley
 
     model = need_model(name)
     support, probs, how = discrete_distribution(model)
@@ -94,7 +94,7 @@ def _measure() -> list[Measurement]:
 
 
 def _unused_feature() -> Measurement:
-    from synthetic_models.shapley import conditional_shapley
+    from xaicheck.synthetic_models.shapley import conditional_shapley
 
     model = need_model("copy_feature")
     support, probs, how = discrete_distribution(model)

@@ -51,7 +51,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 def shifted_twin(base: Any, shift: np.ndarray) -> Any:
     """The model ``f2(x) = f1(x - shift)`` with an exact torch form (a fixed shift before ``base``'s module)."""
-    from synthetic_models import FunctionModel
+    from xaicheck.synthetic_models import FunctionModel
 
     shift = np.asarray(shift, dtype=np.float64)
     if base.torch_module() is None:

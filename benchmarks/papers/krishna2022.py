@@ -7,7 +7,7 @@ methods often disagree, more so under the stricter (rank / sign) metrics.
 
 We explain ``N_INPUTS`` seeded inputs of ``pairwise_interactions`` (a polynomial with three pairwise feature
 interactions and a dummy, d = 6; a stand-in for their non-linear trained models) with every available method of
-their list (project adapters) and compute the metrics with ``axioms.agreement_metrics`` for every pair.
+their list (project adapters) and compute the metrics with ``xaicheck.axioms.agreement_metrics`` for every pair.
 
 Citation: S. Krishna, T. Han, A. Gu, J. Pombra, S. Jabbari, S. Wu, H. Lakkaraju, "The disagreement problem in
 explainable machine learning: a practitioner's perspective", arXiv:2202.01602 (2022).
@@ -46,7 +46,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def _attributions() -> tuple[dict[str, np.ndarray], list[str], Any]:
-    from explainers import get_explainer
+    from xaicheck.explainers import get_explainer
 
     model = need_model(MODEL)
     rng = np.random.default_rng(SEED)
@@ -71,9 +71,9 @@ def _attributions() -> tuple[dict[str, np.ndarray], list[str], Any]:
 
 @measures("methods_disagree", "stricter_metrics_lower", "rank_correlation_below_one")
 def _measure() -> list[Measurement]:
-    fa = need_attr("axioms.agreement_metrics", "feature_agreement")
-    sra = need_attr("axioms.agreement_metrics", "signed_rank_agreement")
-    rc = need_attr("axioms.agreement_metrics", "rank_correlation")
+    fa = need_attr("xaicheck.axioms.agreement_metrics", "feature_agreement")
+    sra = need_attr("xaicheck.axioms.agreement_metrics", "signed_rank_agreement")
+    rc = need_attr("xaicheck.axioms.agreement_metrics", "rank_correlation")
     attrs, missing, model = _attributions()
     pairs: dict[str, dict[str, float]] = {}
     for a, b in combinations(sorted(attrs), 2):
@@ -117,5 +117,5 @@ PAPER = Paper(
     claims=CLAIMS,
     measure_fns=(_measure,),
     setup=f"Six methods of the paper (where available) on {N_INPUTS} inputs of {MODEL}; baseline = background "
-          f"mean, background = {N_BACKGROUND} seeded draws; agreement metrics from axioms.agreement_metrics.",
+          f"mean, background = {N_BACKGROUND} seeded draws; agreement metrics from xaicheck.axioms.agreement_metrics.",
 )

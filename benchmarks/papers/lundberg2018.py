@@ -41,7 +41,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def _attributions() -> dict:
-    from synthetic_models.shapley import interventional_shapley
+    from xaicheck.synthetic_models.shapley import interventional_shapley
 
     a, b = need_model(MODEL_A), need_model(MODEL_B)
     out: dict = {}

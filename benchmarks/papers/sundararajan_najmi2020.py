@@ -5,7 +5,7 @@ RBShap / interventional ``v(S) = E_z f(x_S, z_{N\\S})``. Their Sec. 4.1 shows CE
 model does not use when those are correlated with used ones; BShap and RBShap satisfy Dummy (Sec. 4.2).
 
 We use the model ``copy_feature`` (x2 is a copy of x0, the function never reads x2), its discrete distribution
-(declared support, else the empirical one from seeded draws) and the exact oracles in ``synthetic_models.shapley``.
+(declared support, else the empirical one from seeded draws) and the exact oracles in ``xaicheck.synthetic_models.shapley``.
 
 Citation: M. Sundararajan, A. Najmi, "The many Shapley values for model explanation", ICML 2020.
 """
@@ -38,7 +38,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 @measures("ces_violates_dummy", "bshap_satisfies_dummy", "rbshap_satisfies_dummy", "all_efficient")
 def _measure() -> list[Measurement]:
-    from synthetic_models.shapley import baseline_shapley, conditional_shapley
+    from xaicheck.synthetic_models.shapley import baseline_shapley, conditional_shapley
 
     model = need_model(MODEL)
     dummies = sorted(model.ground_truth.dummy)
