@@ -105,7 +105,7 @@ def test_asv_layout_project_runs_pytest_with_the_plugin_loaded(tmp_path: Path) -
                           env=_env(), capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    assert "test_own_benchmarks_package_is_the_projects PASSED" in out
+    assert "PASSED tests/test_own.py::test_own_benchmarks_package_is_the_projects" in out
     assert "test_mine[mine-dummy-" in out  # the xaicheck cells ran beside the project's own tests
     helptext = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=tmp_path, env=_env(),
                               capture_output=True, text=True, timeout=120).stdout
