@@ -169,6 +169,10 @@ class Check(ABC):
     citation: ClassVar[str] = ""
     #: Whether the check can judge global (``[1, d]``) importances.
     accepts_global: ClassVar[bool] = False
+    #: How the leaderboard uses the check (``ROLES``): ``"score"`` counts in the scored overall; ``"gate"`` is a
+    #: necessary condition that degenerate explainers can also meet, shown as pass/fail beside the ranking and kept
+    #: out of the overall; ``"diagnostic"`` is shown (a matrix, a split) but neither scored nor gating.
+    role: ClassVar[str] = "score"
 
     @abstractmethod
     def cases(self) -> Sequence[Case]:
@@ -204,9 +208,12 @@ class Check(ABC):
 
     def describe(self) -> dict[str, Any]:
         doc = (type(self).__doc__ or "").strip().split("\n")[0]
-        return {"name": self.name, "category": self.category, "threshold": self.threshold,
+        return {"name": self.name, "category": self.category, "role": self.role, "threshold": self.threshold,
                 "version": self.version, "citation": self.citation, "summary": doc}
 
+
+#: The roles a check can have on the leaderboard (``Check.role``).
+ROLES: tuple[str, ...] = ("score", "gate", "diagnostic")
 
 _CHECKS: dict[str, Check] = {}
 
@@ -217,6 +224,8 @@ def register_check(cls: type[Check]) -> type[Check]:
     """Class decorator: register one instance of a check under its ``name``."""
     if cls.category not in CATEGORIES:
         raise ValueError(f"check {cls.name!r}: category {cls.category!r} is not one of {CATEGORIES}")
+    if cls.role not in ROLES:
+        raise ValueError(f"check {cls.name!r}: role {cls.role!r} is not one of {ROLES}")
     if cls.name in _CHECKS:
         raise ValueError(f"check name {cls.name!r} is already registered")
     _CHECKS[cls.name] = cls()
