@@ -1,4 +1,14 @@
-"""baseline_sensitivity: does the explainer follow the exact attribution as the baseline changes?
+"""baseline_sensitivity (diagnostic): does the explainer follow the exact attribution as the baseline changes?
+
+Role ``diagnostic`` (version 2). As a scored check it was a second ground-truth check (``ground_truth_agreement``
+at five more baselines) counted only for the explainers that take a baseline: baseline methods sat one more exam
+on the same truth than everyone else, and background methods (KernelSHAP, DeepLiftSHAP, ...) none. It cannot be
+made an equal exam: a background method has no baseline to vary, and replacing its background by one baseline row
+asks a question the method never claims to answer. Its number is not new evidence of quality either - an
+explainer that matches exact baseline Shapley at the zero baseline is already scored on that by
+``ground_truth_agreement``. What it adds is *how an explanation moves with the reference*: Sturmfels et al. 2020's
+question, which a user choosing a baseline needs to see. So it is shown beside the ranking (per-baseline agreement,
+and the explanation's rank stability across baselines against the exact attribution's), never scored or gating.
 
 The baseline is part of the question an attribution answers ("why f(x) rather than f(b)?"): baseline Shapley
 ``φ(x; b)`` (Sundararajan & Najmi 2020) changes with ``b``, and Sturmfels et al. 2020 ("Visualizing the impact of
@@ -69,7 +79,9 @@ class BaselineSensitivity(Check):
     name = "baseline_sensitivity"
     category = "stability"
     threshold = 0.8
-    version = 1
+    version = 2
+    #: Shown, not scored: only baseline methods can sit it, and its truth is ground_truth_agreement's (docstring).
+    role = "diagnostic"
     citation = ("Sturmfels, Lundberg & Lee 2020, Visualizing the impact of feature attribution baselines (Distill); "
                 "Sundararajan & Najmi 2020, The many Shapley values")
 

@@ -1,4 +1,10 @@
-"""explainer_agreement: how well an explainer agrees with a fixed panel of other, widely used explainers.
+"""explainer_agreement (diagnostic): how well an explainer agrees with a fixed panel of other explainers.
+
+Role ``diagnostic`` (version 3): agreement with a fixed panel is circular as a quality score - it rewards conformity
+to whatever the panel members share, errors included, and a panel member can never disagree with itself. Krishna et
+al. 2022 present agreement as a *disagreement problem* to be shown to the user, not as correctness (which
+``ground_truth_agreement`` judges against the exact attribution). So the check is shown, never scored: the report
+displays ``agreement_matrix`` (every pair of explainers on a case) and this cell's row of it (``per_member``).
 
 Krishna et al. 2022 ("The disagreement problem in explainable machine learning") show that popular methods often
 disagree; this check measures where an explainer stands relative to a fixed reference panel (``PANEL``: integrated
@@ -144,12 +150,14 @@ def agreement_matrix(explainers: Sequence["Explainer | str"], case: Case, seed: 
 
 @register_check
 class ExplainerAgreement(Check):
-    """Mean agreement (sign share × mean(feature agreement@k, ρ+)) with a fixed panel of other explainers."""
+    """Diagnostic: mean agreement (sign share × mean(feature agreement@k, ρ+)) with a fixed panel of explainers."""
 
     name = "explainer_agreement"
     category = "agreement"
     threshold = 0.6
-    version = 2
+    version = 3
+    #: Shown beside the ranking (one row of the agreement matrix), never counted: agreement is not correctness.
+    role = "diagnostic"
     citation = "Krishna et al. 2022, The disagreement problem in explainable machine learning (arXiv:2202.01602)"
 
     def cases(self) -> list[Case]:
