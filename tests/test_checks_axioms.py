@@ -173,12 +173,15 @@ def test_completeness_score_is_rederivable_from_evidence():
 
 
 def test_relevance_reproduces_huang_marques_silva_witnesses():
-    """Uniform (interventional) Shapley at the HMS witnesses: phi = (7,7,-5)/24 and (-1/4, 0, 0)."""
-    for name in ("hms_irrelevant_nonzero", "hms_relevant_zero"):
+    """Uniform (interventional) Shapley at the HMS witnesses (padded with two dummies, which get 0):
+    phi = (7,7,-5)/24 shows I1 (x2 irrelevant, non-zero); (-1/4, 0, 0) shows I3 (x1, x2 relevant, zero) and I2
+    (the zero dummies tie with them)."""
+    for name, issues in (("hms_irrelevant_nonzero", ["I1"]), ("hms_relevant_zero", ["I2", "I3"])):
         result = _run(UNIFORM_SHAPLEY, "relevance", name)
         model = get_model(name)
-        np.testing.assert_allclose(result.evidence["attributions"][0], model.witness_shapley, atol=1e-6)
-        assert result.evidence["per_row_score"][0] < 1.0  # the witness row (row 0) is misjudged
+        np.testing.assert_allclose(result.evidence["attributions"][0], [*model.witness_shapley, 0.0, 0.0], atol=1e-6)
+        assert result.evidence["per_row_score"][0] == 0.0  # the witness row (row 0) shows the paper's issue
+        assert result.evidence["issues_per_row"][0] == issues
 
 
 # ------------------------------------------------------------------------------------------------ paper claims

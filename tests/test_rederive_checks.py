@@ -15,6 +15,7 @@ panel, the randomised twins) and its documented constants.
 - robustness: Yeh et al. 2019 max-sensitivity, Monte Carlo over the L_inf ball, of the explanation's movement error
   against the exact attribution's movement, relative to the exact attribution's own max-sensitivity;
 - localisation: Arras et al. 2022 relevance mass accuracy; token mass x sign;
+- relevance: Huang & Marques-Silva 2023 abductive explanations by enumeration, issues I1-I3 per row;
 - fooling: Slack et al. 2020, the share of inputs whose top feature (ties at random) is the sensitive one;
 - baseline_sensitivity: Sturmfels et al. 2020 baselines, ground-truth agreement at each baseline of the panel.
 """
@@ -268,6 +269,44 @@ def test_robustness_tracking_rederived(name: str) -> None:
             scores.append(max(0.0, 1.0 - err / move))
     result = check.run(get_explainer(name), c, seed=0)
     assert result.score == pytest.approx(np.mean(scores), abs=1e-9), result.message
+
+
+# --------------------------------------------------------------------------------------------------- relevance
+def axp_relevant(f, x: np.ndarray) -> set[int]:
+    """Huang & Marques-Silva: features in some subset-minimal S with f(x_S, z) = f(x) for every z in {0,1}^d."""
+    d = x.size
+    corners = [np.array([(c >> i) & 1 for i in range(d)], dtype=float) for c in range(1 << d)]
+
+    def sufficient(S: tuple[int, ...]) -> bool:
+        Z = np.array([[x[i] if i in S else z[i] for i in range(d)] for z in corners])
+        return bool(np.all(f(Z) == f(x[None, :])[0]))
+
+    suff = [set(S) for k in range(d + 1) for S in combinations(range(d), k) if sufficient(S)]
+    minimal = [S for S in suff if not any(T < S for T in suff)]
+    return set().union(*minimal) if minimal else set()
+
+
+@pytest.mark.parametrize("name", ["exact_interventional_shapley", "occlusion", "shap_kernel", "constant", "zero"])
+def test_relevance_issues_rederived(name: str) -> None:
+    check = get_check("relevance")
+    for cname in ("hms_irrelevant_nonzero", "hms_relevant_zero"):
+        c = case("relevance", cname)
+        d = c.model.n_features
+        table = np.array([[(k >> i) & 1 for i in range(d)] for k in range(1 << d)], dtype=float)
+        values = c.model.predict(table)
+        tau = (values.max() - values.min()) / (2 * factorial(d) * 2**d)
+        A = np.asarray(get_explainer(name).explain(c.model, c.X, baseline=c.baseline, background=c.background,
+                                                   seed=0), dtype=float)
+        clean = []
+        for x, a in zip(c.X, A):
+            rel = axp_relevant(c.model.predict, x)
+            irr = [i for i in range(d) if i not in rel]
+            i1 = any(abs(a[i]) > tau for i in irr)
+            i2 = any(abs(a[i]) + tau >= abs(a[j]) for i in irr for j in rel)
+            i3 = any(abs(a[j]) <= tau for j in rel)
+            clean.append(not (i1 or i2 or i3))
+        result = check.run(get_explainer(name), c, seed=0)
+        assert result.score == pytest.approx(np.mean(clean), abs=1e-12), result.message
 
 
 # ------------------------------------------------------------------------------------------------ localisation
