@@ -24,7 +24,9 @@ rows. The sign gates the ranking: a feature ranked right but pushing the output 
 a sign-flipped exact attribution scores 0, and a constant one sign · (|S|/d + 0) / 2 where R has a ranking and a
 partial support. 1 = same support, signs and ranking as the exact attribution (magnitudes are not compared: the
 score is scale-free, so surrogates such as LIME are judged fairly; completeness judges magnitudes).
-Tolerances (``GT_TOLERANCE``) are relative to the row's largest |value| of each explanation.
+Tolerances (``GT_TOLERANCE``) are relative to the row's largest |R_i| (the norm of the true attribution, in the
+model's units) on both sides, never to the explainer's own output: noise plus one huge feature cannot widen them, and
+under f -> alpha f + c both A and R scale by alpha, so the score is unchanged (issue 11).
 
 Tree explainers that explain the model's own training distribution (``settings["feature_perturbation"] ==
 "tree_path_dependent"``: Saabas) are judged against interventional Shapley over the case's training data
@@ -71,7 +73,7 @@ __all__ = [
     "verdict",
 ]
 
-#: Relative to the largest |attribution| of a row: below it a value counts as zero; closer than it counts as a tie.
+#: Relative to the row's largest |exact attribution|: below it a value counts as zero; closer than it is a tie.
 GT_TOLERANCE = Tolerance(rtol=1e-3, atol=1e-12)
 #: Rows of attributions kept in evidence.
 EVIDENCE_ROWS = 4
@@ -147,7 +149,8 @@ def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERAN
     if A.shape != R.shape:
         raise ValueError(f"attributions of shape {A.shape} cannot be compared with a reference of shape {R.shape}")
     n, d = A.shape
-    tol_a, tol_r = _row_scale_tol(A, tol), _row_scale_tol(R, tol)
+    tol_r = _row_scale_tol(R, tol)
+    tol_a = tol_r  # the truth's units on both sides (module docstring)
     support = np.abs(R) > tol_r[:, None]
     size = support.sum(axis=1)
     scored = size > 0
@@ -159,9 +162,9 @@ def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERAN
     sign_a = np.where(np.abs(A) > tol_a[:, None], np.sign(A), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         sign = np.where(scored, ((sign_a == np.sign(R)) & support).sum(axis=1) / size, np.nan)
-    # scale-free ranks: normalise each row by its largest |value| so one relative tolerance ties both sides
-    norm_a = A / np.where(np.abs(A).max(axis=1) > 0, np.abs(A).max(axis=1), 1.0)[:, None]
-    norm_r = R / np.where(np.abs(R).max(axis=1) > 0, np.abs(R).max(axis=1), 1.0)[:, None]
+    # ranks in the truth's units: divide both rows by the largest |R_i| so one relative tolerance ties both sides
+    unit = np.where(np.abs(R).max(axis=1) > 0, np.abs(R).max(axis=1), 1.0)[:, None]
+    norm_a, norm_r = A / unit, R / unit
     rho = np.maximum(0.0, rank_correlation(norm_a, norm_r, absolute=True, atol=tol.rtol))
     abs_r = np.abs(R)
     flat_reference = (abs_r.max(axis=1) - abs_r.min(axis=1)) <= tol_r  # every feature tied: no ranking to match
@@ -251,7 +254,7 @@ class GroundTruthAgreement(Check):
     name = "ground_truth_agreement"
     category = "ground_truth"
     threshold = 0.8
-    version = 2
+    version = 3
     citation = ("Krishna et al. 2022, The disagreement problem in explainable ML (metrics); "
                 "Sundararajan & Najmi 2020, The many Shapley values (reference); "
                 "Lundberg et al. 2020, From local explanations to global understanding (global reference)")

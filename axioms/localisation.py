@@ -17,7 +17,8 @@ Token models (``ground_truth.token_weights`` w, presence features), token level:
 
 (signs are judged on present tokens only: for an absent token the true contribution relative to a background has
 the sign of -w_i; |a_i| <= tol counts as no sign). score = mean over rows. ``LOC_TOLERANCE`` is relative to the
-row's largest |a|.
+largest |w_i| (the true contributions' units, never the explainer's own output), so the score is invariant to
+f -> alpha f + c; mass and RMA are ratios of the explainer's own attributions (a share, unit-free).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def token_localisation(A: np.ndarray, X: np.ndarray, weights: np.ndarray,
     total = np.abs(A).sum(axis=1)
     mass = np.where(total > 0, np.abs(A[:, weighted]).sum(axis=1) / np.where(total > 0, total, 1.0), 0.0)
     present = (np.asarray(X) > 0.5) & weighted[None, :]
-    sign_a = np.where(np.abs(A) > tol.bound(np.abs(A).max(axis=1))[:, None], np.sign(A), 0.0)
+    sign_a = np.where(np.abs(A) > tol.bound(np.abs(w).max()), np.sign(A), 0.0)  # the truth's units, not A's
     hits = ((sign_a == np.sign(w)[None, :]) & present).sum(axis=1)
     count = present.sum(axis=1)
     sign = np.where(count > 0, hits / np.maximum(count, 1), np.nan)
@@ -103,7 +104,7 @@ class Localisation(Check):
     name = "localisation"
     category = "ground_truth"
     threshold = 0.8
-    version = 1
+    version = 2
     citation = ("Arras, Osman & Samek 2022, CLEVR-XAI (relevance mass / rank accuracy); "
                 "token weights: known linear bag-of-words model")
 
