@@ -5,6 +5,27 @@ methods": for ``f'(x') = f(x' - c)`` implemented by a compensating first-layer b
 ``x' = x + c``, both networks compute the same outputs on corresponding inputs, so an input-invariant method gives
 ``A(f', x + c) = A(f, x)``. Gradients pass; gradient*input fails; IG / DeepLift pass only when the reference point
 moves with the input (``b' = b + c``), and fail with the same zero baseline for both.
+
+Two regimes, and every explainer sits both on equal terms (version 3; version 2 shifted the background for
+background methods in both regimes while baseline methods sat a fixed baseline, so interventional SHAP looked
+invariant where baseline Shapley did not, for the same change of question):
+
+- **reference shifted with the data** (``input_invariance``): the twin is explained at ``x + c`` with baseline
+  ``b + c`` AND background ``background + c``. The shifted problem is the same problem in other coordinates, so a
+  method that depends on the model and the inputs only through what they compute must give the same attribution.
+  This is Kindermans et al.'s invariance requirement. Role ``gate``: it is a necessary condition that many
+  explanations meet without explaining anything (zero, constant, identity x - b, split-equally, the gradient's
+  sign: all pass), so it is shown as pass/fail beside the ranking and kept out of the scored overall.
+- **reference fixed** (``input_invariance_fixed_reference``): the twin is explained at ``x + c`` with the SAME
+  baseline ``b`` and the SAME background. The reference no longer corresponds: the question "why f(x) rather than
+  f(b)?" has become "why f(x) rather than f(b - c)?", so a reference method is right to change (Kindermans et al.
+  show IG / DeepLift do, and exact Shapley does too); reference-free methods (gradients) should not. Nothing about
+  quality follows either way, so it is a ``diagnostic``: shown, never scored or gating.
+
+Scoring (both): err_k = max_j |a_kj(f, x_k) - a_kj(f', x_k + c)|, scale_k = ``axiom_scale(f(x_k) - ref_k)`` (the
+output change the attribution explains, floored at a share of the model's output range: invariant to
+f -> αf + c); row score 1 within ``INPUT_INVARIANCE_TOL`` else max(0, 1 - err_k / scale_k); score = mean; passed
+iff score == 1.
 """
 
 from __future__ import annotations
@@ -18,14 +39,14 @@ from hypothesis import strategies as st
 from xaicheck.synthetic_models.base import FunctionModel, SyntheticModel
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
+from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
 
-__all__ = ["InputInvariance", "INPUT_INVARIANCE_TOL", "SHIFT", "shifted_twin"]
+__all__ = ["InputInvariance", "InputInvarianceFixedReference", "INPUT_INVARIANCE_TOL", "SHIFT", "shifted_twin"]
 
 #: ``max_j |a_j(f, x) - a_j(f', x + c)| <= atol + rtol * scale`` (scale in the class docstring).
 INPUT_INVARIANCE_TOL = Tolerance(rtol=1e-3, atol=1e-8)
@@ -93,23 +114,16 @@ def _verify(model: SyntheticModel, twin: SyntheticModel, c: np.ndarray) -> None:
         raise ValueError(f"shifted twin of {model.name} is not exact: max error {np.abs(got - want).max():.3g}")
 
 
-@register_check
-class InputInvariance(Check):
-    """Input invariance, Kindermans et al. 2017.
+class _InputInvariance(Check):
+    """Input invariance (Kindermans et al. 2017); score = mean over rows of 1 within tolerance else
+    max(0, 1 - max_j |a_j(f, x) - a_j(f', x + c)| / axiom_scale(f(x) - ref)) (module docstring)."""
 
-    Case model ``f`` at ``x_k`` with baseline ``b``; ``extra['models'] = (f',)`` at ``x_k + c`` with baseline
-    ``extra['twin_baseline']`` (``b`` in the ``zero_baseline`` cases, ``b + c`` in the ``shifted_baseline`` cases)
-    and background ``background + c``. err_k = max_j |a_kj(f, x_k) - a_kj(f', x_k + c)|,
-    scale_k = max(|f(x_k)|, |ref_k|, |f(x_k)-ref_k|, sum_j |a_kj(f)|, sum_j |a_kj(f')|);
-    row score 1 within ``INPUT_INVARIANCE_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff == 1.
-    evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
-    """
-
-    name = "input_invariance"
     category = "axioms"
     threshold = 1.0
-    version = 2
+    version = 3
     citation = "Kindermans et al. 2017, The (un)reliability of saliency methods (arXiv:1711.00867)"
+    #: Whether the twin's baseline and background move with the shift ``c``.
+    shift_reference: bool = True
 
     def cases(self) -> Sequence[Case]:
         out = []
@@ -122,14 +136,14 @@ class InputInvariance(Check):
             twin = shifted_twin(model, c)
             X, background = model.sample(N_ROWS, rng), model.sample(N_BACKGROUND, rng)
             b = np.zeros(model.n_features)
-            prefix = "" if name == "mlp_base" else f"{name}_"
-            for label, twin_b in (("zero_baseline", b), ("shifted_baseline", b + c)):
-                out.append(Case(self.name, prefix + label, model, X, baseline=b, background=background,
-                                extra={"models": (twin,), "shift": c, "twin_baseline": twin_b,
-                                       "twin_background": background + c,
-                                       "shift_baseline": label == "shifted_baseline"},
-                                tiers=frozenset(tiers),
-                                description=f"{name} vs f(x - c) at x + c, c={c.tolist()}, {label}"))
+            moved = self.shift_reference
+            out.append(Case(self.name, name, model, X, baseline=b, background=background,
+                            extra={"models": (twin,), "shift": c, "twin_baseline": b + c if moved else b,
+                                   "twin_background": background + c if moved else background,
+                                   "shift_baseline": moved},
+                            tiers=frozenset(tiers),
+                            description=f"{name} vs f(x - c) at x + c, c={c.tolist()}, reference "
+                                        f"{'shifted with the data' if moved else 'fixed'}"))
         return out
 
     def _measure(self, explainer: "Explainer", f: SyntheticModel, twin: SyntheticModel, X: np.ndarray,
@@ -140,7 +154,7 @@ class InputInvariance(Check):
         fx = f.predict_target(X, target)
         ref, _ = reference_output(explainer, f, X, B, background, target)
         err = np.abs(A - At).max(axis=1)
-        scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1), np.abs(At).sum(axis=1))
+        scale = axiom_scale(fx - ref, f, target)
         return {"A": A, "At": At, "err": err, "scale": scale}
 
     @staticmethod
@@ -212,3 +226,25 @@ class InputInvariance(Check):
 
     def violates(self, explainer: "Explainer", example: Example) -> bool:
         return self.violation(explainer, example) is not None
+
+
+@register_check
+class InputInvariance(_InputInvariance):
+    """Gate. Input invariance with the reference shifted with the data (baseline b + c, background + c);
+    score = mean over rows of the shared rule (class ``_InputInvariance``)."""
+
+    name = "input_invariance"
+    #: Necessary, not sufficient: zero, constant, identity x - b, split-equally and the gradient's sign all pass.
+    role = "gate"
+    shift_reference = True
+
+
+@register_check
+class InputInvarianceFixedReference(_InputInvariance):
+    """Diagnostic. Input invariance with the reference fixed (same baseline b, same background); score = mean over
+    rows of the shared rule: reference methods are right to change here, reference-free ones should not."""
+
+    name = "input_invariance_fixed_reference"
+    #: Shown, never scored: with a fixed reference the question changes, so changing is not a defect.
+    role = "diagnostic"
+    shift_reference = False
