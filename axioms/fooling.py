@@ -1,20 +1,33 @@
-"""fooling: is the explainer fooled by an adversarial scaffold? (Slack et al. 2020, "Fooling LIME and SHAP", AIES)
+"""fooling and scaffold_shapley: Slack et al.'s adversarial scaffolds judged against their two truths, separately.
 
-The scaffold ``fooling_scaffold`` returns a function of the sensitive feature only on the data manifold and a function
-of an innocuous feature off it, routed by an out-of-distribution detector. Perturbation-based explainers query the
-model mostly off the manifold, so they can be made to hide the sensitive feature. On-manifold - where the
-explained inputs live - the model depends on the sensitive feature alone, so an explanation that is not fooled ranks
-it first.
+Slack et al. 2020, "Fooling LIME and SHAP: adversarial attacks on post hoc explanation methods" (AIES): a scaffold
+returns a function of the sensitive feature on the data manifold and a function of an innocuous feature off it,
+routed by an out-of-distribution detector. Two scaffolds (``synthetic_models.adversarial``):
+``fooling_scaffold`` (a random-forest detector, callable only, as in the paper) and ``fooling_scaffold_torch`` (the
+same attack as an exact torch module with a piecewise-linear gate, so gradient and path methods sit it too).
+
+Such a model has two truths that disagree, so they are two checks and never averaged:
+
+**fooling** (role ``gate``, Slack et al.'s question: is the explanation fooled?). On the data - where the explained
+inputs live - the model depends on the sensitive feature alone, so an explanation that is not fooled ranks it first:
 
     score = mean over on-manifold inputs x of P(sensitive feature ranked first by |a(x)|)
 
 ties at the top broken at random (``top_k_membership`` with k = 1; ``FOOL_TOLERANCE`` relative to the row's largest
-|a|), so a constant explanation scores 1/d, not 1. Slack et al. (Fig. 3/4) report the sensitive feature at the top
-for only a small fraction of instances for LIME and KernelSHAP under attack: those are expected to fail. So are
-exact baseline / interventional Shapley: they describe the scaffold faithfully, off-manifold behaviour included, and
-their coalitions x_S ∪ z_~S are off the manifold - which is exactly the attack. The check asks whether the
-explanation reveals the on-manifold reliance, not whether it is a correct Shapley value. Evidence also reports how
-often the innocuous feature comes first.
+|a|), so constant / zero / random explanations score ~1/d. Slack et al. (Figs. 3-4) report the sensitive feature at
+the top for few instances for LIME and KernelSHAP under attack: they fail. A gate, not a score: naming the one
+feature the model uses on the data is necessary for an honest explanation and says nothing else about it - the
+sign of the gradient ranks it first everywhere (1.0), so the check is shown as pass/fail beside the ranking.
+
+**scaffold_shapley** (role ``score``, category ``ground_truth``): agreement with the scaffold's exact attribution as
+implemented - off-manifold branch included - using ``ground_truth_agreement``'s reference and formula (exact baseline
+Shapley at the case baseline, or interventional Shapley over the background for background methods, Janzing et al.
+2020; score = mean over rows of sign × mean(recall@|S|, max(0, ρ))). On this axis exact Shapley values are right by
+definition and the explanations that "see through" the attack to x0 alone are wrong: the coalitions x_S ∪ z_~S ARE
+off the manifold, where the model reads x1. Which truth a user wants depends on the question ("what does the model
+do on my data?" vs "what does this function compute?"); the leaderboard shows both. Floor
+(``ScaffoldShapley.floor`` = 0.5, ``ground_truth_agreement``'s own measured floor for degenerate explanations):
+a constant positive explanation gets the sign of the features whose exact value is positive and chance recall.
 """
 
 from __future__ import annotations
@@ -27,16 +40,21 @@ from xaicheck.synthetic_models.registry import get_model
 
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
-from .ground_truth_agreement import rows, verdict
+from .ground_truth_agreement import ground_truth_score, reference_attribution, reference_kind, rows, verdict
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
 
-__all__ = ["Fooling", "top_feature_share"]
+__all__ = ["Fooling", "ScaffoldShapley", "top_feature_share", "SCAFFOLDS"]
 
 FOOL_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
 N_INPUTS = 6
 N_BACKGROUND = 32
+#: (model name, tiers): the forest scaffold of the paper and its differentiable twin.
+SCAFFOLDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("fooling_scaffold", frozenset({"quick", "default", "full"})),
+    ("fooling_scaffold_torch", frozenset({"quick", "default", "full"})),
+)
 
 
 def top_feature_share(A: np.ndarray, feature: int, tol: Tolerance = FOOL_TOLERANCE) -> np.ndarray:
@@ -47,24 +65,34 @@ def top_feature_share(A: np.ndarray, feature: int, tol: Tolerance = FOOL_TOLERAN
     return top_k_membership(A, 1, tol.bound(np.abs(A).max(axis=1)))[:, feature]
 
 
+def scaffold_cases(check: str) -> list[Case]:
+    """On-manifold inputs of each scaffold, its data as background, the data mean as baseline."""
+    out = []
+    for name, tiers in SCAFFOLDS:
+        model = get_model(name)
+        rng = np.random.default_rng(8)
+        X = model.sample(N_INPUTS, rng)
+        background = model.sample(N_BACKGROUND, rng)
+        out.append(Case(check=check, name=model.name, model=model, X=X, baseline=background.mean(axis=0),
+                        background=background, tiers=tiers,
+                        description="on-manifold inputs; the model uses only the sensitive feature there"))
+    return out
+
+
 @register_check
 class Fooling(Check):
-    """Share of on-manifold inputs whose attribution ranks the truly used (sensitive) feature first."""
+    """Gate: score = share of on-manifold inputs whose attribution ranks the truly used (sensitive) feature first."""
 
     name = "fooling"
     category = "fragility"
     threshold = 0.75
-    version = 1
+    version = 2
+    #: Necessary, not sufficient: the gradient's sign names the sensitive feature and nothing else.
+    role = "gate"
     citation = "Slack et al. 2020, Fooling LIME and SHAP: adversarial attacks on post hoc explanation methods (AIES)"
 
     def cases(self) -> list[Case]:
-        model = get_model("fooling_scaffold")
-        rng = np.random.default_rng(8)
-        X = model.sample(N_INPUTS, rng)
-        background = model.sample(N_BACKGROUND, rng)
-        return [Case(check=self.name, name=model.name, model=model, X=X, baseline=background.mean(axis=0),
-                     background=background, tiers=frozenset({"quick", "default", "full"}),
-                     description="on-manifold inputs; the model uses only the sensitive feature there")]
+        return scaffold_cases(self.name)
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         sensitive = int(getattr(case.model, "sensitive_feature", 0))
@@ -93,4 +121,49 @@ class Fooling(Check):
                        f"{innocuous_share.mean():.0%} of inputs")
         message = verdict(explainer, self.name, case, measured, self.threshold,
                           "share of on-manifold inputs with the sensitive feature ranked first", detail)
+        return CheckResult.scored(measured, self.threshold, message, evidence)
+
+
+@register_check
+class ScaffoldShapley(Check):
+    """Agreement with the scaffold's exact Shapley values as implemented: score = ground_truth_agreement's formula."""
+
+    name = "scaffold_shapley"
+    category = "ground_truth"
+    threshold = 0.8
+    version = 1
+    #: ground_truth_agreement's formula gives a constant positive explanation sign share × chance recall (docstring).
+    floor = 0.5
+    citation = ("Slack et al. 2020 (the scaffold); Janzing et al. 2020 / Sundararajan & Najmi 2020 (the exact "
+                "interventional / baseline Shapley values it is judged against)")
+
+    def cases(self) -> list[Case]:
+        return scaffold_cases(self.name)
+
+    def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
+        A = case.explain(explainer, seed=seed)
+        kind = reference_kind(explainer)
+        R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline, background=case.background,
+                                  target=case.target)
+        parts = ground_truth_score(A, R)
+        if not parts["scored_rows"]:
+            return CheckResult.not_applicable(f"{case.id}: the exact attribution is zero on every row")
+        measured = float(parts["score"])
+        worst = min(parts["scored_rows"], key=lambda r: parts["row_score"][r])
+        evidence = {
+            "measured": measured,
+            "threshold": self.threshold,
+            "floor": self.floor,
+            "measured_is": "mean over rows of sign x mean(recall@|S|, max(0, rho)) against the scaffold's exact "
+                           "Shapley values (ground_truth_agreement's formula)",
+            "attributions": rows(A),
+            "reference": rows(R),
+            "reference_kind": kind,
+            "row_score": [None if not np.isfinite(v) else float(v) for v in parts["row_score"]],
+            "worst_row": worst,
+        }
+        message = verdict(explainer, self.name, case, measured, self.threshold,
+                          f"agreement with the scaffold's exact {kind} (off-manifold branch included)",
+                          f"row {worst}: row score {parts['row_score'][worst]:.3f}, "
+                          f"a={np.round(A[worst], 3).tolist()} vs exact={np.round(R[worst], 3).tolist()}")
         return CheckResult.scored(measured, self.threshold, message, evidence)

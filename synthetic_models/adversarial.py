@@ -19,6 +19,19 @@ methods" (AIES). The scaffold is ``e(x) = f(x)`` if a detector says ``x`` is rea
 Callable only (no torch form: the detector is a forest). Ground truth is ON-MANIFOLD: ``relevant = {0}``; no feature
 is a global dummy (off the manifold the output reads x1, and the detector reads all four). Attributes
 ``sensitive_feature = 0``, ``innocuous_feature = 1``, ``on_manifold(X)``, ``biased_function``, ``innocuous_function``.
+
+``fooling_scaffold_torch``: the same attack in a form gradient and path methods can sit (a torch module, exact and
+piecewise linear). The detector is a gate computed from the manifold's own definition instead of a learned forest:
+
+    D(x) = max(β(x0) / B, β(x1) / B, |x2 - x0| / P, |x3 - x1| / P),   β(t) = min(|t|, |t - 1|),  B = 0.05,  P = 0.5
+    g(x) = clamp(2 - D(x), 0, 1)                       (1 on the data, 0 once any coordinate is off by 2x its band)
+    e(x) = g(x) · f(x) + (1 - g(x)) · ψ(x)             f = x0 (race), ψ = x1 (unrelated)
+
+each of f, ψ and the gate an ``nn.Module`` (``ScaffoldNet``: ``biased``, ``innocuous`` are fixed ``nn.Linear``
+read-outs, ``gate`` is ``ManifoldGate``), and ``predict`` the same formula in numpy. On the data (binary x0, x1,
+|x2 - x0| = 0.1|ε| < P) g = 1 with zero gradient, so the gradient at a data point reads x0 alone; perturbations
+(Gaussian noise, hybrids with another row, resampled marginals) and straight paths from a baseline off the binary
+corners (the data mean 0.5) meet g = 0, where the output reads x1.
 """
 
 from __future__ import annotations
@@ -39,12 +52,16 @@ __all__ = [
     "perturb_independent",
     "PERTURBATIONS",
     "fooling_scaffold",
+    "gate_numpy",
+    "fooling_scaffold_torch",
 ]
 
 FAMILY = "adversarial"
 D = 4
 NOISE = 0.1
 SENSITIVE, INNOCUOUS = 0, 1
+#: Bands of the differentiable detector: binary features within BAND_BINARY of {0, 1}, proxies within BAND_PROXY.
+BAND_BINARY, BAND_PROXY = 0.05, 0.5
 
 
 def real_sampler(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -86,7 +103,7 @@ PERTURBATIONS = {"gaussian": perturb_gaussian, "hybrid": perturb_hybrid, "indepe
 
 
 class ScaffoldModel(FunctionModel):
-    """``where(detector(x) == real, biased(x), innocuous(x))``."""
+    """``where(detector(x) == real, biased(x), innocuous(x))`` (or the gated blend of ``fooling_scaffold_torch``)."""
 
     sensitive_feature: int = SENSITIVE
     innocuous_feature: int = INNOCUOUS
@@ -97,7 +114,10 @@ class ScaffoldModel(FunctionModel):
         """Boolean ``[n]``: the detector's verdict that each row is real data."""
         from .base import as_batch
 
-        return self.detector.predict(as_batch(X, self.n_features)) == 1
+        X = as_batch(X, self.n_features)
+        if self.detector is None:  # the differentiable scaffold: its gate is the detector
+            return gate_numpy(X) >= 1.0
+        return self.detector.predict(X) == 1
 
     @staticmethod
     def biased_function(X: np.ndarray) -> np.ndarray:
@@ -155,4 +175,75 @@ def fooling_scaffold(n_real: int = 500, seed: int = 0) -> ScaffoldModel:
     model.detector = detector
     model.detector_accuracy = accuracy
     model._spec["detector_accuracy"] = accuracy
+    return model
+
+
+def gate_numpy(X: np.ndarray) -> np.ndarray:
+    """``g(x) = clamp(2 - D(x), 0, 1)`` of ``fooling_scaffold_torch`` (module docstring), ``[n]``."""
+    X = np.asarray(X, dtype=np.float64)
+
+    def beta(t: np.ndarray) -> np.ndarray:
+        return np.minimum(np.abs(t), np.abs(t - 1.0))
+
+    dist = np.max(np.stack([beta(X[:, 0]) / BAND_BINARY, beta(X[:, 1]) / BAND_BINARY,
+                            np.abs(X[:, 2] - X[:, 0]) / BAND_PROXY, np.abs(X[:, 3] - X[:, 1]) / BAND_PROXY]), axis=0)
+    return np.clip(2.0 - dist, 0.0, 1.0)
+
+
+def _scaffold_net() -> Any:
+    import torch
+    from torch import nn
+
+    class ManifoldGate(nn.Module):
+        """``g(x) = clamp(2 - D(x), 0, 1)``: 1 on the data manifold, 0 off it (piecewise linear)."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            def beta(t: torch.Tensor) -> torch.Tensor:
+                return torch.minimum(t.abs(), (t - 1.0).abs())
+
+            dist = torch.stack([beta(x[:, 0]) / BAND_BINARY, beta(x[:, 1]) / BAND_BINARY,
+                                (x[:, 2] - x[:, 0]).abs() / BAND_PROXY, (x[:, 3] - x[:, 1]).abs() / BAND_PROXY])
+            return torch.clamp(2.0 - dist.max(dim=0).values, 0.0, 1.0)
+
+    def readout(j: int) -> nn.Linear:
+        layer = nn.Linear(D, 1, bias=False).double()
+        with torch.no_grad():
+            layer.weight.zero_()
+            layer.weight[0, j] = 1.0
+        layer.weight.requires_grad_(False)
+        return layer
+
+    class ScaffoldNet(nn.Module):
+        """``g(x) · biased(x) + (1 - g(x)) · innocuous(x)``."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate, self.biased, self.innocuous = ManifoldGate(), readout(SENSITIVE), readout(INNOCUOUS)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            g = self.gate(x)
+            return g * self.biased(x)[:, 0] + (1.0 - g) * self.innocuous(x)[:, 0]
+
+    return ScaffoldNet().double().eval()
+
+
+@register_model("fooling_scaffold_torch")
+def fooling_scaffold_torch() -> ScaffoldModel:
+    """Slack et al. 2020 scaffold as an exact torch module: race on the data, an unrelated feature off it."""
+
+    def fn(X: np.ndarray) -> np.ndarray:
+        g = gate_numpy(X)
+        return g * ScaffoldModel.biased_function(X) + (1.0 - g) * ScaffoldModel.innocuous_function(X)
+
+    gt = GroundTruth(relevant=frozenset({SENSITIVE}),
+                     notes="on-manifold f = x0 (race); off-manifold (gate) f = x1; no global dummy")
+    model = ScaffoldModel(
+        "fooling_scaffold_torch", FAMILY, fn, ("race", "unrelated", "zip_score", "unrelated_proxy"), gt,
+        sampler=real_sampler, torch_factory=_scaffold_net,
+        spec={"kind": "fooling_scaffold_torch", "biased": "x0", "innocuous": "x1",
+              "gate": f"clamp(2 - max(beta(x0)/{BAND_BINARY}, beta(x1)/{BAND_BINARY}, |x2-x0|/{BAND_PROXY}, "
+                      f"|x3-x1|/{BAND_PROXY}), 0, 1)"},
+    )
+    model.detector = None
+    model.detector_accuracy = {}
     return model

@@ -1,4 +1,4 @@
-"""model_randomisation (Adebayo et al. 2018) and fooling (Slack et al. 2020)."""
+"""model_randomisation (Adebayo et al. 2018), fooling and scaffold_shapley (Slack et al. 2020)."""
 
 from __future__ import annotations
 
@@ -182,6 +182,46 @@ def test_top_feature_share_ties():
         top_feature_share(A, 3)
 
 
+def test_two_truths_are_two_checks_on_both_scaffolds():
+    """Slack et al.: on the data the scaffold reads race only (fooling, a gate); as implemented its exact Shapley
+    values spread over the innocuous feature and the proxies (scaffold_shapley, scored). Never averaged."""
+    from xaicheck.axioms.base import cases_of, get_check
+    from xaicheck.explainers import get_explainer
+
+    gate, truth = get_check("fooling"), get_check("scaffold_shapley")
+    assert gate.role == "gate" and truth.role == "score" and gate.category != truth.category
+    assert {c.name for c in cases_of(gate)} == {c.name for c in cases_of(truth)} == {
+        "fooling_scaffold", "fooling_scaffold_torch"}
+    torch_case = {c.name: c for c in cases_of(gate)}["fooling_scaffold_torch"]
+    torch_truth = {c.name: c for c in cases_of(truth)}["fooling_scaffold_torch"]
+    # gradient methods now sit the scaffold: the gradient at a data point reads race alone (not fooled) ...
+    saliency = gate.run(get_explainer("saliency"), torch_case)
+    assert saliency.status is Status.OK and saliency.passed and saliency.score == 1.0, saliency.message
+    # ... and perturbation/smoothing methods that query off the manifold are (Slack et al.)
+    for name in ("lime_tabular", "smoothgrad"):
+        assert not gate.run(get_explainer(name), torch_case).passed, name
+    # on the other axis the exact Shapley values are right by definition and the on-data reading is wrong
+    exact = truth.run(get_explainer("exact_interventional_shapley"), torch_truth)
+    assert exact.score == pytest.approx(1.0) and exact.passed
+    assert not gate.run(get_explainer("exact_interventional_shapley"), torch_case).passed
+    assert truth.run(get_explainer("saliency"), torch_truth).score <= truth.floor
+
+
+def test_scaffold_shapley_puts_the_degenerate_doubles_at_or_below_its_floor():
+    from xaicheck.axioms.base import cases_of, get_check
+
+    from xaicheck.synthetic_models import get_model
+
+    truth = get_check("scaffold_shapley")
+    DOUBLES["memoiser"].explain(get_model("linear_dummy"), np.ones((6, 4)), baseline=np.zeros(4))  # answer elsewhere
+    for case in cases_of(truth):
+        for name, exp in DOUBLES.items():
+            if name == "exact_if_small":  # d = 4: it is the exact oracle on these scaffolds
+                continue
+            res = truth.run(exp, case)
+            assert res.status is Status.OK and res.score <= truth.floor and not res.passed, (name, res.message)
+
+
 def test_real_explainers_on_registered_cases():
     from xaicheck.axioms.base import cases_of, get_check
     from xaicheck.explainers import get_explainer
@@ -197,9 +237,8 @@ def test_real_explainers_on_registered_cases():
     guided = check.run(get_explainer("guided_backprop"), cases["mlp_trained_additive"]).score
     assert saliency > 0.75 and guided < saliency - 0.2, (saliency, guided)
     fooling = {c.name: c for c in cases_of(get_check("fooling"))}
-    if "fooling_scaffold" in fooling:
-        # Slack et al. 2020: LIME is fooled by the scaffold
-        res = get_check("fooling").run(get_explainer("lime_tabular"), fooling["fooling_scaffold"])
+    for name in ("fooling_scaffold", "fooling_scaffold_torch"):  # Slack et al. 2020: LIME is fooled by both
+        res = get_check("fooling").run(get_explainer("lime_tabular"), fooling[name])
         assert res.status is Status.OK and not res.passed, res.message
 
 

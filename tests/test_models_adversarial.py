@@ -59,3 +59,28 @@ def test_deterministic(scaffold) -> None:
     X = np.vstack([scaffold.sample(50, rng), rng.normal(size=(50, 4))])
     np.testing.assert_array_equal(again.predict(X), scaffold.predict(X))
     assert again.detector_accuracy == scaffold.detector_accuracy
+
+
+def test_differentiable_scaffold_is_exact_in_torch_and_fools_off_the_manifold() -> None:
+    import torch
+
+    from xaicheck.synthetic_models.adversarial import gate_numpy
+
+    model = get_model("fooling_scaffold_torch")
+    rng = np.random.default_rng(13)
+    X = model.sample(300, rng)
+    assert np.all(gate_numpy(X) == 1.0) and np.array_equal(model.predict(X), X[:, 0])  # race on the data
+    assert model.on_manifold(X).all()
+    module = model.torch_module()
+    assert module is not model.torch_module()  # a fresh module per call
+    assert {"gate", "biased", "innocuous"} <= {n for n, _ in module.named_children()}
+    for kind, fn in PERTURBATIONS.items():
+        P = fn(X, rng)
+        with torch.no_grad():
+            np.testing.assert_allclose(module(torch.from_numpy(P)).numpy(), model.predict(P), atol=1e-12)
+        off = ~manifold_membership(P)
+        assert np.mean(gate_numpy(P[off]) < 1.0) >= 0.99, kind  # off-manifold perturbations leave the gate
+        assert np.mean(model.predict(P[off]) == P[off, 1]) >= 0.5, kind  # mostly the innocuous feature
+    Xt = torch.from_numpy(X[:5]).requires_grad_(True)
+    module(Xt).sum().backward()
+    np.testing.assert_allclose(Xt.grad.numpy(), np.eye(4)[[0] * 5])  # the gradient on the data reads race only

@@ -17,6 +17,7 @@ panel, the randomised twins) and its documented constants.
 - localisation: Arras et al. 2022 relevance mass accuracy; token mass x sign;
 - relevance: Huang & Marques-Silva 2023 abductive explanations by enumeration, issues I1-I3 per row;
 - fooling: Slack et al. 2020, the share of inputs whose top feature (ties at random) is the sensitive one;
+- scaffold_shapley: the scaffold's exact Shapley values by enumeration, ground-truth agreement formula;
 - baseline_sensitivity: Sturmfels et al. 2020 baselines, ground-truth agreement at each baseline of the panel.
 """
 
@@ -344,15 +345,24 @@ def test_token_localisation_rederived(name: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------ fooling
+@pytest.mark.parametrize("scaffold", ["fooling_scaffold", "fooling_scaffold_torch"])
 @pytest.mark.parametrize("name", ["occlusion", "exact_interventional_shapley", "constant", "random"])
-def test_fooling_rederived(name: str) -> None:
+def test_fooling_rederived(name: str, scaffold: str) -> None:
     check = get_check("fooling")
-    c = case("fooling", "fooling_scaffold")
+    c = case("fooling", scaffold)
     sensitive = int(c.model.sensitive_feature)
     A = explain(name, c)
     share = [top_k_probability(a, 1, 1e-12 + 1e-6 * np.abs(a).max())[sensitive] for a in A]
     result = check.run(get_explainer(name), c, seed=0)
     assert result.score == pytest.approx(np.mean(share), abs=1e-9), result.message
+
+
+@pytest.mark.parametrize("name", ["saliency", "occlusion", "exact_interventional_shapley", "constant"])
+def test_scaffold_shapley_rederived(name: str) -> None:
+    """The scaffold as implemented, judged by ground_truth_agreement's formula against Shapley by enumeration."""
+    c = case("scaffold_shapley", "fooling_scaffold_torch")
+    result = get_check("scaffold_shapley").run(get_explainer(name), c, seed=0)
+    assert result.score == pytest.approx(gt_score(explain(name, c), reference(name, c)), abs=1e-9), result.message
 
 
 # ------------------------------------------------------------------------------------------ baseline sensitivity
@@ -372,7 +382,7 @@ def test_baseline_sensitivity_rederived(name: str) -> None:
 
 # ---------------------------------------------------------------------------------------------------- messages
 MY_CHECKS = ("ground_truth_agreement", "explainer_agreement", "baseline_sensitivity", "model_randomisation",
-             "robustness", "localisation", "fooling")
+             "robustness", "localisation", "fooling", "scaffold_shapley")
 
 
 @pytest.mark.parametrize("check_name", MY_CHECKS)
