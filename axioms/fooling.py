@@ -6,6 +6,9 @@ routed by an out-of-distribution detector. Two scaffolds (``synthetic_models.adv
 ``fooling_scaffold`` (a random-forest detector, callable only, as in the paper) and ``fooling_scaffold_torch`` (the
 same attack as an exact torch module with a piecewise-linear gate, so gradient and path methods sit it too).
 
+Both are padded to 6 features with two dummy features the scaffold never reads (``_padding.padded``), so neither
+axis can be answered by enumerating small inputs ("exact when d <= 4").
+
 Such a model has two truths that disagree, so they are two checks and never averaged:
 
 **fooling** (role ``gate``, Slack et al.'s question: is the explanation fooled?). On the data - where the explained
@@ -26,8 +29,9 @@ Shapley at the case baseline, or interventional Shapley over the background for 
 definition and the explanations that "see through" the attack to x0 alone are wrong: the coalitions x_S ∪ z_~S ARE
 off the manifold, where the model reads x1. Which truth a user wants depends on the question ("what does the model
 do on my data?" vs "what does this function compute?"); the leaderboard shows both. Floor
-(``ScaffoldShapley.floor`` = 0.5, ``ground_truth_agreement``'s own measured floor for degenerate explanations):
-a constant positive explanation gets the sign of the features whose exact value is positive and chance recall.
+(``ScaffoldShapley.floor`` = 0.4): measured on the two padded scaffolds, the identity x - b scores 0.21 / 0.34
+(its signs match where the exact values follow x - b), split-equally 0.17 / 0.13, random 0.11, constant 0.08, zero,
+the gradient's sign and a memoised answer 0.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import numpy as np
 
 from xaicheck.synthetic_models.registry import get_model
 
+from ._padding import padded
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import ground_truth_score, reference_attribution, reference_kind, rows, verdict
@@ -69,11 +74,11 @@ def scaffold_cases(check: str) -> list[Case]:
     """On-manifold inputs of each scaffold, its data as background, the data mean as baseline."""
     out = []
     for name, tiers in SCAFFOLDS:
-        model = get_model(name)
+        model = padded(get_model(name))
         rng = np.random.default_rng(8)
         X = model.sample(N_INPUTS, rng)
         background = model.sample(N_BACKGROUND, rng)
-        out.append(Case(check=check, name=model.name, model=model, X=X, baseline=background.mean(axis=0),
+        out.append(Case(check=check, name=name, model=model, X=X, baseline=background.mean(axis=0),
                         background=background, tiers=tiers,
                         description="on-manifold inputs; the model uses only the sensitive feature there"))
     return out
@@ -132,8 +137,8 @@ class ScaffoldShapley(Check):
     category = "ground_truth"
     threshold = 0.8
     version = 1
-    #: ground_truth_agreement's formula gives a constant positive explanation sign share × chance recall (docstring).
-    floor = 0.5
+    #: Degenerate explanations measured <= 0.34 (identity x - b on the torch scaffold; docstring).
+    floor = 0.4
     citation = ("Slack et al. 2020 (the scaffold); Janzing et al. 2020 / Sundararajan & Najmi 2020 (the exact "
                 "interventional / baseline Shapley values it is judged against)")
 
