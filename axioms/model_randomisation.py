@@ -36,6 +36,11 @@ failure Adebayo et al. show for guided backprop) scores near 0 as Adebayo's test
 points the way the truth's does scores near 1. The mean is taken before clipping, so an explainer changing at random
 averages to ~0 instead of collecting the positive half of its noise.
 
+Pass threshold 0.5: the explanation's change of relative importance correlates with the truth's at least half-way
+(Adebayo et al. give no number; their maps "change substantially"); it sits above the floor so no degenerate
+explainer passes. Measured (default suite, mean over cases): exact Shapley 1.0, KernelSHAP 1.0, integrated
+gradients 0.89, LIME 0.77, the gradient (saliency) 0.74, guided backprop 0.29.
+
 Floor (``ModelRandomisation.floor`` = 0.35, on the mean over the default suite's cases): explainers that do not
 depend on the model (zero, constant, identity x - b, a memoised answer, split-equally after centring) change by
 exactly 0 or uniformly and score 0; random (redrawn per model) and noise-plus-a-huge-feature average ~0 (<= 0.09 per
@@ -160,7 +165,8 @@ class ModelRandomisation(Check):
 
     name = "model_randomisation"
     category = "fragility"
-    threshold = 0.75
+    #: Passed when the change correlates with the truth's at 0.5 or more (clearly above the floor, docstring).
+    threshold = 0.5
     version = 2
     #: Model-independent explainers score exactly 0, random ~0; the gradient's sign keeps some direction (docstring).
     floor = 0.35

@@ -5,9 +5,10 @@ explanation that reflects the model. The gradient's maps change as the layers ar
 maps stay visually and rank-wise similar (high Spearman rank correlation of |attribution| with the original), i.e.
 Guided Backprop is nearly invariant to the model's higher-layer parameters.
 
-We run the project's ``model_randomisation`` check (cascading randomisation of the parameterised layers, similarity =
-Spearman of |attribution| on the originally relevant features, score = mean(1 - max(0, ρ)) over stages and rows,
-1 = changed completely) on each of its cases, for ``saliency`` (the gradient) and ``guided_backprop``.
+We run the project's ``model_randomisation`` check (cascading randomisation of the parameterised layers; score = mean
+correlation over features of the change of |attribution| with the change of the exact attribution's |value|,
+1 = changes as the truth does, 0 = does not change or changes arbitrarily) on each of its cases, for ``saliency``
+(the gradient) and ``guided_backprop``.
 
 Citation: J. Adebayo, J. Gilmer, M. Muelly, I. Goodfellow, M. Hardt, B. Kim, "Sanity checks for saliency maps",
 NeurIPS 2018.
@@ -24,7 +25,7 @@ from .claims import Claim, Measurement, NotAvailable, Paper, fmt, measures, need
 __all__ = ["PAPER", "CLAIMS"]
 
 CHECK = "model_randomisation"
-#: Suites whose cases are run (all: two ReLU MLPs and the 8x8 CNN ``image_patch``).
+#: Suites whose cases are run (all: three ReLU MLPs, padded to 6 features; the CNN has no exact attribution).
 TIERS = frozenset({"quick", "default", "full"})
 SEED = 0
 
@@ -79,8 +80,8 @@ def _measure() -> list[Measurement]:
                     line("guided_backprop", gbp) + ("" if gbp["none_passed"] else
                     ". Likely reason: the paper's invariance is observed on deep convolutional networks and natural "
                     "images, where Guided Backprop behaves like partial image recovery (Nie et al. 2018); on these "
-                    "small networks (two ReLU MLPs on 4 features, a one-convolution CNN on random 8x8 inputs) its "
-                    "backward pass still depends on the randomised weights")),
+                    "small networks (three ReLU MLPs on 4-5 features) its backward pass still depends on the randomised "
+                    "weights")),
         Measurement("guided_backprop_less_sensitive_than_gradient", gbp["mean_score"] < grad["mean_score"],
                     {"gradient_mean_score": grad["mean_score"], "guided_backprop_mean_score": gbp["mean_score"]},
                     f"mean change score: guided_backprop {fmt(gbp['mean_score'])} vs saliency {fmt(grad['mean_score'])}"
