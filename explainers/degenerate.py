@@ -13,8 +13,8 @@ one of them above its stated ``floor`` does not discriminate (issue 11). ``DEGEN
   linear, sensitive, implementation invariant — and says nothing about which feature matters);
 - ``huge_feature``: noise plus ``1e4`` on feature 0 (breaks unit-free partial credit scaled by Σ|a|);
 - ``exact_if_small``: exact baseline Shapley when ``d <= 4`` else random (games a suite of small cases);
-- ``memoiser``: its first answer for an input shape, returned for every later call of that shape across models
-  (process-local, order-dependent by design; implementation invariance cannot tell it apart);
+- ``memoiser``: its first answer for an input, returned for every later call with the same input across models
+  (implementation invariance, randomisation and linearity explain several models at the same X);
 - ``ground_truth_reader``: reads ``model.ground_truth`` (exact values, relevant set, mask, token weights, twins)
   when the model leaks it; on a sealed model it finds nothing and returns zeros.
 """
@@ -187,17 +187,24 @@ class ExactIfSmallControl(_Control):
 
 
 class MemoisingControl(_Control):
-    """Its first answer (baseline-free finite-difference gradient × input) for an input shape, returned for every
-    later call with that shape, across models: identical outputs on twins for free."""
+    """Its first answer (sign of the gradient × input) for an input, returned for every later call with that input,
+    across models: identical outputs on twins, randomised and combined models for free."""
 
     name = "memoiser"
     capabilities = Capabilities(requires="callable")
 
     def __init__(self) -> None:
-        self._memo: dict[tuple[int, ...], np.ndarray] = {}
+        self._memo: dict[tuple[Any, ...], np.ndarray] = {}
+
+    def reset(self) -> None:
+        """Forget every answer (tests start each case from an empty memo)."""
+        self._memo.clear()
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
-        key = tuple(X.shape)
+        # keyed by the input's shape AND bytes: by shape alone every score would depend on the order cells run in
+        # (and on --jobs); keyed by the input it still answers every later model at the same X with the first
+        # model's answer, which is what twin, randomisation and linearity checks do.
+        key = (tuple(X.shape), hashlib.blake2b(X.tobytes(), digest_size=8).hexdigest())
         if key not in self._memo:
             grad = GradientSignControl()._explain(model, X, baseline=baseline, background=background,
                                                    target=target, seed=seed)
