@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 import numpy as np
 
-from xaicheck.synthetic_models.base import as_batch
+from xaicheck.synthetic_models.base import as_batch, seal
 from xaicheck.synthetic_models.discovery import import_public_modules
 
 if TYPE_CHECKING:
@@ -131,23 +131,33 @@ class Explainer(ABC):
         target: int | None = None,
         seed: int = 0,
     ) -> np.ndarray:
-        """Attributions ``[n, d]`` (``[1, d]`` for global explainers) for ``model`` at the rows of ``X``."""
-        X = as_batch(X, model.n_features)
+        """Attributions ``[n, d]`` (``[1, d]`` for global explainers) for ``model`` at the rows of ``X``.
+
+        The explainer receives what it would have in the field: a sealed view of ``model`` (``seal``: no ground
+        truth, a fresh torch module per call, a private copy of a fitted estimator) and its own read-only copies of
+        ``X``, ``baseline`` and ``background``, so it cannot affect any later cell (issues 11, 17).
+        """
+        X = _private(as_batch(X, model.n_features))
         caps = self.capabilities
         if caps.uses_baseline and baseline is None:
             raise MissingInputError(f"{self.name} uses a baseline and none was given (no silent zero default)")
         if caps.uses_background and background is None:
             raise MissingInputError(f"{self.name} uses background data and none was given")
         if baseline is not None:
-            baseline = np.broadcast_to(np.asarray(baseline, dtype=np.float64), X.shape).copy()
+            baseline = _private(np.broadcast_to(np.asarray(baseline, dtype=np.float64), X.shape))
         if background is not None:
-            background = as_batch(background, model.n_features, name="background")
+            background = _private(as_batch(background, model.n_features, name="background"))
         if model.n_outputs > 1 and target is None:
             raise MissingInputError(f"{self.name}: model {model.name} has {model.n_outputs} outputs; give a target")
         try:
-            out = self._explain(model, X, baseline=baseline, background=background, target=target, seed=seed)
+            out = self._explain(seal(model), X, baseline=baseline, background=background, target=target, seed=seed)
         except ExplainerError:
             raise
+        except ValueError as exc:
+            if "read-only" in str(exc):
+                raise ExplainerError(f"{self.name} wrote into its input on {model.name} (X, baseline and background "
+                                     f"are read-only): {exc}") from exc
+            raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
         except Exception as exc:
             raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
         return self._validate(out, X.shape)
@@ -166,7 +176,7 @@ class Explainer(ABC):
 
     def _validate(self, out: Any, shape: tuple[int, int]) -> np.ndarray:
         try:
-            arr = np.asarray(out, dtype=np.float64)
+            arr = np.array(out, dtype=np.float64)  # a fresh, writable array the caller owns
         except (TypeError, ValueError) as exc:
             raise ExplainerOutputError(f"{self.name} returned {type(out).__name__}, not an array: {exc}") from exc
         n, d = shape
@@ -191,6 +201,13 @@ class Explainer(ABC):
 
     def __repr__(self) -> str:
         return f"<Explainer {self.name!r} ({self.library}, {self.family})>"
+
+
+def _private(arr: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``arr``: the explainer's own, and a write into it fails loudly."""
+    out = np.array(arr, dtype=np.float64, copy=True)
+    out.setflags(write=False)
+    return out
 
 
 def _installed(dist: str) -> bool:

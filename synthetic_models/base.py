@@ -11,6 +11,7 @@ Conventions (all models):
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
@@ -26,6 +27,8 @@ __all__ = [
     "SyntheticModel",
     "FunctionModel",
     "as_batch",
+    "SealedModel",
+    "seal",
     "uniform_sampler",
     "binary_sampler",
 ]
@@ -121,6 +124,8 @@ class SyntheticModel(ABC):
         out = self.predict(X)
         if out.ndim == 1:
             return out
+        if target is None and out.shape[1] == 1:  # an [n, 1] output is one output: accepted everywhere
+            return out[:, 0]
         if target is None:
             raise ValueError(f"model {self.name!r} has {out.shape[1]} outputs: a target is required")
         return out[:, target]
@@ -235,3 +240,106 @@ class FunctionModel(SyntheticModel):
 
     def spec(self) -> dict[str, Any]:
         return {**super().spec(), **self._spec}
+
+
+#: What a sealed view passes through from the model unchanged (the callable's interface, never its ground truth).
+_PASS_THROUGH = ("name", "domain", "feature_names", "n_outputs", "input_shape", "forms", "is_tree_model",
+                 "gradcam_layer_name", "vocabulary")
+#: Methods of a text model an explainer may call (they only compute f on documents).
+_TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
+
+
+class SealedModel:
+    """What an explainer sees in the field: the callable, a fresh copy of the torch module, the fitted estimator or
+    linear coefficients where that form exists, feature names, domain, output count. Never the ground truth, the
+    case, a twin, a mask or token weights: those stay with the checks (issue 11).
+
+    The full model is held only in closures, not as an attribute, so ``getattr`` finds nothing to read (a sealed view
+    stops reading, not deliberate introspection of closures). ``torch_module()`` deep-copies on every call and the
+    estimator is deep-copied once per view, so an explainer that edits weights or refits cannot touch a later cell;
+    conversions such as ``.to(float64)`` then act on the copy, never on a user's module (issue 15).
+    """
+
+    def __init__(self, model: "SyntheticModel") -> None:
+        for attr in _PASS_THROUGH:
+            if hasattr(model, attr):
+                value = getattr(model, attr)
+                object.__setattr__(self, attr, tuple(value) if isinstance(value, list) else value)
+        n_features = model.n_features
+        predict = model.predict
+        torch_factory = model.torch_module
+        estimator_cache: list[Any] = []
+
+        def _estimator() -> Any:
+            if not estimator_cache:
+                est = getattr(model, "sklearn_estimator", None)
+                estimator_cache.append(None if est is None else copy.deepcopy(est))
+            return estimator_cache[0]
+
+        def _predict(X: np.ndarray) -> np.ndarray:
+            return predict(as_batch(X, n_features))
+
+        def _torch_module() -> "torch.nn.Module | None":
+            module = torch_factory()
+            return None if module is None else copy.deepcopy(module)
+
+        object.__setattr__(self, "n_features", n_features)
+        object.__setattr__(self, "_predict", _predict)
+        object.__setattr__(self, "_torch_module", _torch_module)
+        object.__setattr__(self, "_estimator", _estimator)
+        coef = getattr(model, "linear_coefficients", None)
+        if coef is not None:
+            w, b = coef
+            w = np.array(w, dtype=np.float64)
+            w.setflags(write=False)
+            object.__setattr__(self, "linear_coefficients", (w, float(b)))
+        for meth in _TEXT_METHODS:
+            if callable(getattr(model, meth, None)):
+                object.__setattr__(self, meth, _closure(getattr(model, meth)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a sealed model is read-only (tried to set {name!r})")
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """f(X) as the model computes it."""
+        return np.asarray(self._predict(X), dtype=np.float64)
+
+    __call__ = predict
+
+    def predict_target(self, X: np.ndarray, target: int | None = None) -> np.ndarray:
+        """The scalar output explained: ``f(X)``, its only column, or its column ``target``."""
+        out = self.predict(X)
+        if out.ndim == 1:
+            return out
+        if target is None and out.shape[1] == 1:
+            return out[:, 0]
+        if target is None:
+            raise ValueError(f"model {self.name!r} has {out.shape[1]} outputs: a target is required")
+        return out[:, target]
+
+    def torch_module(self) -> "torch.nn.Module | None":
+        """A fresh deep copy of the model's torch module (``None`` where none exists)."""
+        return self._torch_module()
+
+    @property
+    def sklearn_estimator(self) -> Any:
+        """A private copy of the fitted scikit-learn (or boosting) estimator, or ``None``."""
+        return self._estimator()
+
+    def __repr__(self) -> str:
+        return f"<SealedModel {getattr(self, 'name', '?')!r} d={self.n_features}>"
+
+
+def _closure(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` behind a plain function (no ``__self__`` leading back to the model)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    call.__doc__ = method.__doc__
+    return call
+
+
+def seal(model: "SyntheticModel | SealedModel") -> SealedModel:
+    """The sealed view of ``model`` an explainer receives (idempotent)."""
+    return model if isinstance(model, SealedModel) else SealedModel(model)

@@ -150,10 +150,20 @@ def test_real_explainers_on_registered_cases():
     if "mlp_base" not in cases:
         pytest.skip("mlp_base not registered yet")
     assert check.run(get_explainer("exact_baseline_shapley"), cases["mlp_base"]).score == pytest.approx(1.0)
-    for control in ("random", "constant"):
-        assert not check.run(get_explainer(control), cases["mlp_base"]).passed
+    assert not check.run(get_explainer("constant"), cases["mlp_base"]).passed
     fooling = {c.name: c for c in cases_of(get_check("fooling"))}
     if "fooling_scaffold" in fooling:
         # Slack et al. 2020: LIME is fooled by the scaffold
         res = get_check("fooling").run(get_explainer("lime_tabular"), fooling["fooling_scaffold"])
         assert res.status is Status.OK and not res.passed, res.message
+
+
+@pytest.mark.xfail(reason="random is now redrawn per model and input (issue 11), so its map changes under randomisation "
+                          "like a faithful one; model_randomisation is redesigned on branch checks", strict=False)
+def test_random_control_fails_model_randomisation():
+    from xaicheck.axioms.base import cases_of, get_check
+    from xaicheck.explainers import get_explainer
+
+    check = get_check("model_randomisation")
+    cases = {c.name: c for c in cases_of(check)}
+    assert not check.run(get_explainer("random"), cases["mlp_base"]).passed

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from xaicheck import explainers
+from xaicheck.explainers.degenerate import input_rng
 from xaicheck.synthetic_models import get_model
 
 LINEAR = "linear_dummy"
@@ -51,7 +52,11 @@ LINEAR_EXPECTED: dict[str, tuple[str, str]] = {
     "lrp": ("x_gradient", "exact"),  # epsilon rule: the bias absorbs its share, R_i = w_i x_i
     "zero": ("zero", "exact"),
     "constant": ("ones", "exact"),
+    "identity": ("identity", "exact"),
+    "exact_if_small": ("baseline", "exact"),  # d = 4: the exact branch
 }
+#: Degenerate controls whose output is noise or a trick rather than a closed form (tested in test_degenerate_panel).
+NO_CLOSED_FORM = {"random", "huge_feature", "memoiser", "ground_truth_reader", "gradient_sign", "split_equally"}
 #: LIME's surrogate is fitted on 1000 random neighbours with Ridge(alpha=1): measured error ~5e-3 on this model.
 LIME_TOL = 0.05
 EXACT_TOL = 1e-6
@@ -79,6 +84,7 @@ def _expected(form: str, X, baseline, background, w) -> np.ndarray:
         "x_gradient": w * X,
         "zero": np.zeros(X.shape),
         "ones": np.ones(X.shape),
+        "identity": X - baseline,
     }[form]
 
 
@@ -101,7 +107,7 @@ def _tolerance(name: str, rule: str, X, background, w) -> np.ndarray | float:
 def test_every_applicable_local_explainer_has_a_linear_closed_form(linear_case):
     model = linear_case[0]
     local = {e.name for e in explainers.all_explainers()
-             if e.can_explain(model)[0] and e.capabilities.scope == "local" and e.name != "random"}
+             if e.can_explain(model)[0] and e.capabilities.scope == "local" and e.name not in NO_CLOSED_FORM}
     assert local == set(LINEAR_EXPECTED)
 
 
@@ -120,8 +126,9 @@ def test_random_control_is_seeded_standard_normal(linear_case):
     exp = explainers.get_explainer("random")
     a, b = exp.explain(model, X, seed=11), exp.explain(model, X, seed=11)
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(a, np.random.default_rng(11).standard_normal(X.shape))
+    np.testing.assert_array_equal(a, input_rng(model, X, None, 11).standard_normal(X.shape))
     assert not np.array_equal(a, exp.explain(model, X, seed=12))
+    assert not np.array_equal(a, exp.explain(model, X + 0.5, seed=11)[:, :])  # redrawn per input, not per shape
 
 
 def test_permutation_importance_on_linear(linear_case):
