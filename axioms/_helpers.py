@@ -8,8 +8,11 @@ be re-derived by hand from its evidence:
         = max(0, 1 - e_k)   otherwise
     score = mean_k s_k,     passed  <=>  every row within tolerance  <=>  score == 1
 
-``scale_k`` is the magnitude of the output for row ``k`` (``output_scale``), so tolerances are relative to the
-function being explained, never absolute float equality.
+``scale_k`` is the size of what the axiom is about (``axiom_scale``): the output difference the attributions explain,
+``|f(x_k) - ref_k|``, floored at ``RANGE_SHARE`` of the model's output range over its domain (``output_range``).
+Never ``|f(x)|`` (an offset c would buy tolerance) nor the explainer's own Σ|a| (a huge attribution would). Under
+``f -> alpha f + c`` (alpha > 0) errors and scales of an explainer in the model's units both scale by alpha, so every
+score is unchanged (issue 11; ``tests/test_unit_invariance.py``).
 
 Evidence and messages (all eight axiom checks): ``evidence['measured']`` is the score and ``evidence['threshold']``
 the check's pass threshold (1.0), so ``passed <=> measured >= threshold``; the tolerance is reported separately
@@ -20,6 +23,7 @@ error>; worst: <the worst instance: x, baseline, f values, attributions>``.
 
 from __future__ import annotations
 
+import weakref
 from itertools import product
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -36,6 +40,9 @@ __all__ = [
     "TINY",
     "reference_output",
     "output_scale",
+    "RANGE_SHARE",
+    "output_range",
+    "axiom_scale",
     "row_scores",
     "rows",
     "fmt",
@@ -81,6 +88,39 @@ def output_scale(*parts: np.ndarray) -> np.ndarray:
     """Row-wise magnitude ``max_k(|part|)`` over the given ``[n]`` arrays, floored at ``TINY``."""
     stacked = np.abs(np.stack([np.asarray(p, dtype=np.float64) for p in parts]))
     return np.maximum(stacked.max(axis=0), TINY)
+
+
+#: Share of the model's output range that floors every axiom scale: a row with f(x) = f(b) is judged against 1% of
+#: the range, so a non-zero sum or dummy attribution there costs credit in the model's own units.
+RANGE_SHARE = 1e-2
+#: Draws of the input distribution (fixed seed) that estimate the output range; binary domains use every corner.
+N_RANGE = 256
+RANGE_SEED = 20171
+_RANGES: "weakref.WeakKeyDictionary[Any, dict[int | None, float]]" = weakref.WeakKeyDictionary()
+
+
+def output_range(model: "SyntheticModel", target: int | None = None) -> float:
+    """``max f - min f`` over the model's domain: every corner of ``{0,1}^d`` (binary, d <= 12), else ``N_RANGE``
+    draws of ``model.sample`` with a fixed seed. Transforms as ``alpha`` under ``f -> alpha f + c``."""
+    cache = _RANGES.setdefault(model, {})
+    if target not in cache:
+        d = model.n_features
+        if model.domain == "binary" and d <= 12:
+            Z = binary_points(d)
+        else:
+            Z = model.sample(N_RANGE, np.random.default_rng(RANGE_SEED))
+        y = model.predict_target(Z, target)
+        cache[target] = float(np.max(y) - np.min(y))
+    return cache[target]
+
+
+def axiom_scale(delta: np.ndarray, model: "SyntheticModel", target: int | None = None,
+                *extra: np.ndarray) -> np.ndarray:
+    """Row-wise ``max(|delta_k|, |extra_k|..., RANGE_SHARE * output_range(model))``, floored at ``TINY``: the size of
+    the output change the axiom is about, in the model's units (module docstring)."""
+    floor = RANGE_SHARE * output_range(model, target)
+    parts = [np.abs(np.asarray(delta, dtype=np.float64))] + [np.abs(np.asarray(e, dtype=np.float64)) for e in extra]
+    return np.maximum(np.maximum(np.max(np.stack(parts), axis=0), floor), TINY)
 
 
 def row_scores(err: np.ndarray, scale: np.ndarray, tol: Tolerance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -173,6 +173,10 @@ class Check(ABC):
     #: necessary condition that degenerate explainers can also meet, shown as pass/fail beside the ranking and kept
     #: out of the overall; ``"diagnostic"`` is shown (a matrix, a split) but neither scored nor gating.
     role: ClassVar[str] = "score"
+    #: For a ``"score"`` check: the highest mean score over its quick cases that a degenerate explainer
+    #: (``explainers.degenerate.DEGENERATE_PANEL``) may reach, stated and justified by the check; a score at or below
+    #: it carries no evidence of quality (``tests/test_degenerate_panel.py``). ``None``: not stated yet.
+    floor: ClassVar[float | None] = None
 
     @abstractmethod
     def cases(self) -> Sequence[Case]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
+from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, counterexample_for, model_formula, random_linears, random_mlps, relu_nets,
                               small_floats, small_ints)
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Completeness", "COMPLETENESS_TOL"]
 
-#: ``|sum_i a_i - (f(x) - ref)| <= atol + rtol * scale``, scale = max(|f(x)|, |ref|, |f(x) - ref|).
+#: ``|sum_i a_i - (f(x) - ref)| <= atol + rtol * scale``, scale = ``axiom_scale``: max(|f(x) - ref|, 1% of the
+#: model's output range) -- never |f(x)| (an offset would buy tolerance).
 #: 5% is the IG paper's own check ("the attributions add up to within 5% of the prediction score", sec. 5):
 #: path integrals are computed numerically and ReLU kinks cost accuracy; the score stays continuous beyond it.
 COMPLETENESS_TOL = Tolerance(rtol=5e-2, atol=1e-8)
@@ -67,7 +68,8 @@ class Completeness(Check):
 
     Reference ``ref_k`` = ``f(b_k)`` for explainers with a baseline (or with no reference at all: they are held to
     the case's baseline) and ``mean_z f(z)`` over the background for explainers with ``uses_background`` only.
-    err_k = |sum_i a_ki - (f(x_k) - ref_k)|, scale_k = max(|f(x_k)|, |ref_k|, |f(x_k) - ref_k|);
+    err_k = |sum_i a_ki - (f(x_k) - ref_k)|, scale_k = max(|f(x_k) - ref_k|, RANGE_SHARE * range f) (``axiom_scale``,
+    invariant to units: the zero explainer scores 0 whatever the offset of f);
     row score 1 within ``COMPLETENESS_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
     evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
     """
@@ -75,7 +77,10 @@ class Completeness(Check):
     name = "completeness"
     category = "axioms"
     threshold = 1.0
-    version = 2
+    version = 3
+    #: A gate: "split f(x) - f(b) equally over the changed features" (``split_equally``) is complete by construction,
+    #: so passing says nothing about quality -- a necessary condition shown beside the ranking (issue 11).
+    role = "gate"
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), Prop. 1"
 
     def cases(self) -> Sequence[Case]:
@@ -96,7 +101,7 @@ class Completeness(Check):
         ref, kind = reference_output(explainer, model, X, baseline, background, target)
         total = A.sum(axis=1)
         err = np.abs(total - (fx - ref))
-        scale = output_scale(fx, ref, fx - ref)
+        scale = axiom_scale(fx - ref, model, target)
         return {"A": A, "fx": fx, "ref": ref, "kind": kind, "sum": total, "err": err, "scale": scale}
 
     @staticmethod

@@ -3,7 +3,7 @@
 Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", sec. 2.1, Sensitivity(b) ("if the
 function implemented by the deep network does not depend (mathematically) on some variable, then the attribution
 to that variable is always zero"); the Shapley dummy/null-player axiom (Shapley 1953).
-The all-zero control passes this check by construction; the scoring layer flags such non-discriminating checks.
+The all-zero control passes this check by construction, so it is a gate (``role = "gate"``), not a score.
 Global importances (``[1, d]``, e.g. permutation or impurity importance) are judged too: a feature the function does
 not depend on must get ~0 importance relative to the largest one.
 """
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
+from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import (Example, bit_lists, counterexample_for, model_formula, random_booleans, relu_nets,
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Dummy", "DUMMY_TOL"]
 
-#: ``max_{j in dummy} |a_j| <= atol + rtol * scale``, scale = max(|f(x)|, |ref|, |f(x)-ref|, sum_j |a_j|).
+#: ``max_{j in dummy} |a_j| <= atol + rtol * scale``, scale = ``axiom_scale``: max(|f(x)-ref|, 1% of the output range)
+#: -- never the explainer's own sum_j |a_j| (noise plus one huge feature would buy tolerance).
 DUMMY_TOL = Tolerance(rtol=1e-3, atol=1e-8)
 
 CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -46,7 +47,7 @@ class Dummy(Check):
     """Dummy / Sensitivity(b), Sundararajan et al. 2017.
 
     For the features ``D = ground_truth.dummy``: err_k = max_{j in D} |a_kj|,
-    scale_k = max(|f(x_k)|, |ref_k|, |f(x_k) - ref_k|, sum_j |a_kj|) (ref as in completeness);
+    scale_k = max(|f(x_k) - ref_k|, RANGE_SHARE * range f) (``axiom_scale``; ref as in completeness);
     row score 1 within ``DUMMY_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
     Global explainers (one importance vector ``I``, ``accepts_global``): one row with err = max_{j in D} |I_j|,
     scale = max_j |I_j| (a dummy's importance relative to the largest), same rule.
@@ -56,7 +57,9 @@ class Dummy(Check):
     name = "dummy"
     category = "axioms"
     threshold = 1.0
-    version = 2
+    version = 3
+    #: A gate: the zero explainer satisfies dummy by construction (issue 11).
+    role = "gate"
     accepts_global = True
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), Sensitivity(b)"
 
@@ -83,7 +86,7 @@ class Dummy(Check):
         fx = model.predict_target(X, target)
         ref, _ = reference_output(explainer, model, X, baseline, background, target)
         err = np.abs(A[:, list(dummy)]).max(axis=1)
-        scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1))
+        scale = axiom_scale(fx - ref, model, target)
         return {"A": A, "err": err, "scale": scale, "global": False}
 
     @staticmethod

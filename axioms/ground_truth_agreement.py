@@ -19,12 +19,17 @@ Per row, with S = {i : |R_i| > tol_R} the features that truly carry attribution 
   correlation, clipped because an anti-correlated ranking is no better than an unrelated one); left out when every
   |R_i| is tied (e.g. majority at (1,1,1): R = (1/3, 1/3, 1/3) has no ranking, and Spearman against a noisy but
   correct estimate would be arbitrary).
-row score = sign × mean of the components present (sign alone when both are left out); score = mean over scored
+- mag     = max(0, 1 - ||A - R||_2 / ||R||_2)   (local explainers only: the relative error in the truth's units,
+  partial credit scaled by the norm of the true attribution; global importances have units of their own, e.g.
+  a loss increase, so they are judged on sign and ranks only).
+row score = sign × mean of the components present (sign alone when all are left out); score = mean over scored
 rows. The sign gates the ranking: a feature ranked right but pushing the output the wrong way is not agreement, so
 a sign-flipped exact attribution scores 0, and a constant one sign · (|S|/d + 0) / 2 where R has a ranking and a
-partial support. 1 = same support, signs and ranking as the exact attribution (magnitudes are not compared: the
-score is scale-free, so surrogates such as LIME are judged fairly; completeness judges magnitudes).
-Tolerances (``GT_TOLERANCE``) are relative to the row's largest |value| of each explanation.
+partial support. 1 = same support, signs, ranking and values as the exact attribution. Without ``mag`` (version 2)
+"x - b", "split f(x) - f(b) equally" and "noise plus one huge feature" earned 0.4-0.55 on sign and ranks alone.
+Tolerances (``GT_TOLERANCE``) are relative to the row's largest |R_i| (the norm of the true attribution, in the
+model's units) on both sides, never to the explainer's own output: noise plus one huge feature cannot widen them, and
+under f -> alpha f + c both A and R scale by alpha, so the score is unchanged (issue 11).
 
 Tree explainers that explain the model's own training distribution (``settings["feature_perturbation"] ==
 "tree_path_dependent"``: Saabas) are judged against interventional Shapley over the case's training data
@@ -71,7 +76,7 @@ __all__ = [
     "verdict",
 ]
 
-#: Relative to the largest |attribution| of a row: below it a value counts as zero; closer than it counts as a tie.
+#: Relative to the row's largest |exact attribution|: below it a value counts as zero; closer than it is a tie.
 GT_TOLERANCE = Tolerance(rtol=1e-3, atol=1e-12)
 #: Rows of attributions kept in evidence.
 EVIDENCE_ROWS = 4
@@ -136,18 +141,21 @@ def _row_scale_tol(A: np.ndarray, tol: Tolerance) -> np.ndarray:
     return tol.bound(np.abs(A).max(axis=1))
 
 
-def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERANCE) -> dict[str, Any]:
+def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERANCE, *,
+                       magnitude: bool = False) -> dict[str, Any]:
     """Per-row components and the score of attributions ``A`` against the exact reference ``R`` (both ``[n, d]``).
 
+    ``magnitude`` adds ``max(0, 1 - ||A - R|| / ||R||)`` (relative error in the truth's units) to the ranking mean.
     Returns ``score`` (float, NaN if no row has a non-empty support), ``row_score`` / ``recall`` / ``sign`` /
-    ``rho`` / ``cosine`` (lists over all rows, NaN where not defined) and ``scored_rows`` (indices).
+    ``rho`` / ``magnitude`` / ``cosine`` (lists over all rows, NaN where not defined) and ``scored_rows`` (indices).
     """
     A = np.atleast_2d(np.asarray(A, dtype=np.float64))
     R = np.atleast_2d(np.asarray(R, dtype=np.float64))
     if A.shape != R.shape:
         raise ValueError(f"attributions of shape {A.shape} cannot be compared with a reference of shape {R.shape}")
     n, d = A.shape
-    tol_a, tol_r = _row_scale_tol(A, tol), _row_scale_tol(R, tol)
+    tol_r = _row_scale_tol(R, tol)
+    tol_a = tol_r  # the truth's units on both sides (module docstring)
     support = np.abs(R) > tol_r[:, None]
     size = support.sum(axis=1)
     scored = size > 0
@@ -159,14 +167,18 @@ def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERAN
     sign_a = np.where(np.abs(A) > tol_a[:, None], np.sign(A), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         sign = np.where(scored, ((sign_a == np.sign(R)) & support).sum(axis=1) / size, np.nan)
-    # scale-free ranks: normalise each row by its largest |value| so one relative tolerance ties both sides
-    norm_a = A / np.where(np.abs(A).max(axis=1) > 0, np.abs(A).max(axis=1), 1.0)[:, None]
-    norm_r = R / np.where(np.abs(R).max(axis=1) > 0, np.abs(R).max(axis=1), 1.0)[:, None]
+    # ranks in the truth's units: divide both rows by the largest |R_i| so one relative tolerance ties both sides
+    unit = np.where(np.abs(R).max(axis=1) > 0, np.abs(R).max(axis=1), 1.0)[:, None]
+    norm_a, norm_r = A / unit, R / unit
     rho = np.maximum(0.0, rank_correlation(norm_a, norm_r, absolute=True, atol=tol.rtol))
     abs_r = np.abs(R)
     flat_reference = (abs_r.max(axis=1) - abs_r.min(axis=1)) <= tol_r  # every feature tied: no ranking to match
     rho = np.where(scored & ~flat_reference, rho, np.nan)
-    parts = np.vstack([recall, rho])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        norm_r2 = np.sqrt((R**2).sum(axis=1))
+        rel = np.maximum(0.0, 1.0 - np.sqrt(((A - R) ** 2).sum(axis=1)) / norm_r2)
+    magnitude_part = np.where(scored & magnitude, rel, np.nan)
+    parts = np.vstack([recall, rho, magnitude_part])
     count = (~np.isnan(parts)).sum(axis=0)
     ranking = np.where(count > 0, np.nansum(parts, axis=0) / np.maximum(count, 1), 1.0)
     row_score = np.where(scored, sign * ranking, np.nan)
@@ -177,6 +189,7 @@ def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERAN
         "recall": recall.tolist(),
         "sign": sign.tolist(),
         "rho": rho.tolist(),
+        "magnitude": magnitude_part.tolist(),
         "cosine": cosine_similarity(A, R).tolist(),
         "scored_rows": np.flatnonzero(scored).tolist(),
     }
@@ -200,12 +213,14 @@ CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
     ("linear_dummy", _QUICK),
     ("a_and_b_or_c", _QUICK),
     ("product_x0x1", _DEFAULT),
+    # d > 4 in quick: with only d <= 4 cases "exact when d <= 4, else random" (exact_if_small) is the oracle (issue 11)
+    ("pairwise_interactions", _QUICK),
+    ("min_max", _QUICK),
+    ("token_sentiment", _QUICK),
     ("cough_fever_10_90", _DEFAULT),
     ("mlp_base", _DEFAULT),
     ("janzing_dependent", _DEFAULT),
     ("additive_nonlinear", _FULL),
-    ("min_max", _FULL),
-    ("pairwise_interactions", _FULL),
     ("xor", _FULL),
     ("majority3", _FULL),
     ("janzing_independent", _FULL),
@@ -246,12 +261,17 @@ def tree_case(check: str, model: "SyntheticModel", tiers: frozenset[str], *, n: 
 
 @register_check
 class GroundTruthAgreement(Check):
-    """Agreement with the exact Shapley attribution: mean over rows of sign-on-S × mean(recall@|S|, max(0, ρ))."""
+    """Agreement with the exact Shapley attribution: mean over rows of sign-on-S × mean(recall@|S|, max(0, ρ), mag)."""
 
     name = "ground_truth_agreement"
     category = "ground_truth"
     threshold = 0.8
-    version = 2
+    version = 3
+    #: Floor 0.6: ``exact_if_small`` is the exact oracle on the 3 quick cases with d <= 4 and random on the 3 with
+    #: d > 4, so it scores (3 * 1 + 3 * ~0.2) / 6 ~= 0.6; every other panel member measured lower (memoiser's
+    #: sign-of-gradient x input 0.56, split_equally 0.41, identity 0.33, random 0.15; tests/test_degenerate_panel.py).
+    #: A score at or below 0.6 says nothing a suite-gaming explainer could not also achieve.
+    floor = 0.6
     citation = ("Krishna et al. 2022, The disagreement problem in explainable ML (metrics); "
                 "Sundararajan & Najmi 2020, The many Shapley values (reference); "
                 "Lundberg et al. 2020, From local explanations to global understanding (global reference)")
@@ -274,7 +294,7 @@ class GroundTruthAgreement(Check):
         R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline,
                                   background=case.background, target=case.target,
                                   training_data=case.extra.get("training_data"))
-        parts = ground_truth_score(A, R)
+        parts = ground_truth_score(A, R, magnitude=kind != "mean_abs_interventional_shapley")
         if not parts["scored_rows"]:
             return CheckResult.not_applicable(f"{case.id}: the exact attribution is zero on every row")
         measured = parts["score"]

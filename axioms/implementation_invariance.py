@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
+from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, equivalent_pairs, model_formula, random_twins, small_floats
 
@@ -46,8 +46,8 @@ class ImplementationInvariance(Check):
 
     The case model is the source ``f``; ``extra['models'] = (twin,)`` with ``twin(x) == f(x)`` for all ``x``.
     Both are explained at the same inputs, references and seed.
-    err_k = max_j |a_kj(f) - a_kj(twin)|, scale_k = max(|f(x_k)|, |ref_k|, |f(x_k)-ref_k|, sum_j |a_kj(f)|,
-    sum_j |a_kj(twin)|); row score 1 within ``INVARIANCE_TOL`` else max(0, 1 - err_k/scale_k); score = mean;
+    err_k = max_j |a_kj(f) - a_kj(twin)|, scale_k = max(|f(x_k)-ref_k|, RANGE_SHARE * range f) (``axiom_scale``:
+    never |f(x)| nor the explainer's own Σ|a|); row score 1 within ``INVARIANCE_TOL`` else max(0, 1 - err_k/scale_k); score = mean;
     passed iff score == 1.
     evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
     """
@@ -55,7 +55,10 @@ class ImplementationInvariance(Check):
     name = "implementation_invariance"
     category = "axioms"
     threshold = 1.0
-    version = 2
+    version = 3
+    #: A gate: any function of the callable alone (zero, random per input, split_equally, memoiser) is invariant
+    #: by construction (issue 11).
+    role = "gate"
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.2"
 
     def cases(self) -> Sequence[Case]:
@@ -82,7 +85,7 @@ class ImplementationInvariance(Check):
         fx = f.predict_target(X, target)
         ref, _ = reference_output(explainer, f, X, B, background, target)
         err = np.abs(A - At).max(axis=1)
-        scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1), np.abs(At).sum(axis=1))
+        scale = axiom_scale(fx - ref, f, target)
         return {"A": A, "At": At, "err": err, "scale": scale}
 
     @staticmethod

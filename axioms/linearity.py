@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import exact_result, fallback_counterexample, fmt, output_scale
+from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
@@ -77,7 +77,8 @@ class Linearity(Check):
 
     The case model is ``h = alpha*f1 + beta*f2`` and ``extra['models'] = (f1, f2)``; all three are explained with
     the same inputs, references and seed. err_k = max_j |a_kj(h) - alpha a_kj(f1) - beta a_kj(f2)|,
-    scale_k = max(|h(x_k)|, sum_j |a_kj(h)|, |alpha| sum_j |a_kj(f1)| + |beta| sum_j |a_kj(f2)|);
+    scale_k = max(|h(x_k) - h(b_k)|, |alpha| |f1(x_k) - f1(b_k)| + |beta| |f2(x_k) - f2(b_k)|, RANGE_SHARE * range h)
+    (``axiom_scale``, with the reference of ``reference_output``: never |h(x)| nor the explainer's own Σ|a|);
     row score 1 within ``LINEARITY_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
     evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
     """
@@ -85,7 +86,9 @@ class Linearity(Check):
     name = "linearity"
     category = "axioms"
     threshold = 1.0
-    version = 2
+    version = 3
+    #: A gate: zero and split_equally are linear in the model by construction (issue 11).
+    role = "gate"
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), linearity"
 
     def cases(self) -> Sequence[Case]:
@@ -111,8 +114,11 @@ class Linearity(Check):
         Ah, A1, A2 = attr(h), attr(f1), attr(f2)
         combo = alpha * A1 + beta * A2
         err = np.abs(Ah - combo).max(axis=1)
-        scale = output_scale(h.predict(X), np.abs(Ah).sum(axis=1),
-                             abs(alpha) * np.abs(A1).sum(axis=1) + abs(beta) * np.abs(A2).sum(axis=1))
+        def delta(model: "SyntheticModel") -> np.ndarray:
+            ref, _ = reference_output(explainer, model, X, B, background)
+            return model.predict_target(X) - ref
+
+        scale = axiom_scale(delta(h), h, None, abs(alpha) * np.abs(delta(f1)) + abs(beta) * np.abs(delta(f2)))
         return {"A": Ah, "combo": combo, "A1": A1, "A2": A2, "err": err, "scale": scale}
 
     @staticmethod

@@ -9,15 +9,25 @@ Only positive relevance counts, as in the paper (the evidence FOR the output); t
 f(x) > f(baseline), so a faithful explanation has positive mass. Relevance rank accuracy
 RRA = |top_K(a) ∩ mask| / K with K = |mask| (ranked by |a|, ties at random) is reported in evidence.
 
+Location alone is met by a degenerate map (the sign of the gradient puts all its positive mass on the patch, issue
+11), so each row's location score is multiplied by the ranking inside the evidence:
+
+    rank(x) = max(0, Spearman(|a_i|, |φ_i|) over the evidence features)       (Krishna et al. 2022 rank agreement)
+
+with φ the exact baseline Shapley value of the patch pixels (the 9 pixels are enumerated, every other pixel is a dummy,
+Sundararajan & Najmi 2020) for images and the known weights |w_i| of the present tokens for text; values closer than
+``LOC_TOLERANCE`` of max |φ| are tied (the truth's units). A flat map inside the evidence has no ranking and gets 0.
+
 Token models (``ground_truth.token_weights`` w, presence features), token level:
 
     mass(x) = Σ_{i : w_i ≠ 0} |a_i| / Σ_i |a_i|      (share of attribution on tokens that carry weight; 0 if a = 0)
     sign(x) = #{i : x_i = 1, w_i ≠ 0, sign_tol(a_i) = sign(w_i)} / #{i : x_i = 1, w_i ≠ 0}
-    row score = mass × sign
+    row score = mass × sign × rank      (image: RMA × rank)
 
 (signs are judged on present tokens only: for an absent token the true contribution relative to a background has
 the sign of -w_i; |a_i| <= tol counts as no sign). score = mean over rows. ``LOC_TOLERANCE`` is relative to the
-row's largest |a|.
+largest |w_i| (the true contributions' units, never the explainer's own output), so the score is invariant to
+f -> alpha f + c; mass and RMA are ratios of the explainer's own attributions (a share, unit-free).
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ import numpy as np
 
 from xaicheck.synthetic_models.registry import get_model
 
-from .agreement_metrics import top_k_membership
+from xaicheck.synthetic_models.shapley import baseline_shapley
+
+from .agreement_metrics import rank_correlation, top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, verdict
 
@@ -36,7 +48,8 @@ if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
 
-__all__ = ["Localisation", "relevance_mass_accuracy", "relevance_rank_accuracy", "token_localisation"]
+__all__ = ["Localisation", "relevance_mass_accuracy", "relevance_rank_accuracy", "token_localisation",
+           "patch_shapley", "evidence_rank"]
 
 LOC_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
 
@@ -58,6 +71,35 @@ def relevance_rank_accuracy(A: np.ndarray, mask: np.ndarray, tol: Tolerance = LO
     return member[:, mask].sum(axis=1) / k
 
 
+def patch_shapley(model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray, mask: np.ndarray,
+                  target: int | None = None) -> np.ndarray:
+    """``[n, |mask|]`` exact baseline Shapley values of the mask features (the others are dummies, held at ``b``)."""
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+    b = np.asarray(baseline, dtype=np.float64).reshape(-1)
+
+    def g(P: np.ndarray) -> np.ndarray:
+        Z = np.repeat(b[None, :], len(P), axis=0)
+        Z[:, idx] = P
+        return model.predict_target(Z, target)
+
+    return baseline_shapley(g, np.asarray(X, dtype=np.float64)[:, idx], b[idx])
+
+
+def evidence_rank(A: np.ndarray, truth: np.ndarray, features: list[np.ndarray],
+                  tol: Tolerance = LOC_TOLERANCE) -> np.ndarray:
+    """``[n]`` max(0, Spearman(|a|, |truth|)) per row over that row's evidence ``features`` (ties within ``tol`` of the
+    row's max |truth|); rows with fewer than two evidence features score 1 (no ranking to get wrong)."""
+    out = np.ones(len(A))
+    for k, feats in enumerate(features):
+        if len(feats) < 2:
+            continue
+        unit = max(float(np.abs(truth[k, feats]).max()), 1e-300)
+        rho = rank_correlation(A[k:k + 1, feats] / unit, truth[k:k + 1, feats] / unit, absolute=True, atol=tol.rtol)
+        flat_a = np.ptp(np.abs(A[k, feats])) <= tol.rtol * unit
+        out[k] = 0.0 if flat_a else max(0.0, float(rho[0]))
+    return out
+
+
 def token_localisation(A: np.ndarray, X: np.ndarray, weights: np.ndarray,
                        tol: Tolerance = LOC_TOLERANCE) -> dict[str, np.ndarray]:
     """Per-row ``mass``, ``sign`` and ``score = mass × sign`` for a token model (see the module docstring)."""
@@ -67,11 +109,13 @@ def token_localisation(A: np.ndarray, X: np.ndarray, weights: np.ndarray,
     total = np.abs(A).sum(axis=1)
     mass = np.where(total > 0, np.abs(A[:, weighted]).sum(axis=1) / np.where(total > 0, total, 1.0), 0.0)
     present = (np.asarray(X) > 0.5) & weighted[None, :]
-    sign_a = np.where(np.abs(A) > tol.bound(np.abs(A).max(axis=1))[:, None], np.sign(A), 0.0)
+    sign_a = np.where(np.abs(A) > tol.bound(np.abs(w).max()), np.sign(A), 0.0)  # the truth's units, not A's
     hits = ((sign_a == np.sign(w)[None, :]) & present).sum(axis=1)
     count = present.sum(axis=1)
     sign = np.where(count > 0, hits / np.maximum(count, 1), np.nan)
-    return {"mass": mass, "sign": sign, "score": mass * sign}
+    truth = np.broadcast_to(w, A.shape) * present
+    rank = evidence_rank(A, truth, [np.flatnonzero(row) for row in present], tol)
+    return {"mass": mass, "sign": sign, "rank": rank, "score": mass * sign * rank}
 
 
 def _image_case(model: "SyntheticModel") -> Case:
@@ -98,14 +142,19 @@ def _text_case(model: "SyntheticModel") -> Case:
 
 @register_check
 class Localisation(Check):
-    """Image: relevance mass accuracy in the known patch. Text: mass on weighted tokens × sign agreement."""
+    """Image: relevance mass accuracy in the known patch × rank agreement there. Text: mass on weighted tokens × sign
+    agreement × rank agreement (module docstring)."""
 
     name = "localisation"
     category = "ground_truth"
     threshold = 0.8
-    version = 1
+    version = 2
+    #: Floor 0.35: the best degenerate map is the sign of the gradient times the input (the memoiser's answer): right
+    #: location, ranking by |x| rather than by contribution, 0.34 on the quick cases; huge_feature 0.25, random 0.09,
+    #: zero / constant / sign of the gradient / split_equally 0 (tests/test_degenerate_panel.py).
+    floor = 0.35
     citation = ("Arras, Osman & Samek 2022, CLEVR-XAI (relevance mass / rank accuracy); "
-                "token weights: known linear bag-of-words model")
+                "token weights: known linear bag-of-words model; Krishna et al. 2022 (rank agreement)")
 
     def cases(self) -> list[Case]:
         return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment"))]
@@ -117,14 +166,20 @@ class Localisation(Check):
         if gt.mask is not None:
             rma = relevance_mass_accuracy(A, gt.mask)
             rra = relevance_rank_accuracy(A, gt.mask)
-            measured = float(rma.mean())
-            worst = int(np.argmin(rma))
-            evidence.update(measured=measured, relevance_mass_accuracy=rma.tolist(),
+            idx = np.flatnonzero(gt.mask)
+            phi = np.zeros(A.shape)
+            phi[:, idx] = patch_shapley(case.model, case.X, np.broadcast_to(case.baseline, case.X.shape)[0], gt.mask,
+                                        case.target)
+            rank = evidence_rank(A, phi, [idx] * len(A))
+            row = rma * rank
+            measured = float(row.mean())
+            worst = int(np.argmin(row))
+            evidence.update(measured=measured, relevance_mass_accuracy=rma.tolist(), evidence_rank=rank.tolist(),
                             relevance_rank_accuracy=rra.tolist(), mask=np.flatnonzero(gt.mask).tolist(),
                             input_shape=list(case.model.input_shape or ()))
-            what = "relevance mass accuracy (mean share of positive attribution inside the patch)"
+            what = "relevance mass accuracy x rank agreement inside the patch (mean over rows)"
             detail = (f"row {worst}: {rma[worst]:.3f} of the positive attribution in the {int(np.sum(gt.mask))}-pixel "
-                      f"patch (rank accuracy {rra[worst]:.3f})")
+                      f"patch, Spearman with exact patch Shapley {rank[worst]:.3f} (rank accuracy {rra[worst]:.3f})")
         elif gt.token_weights is not None:
             parts = token_localisation(A, case.X, gt.token_weights)
             scored = np.isfinite(parts["score"])
@@ -132,14 +187,14 @@ class Localisation(Check):
                 return CheckResult.not_applicable(f"{case.id}: no input contains a weighted token")
             measured = float(parts["score"][scored].mean())
             worst = int(np.flatnonzero(scored)[np.argmin(parts["score"][scored])])
-            evidence.update(measured=measured, mass=parts["mass"].tolist(),
+            evidence.update(measured=measured, mass=parts["mass"].tolist(), evidence_rank=parts["rank"].tolist(),
                             sign=[None if not np.isfinite(s) else float(s) for s in parts["sign"]],
                             token_weights=np.asarray(gt.token_weights, dtype=float).tolist(),
                             tokens=list(case.model.feature_names), inputs=rows(case.X))
-            what = "token localisation (mean of mass on weighted tokens x sign agreement)"
+            what = "token localisation (mean of mass on weighted tokens x sign agreement x rank agreement)"
             present = [case.model.feature_names[i] for i in np.flatnonzero(case.X[worst] > 0.5)]
             detail = (f"row {worst} (tokens {present}): mass on weighted tokens {parts['mass'][worst]:.3f} x "
-                      f"sign {parts['sign'][worst]:.3f}")
+                      f"sign {parts['sign'][worst]:.3f} x rank {parts['rank'][worst]:.3f}")
         else:
             return CheckResult.not_applicable(f"{case.id}: the model has neither a mask nor token weights")
         evidence["worst_row"] = worst

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import binary_points, fallback_counterexample, fmt, message, pct, rows
+from ._helpers import binary_points, fallback_counterexample, fmt, message, output_range, pct, rows
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans,
                               relu_nets, small_floats, small_ints)
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Sensitivity", "SENSITIVITY_TOL", "one_flip_pairs"]
 
 #: ``a_i`` counts as non-zero when ``|a_i| > atol + rtol * |f(x) - f(b)|``; a pair is eligible when
-#: ``|f(x) - f(b)| > atol + rtol * max(|f(x)|, |f(b)|)``.
+#: ``|f(x) - f(b)| > atol + rtol * (output range of f)`` (units of f, never |f(x)|: an offset must not change it).
 SENSITIVITY_TOL = Tolerance(rtol=1e-3, atol=1e-10)
 
 BOOLEAN_MODELS = ("and", "or", "xor", "majority3", "a_and_b_or_c")
@@ -53,7 +53,7 @@ class Sensitivity(Check):
     """Sensitivity(a), Sundararajan et al. 2017.
 
     For each case row ``k``, ``x_k`` and the baseline ``b_k`` differ in exactly one feature ``i_k``. Rows with
-    ``f(x_k) != f(b_k)`` (beyond ``SENSITIVITY_TOL``) are eligible; row ``k`` is satisfied iff
+    ``|f(x_k) - f(b_k)| > atol + rtol * range f`` are eligible; row ``k`` is satisfied iff
     ``|a_{k,i_k}| > atol + rtol * |f(x_k) - f(b_k)|``.
     score = (# satisfied eligible rows) / (# eligible rows); passed iff score == 1.
     evidence ``measured`` = score (pass iff >= ``threshold`` = 1);
@@ -65,7 +65,10 @@ class Sensitivity(Check):
     name = "sensitivity"
     category = "axioms"
     threshold = 1.0
-    version = 2
+    version = 3
+    #: A gate: identity (x - b), constant and split_equally give the one differing feature a non-zero value by
+    #: construction (issue 11).
+    role = "gate"
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.1"
 
     def cases(self) -> Sequence[Case]:
@@ -102,7 +105,7 @@ class Sensitivity(Check):
         feature = np.argmax(X != B, axis=1)
         fx, fb = model.predict_target(X, target), model.predict_target(B, target)
         delta = fx - fb
-        eligible = np.abs(delta) > SENSITIVITY_TOL.bound(np.maximum(np.abs(fx), np.abs(fb)))
+        eligible = np.abs(delta) > SENSITIVITY_TOL.bound(output_range(model, target))
         a_i = A[np.arange(len(X)), feature]
         ok = np.abs(a_i) > SENSITIVITY_TOL.bound(delta)
         ratio = np.abs(a_i) / np.maximum(np.abs(delta), 1e-300)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import (binary_points, exact_result, fallback_counterexample, fmt, output_scale,
+from ._helpers import (axiom_scale, binary_points, exact_result, fallback_counterexample, fmt,
                        reference_output)
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, model_formula, relu_nets, small_floats
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Symmetry", "SYMMETRY_TOL", "symmetric_pairs", "symmetrise"]
 
-#: ``|a_i - a_j| <= atol + rtol * scale``, scale = max(|f(x)|, |ref|, |f(x)-ref|, sum_k |a_k|).
+#: ``|a_i - a_j| <= atol + rtol * scale``, scale = ``axiom_scale``: max(|f(x)-ref|, 1% of the output range).
 SYMMETRY_TOL = Tolerance(rtol=1e-3, atol=1e-8)
 
 CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -94,7 +94,7 @@ class Symmetry(Check):
     For the groups ``G = extra['symmetric_groups']`` (default ``ground_truth.symmetric_groups``), row ``k`` is
     judged on the pairs ``(i, j)`` of one group with ``x_ki == x_kj`` and ``b_ki == b_kj`` (rows without such a pair
     are skipped; background explainers get an exchangeable background). err_k = max_{(i,j)} |a_ki - a_kj|,
-    scale_k = max(|f(x_k)|, |ref_k|, |f(x_k) - ref_k|, sum_j |a_kj|);
+    scale_k = max(|f(x_k) - ref_k|, RANGE_SHARE * range f) (``axiom_scale``: never |f(x)| nor the explainer's Σ|a|);
     row score 1 within ``SYMMETRY_TOL`` else max(0, 1 - err_k/scale_k); score = mean; passed iff score == 1.
     evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
     """
@@ -102,7 +102,9 @@ class Symmetry(Check):
     name = "symmetry"
     category = "axioms"
     threshold = 1.0
-    version = 2
+    version = 3
+    #: A gate: zero, constant and split_equally are symmetric by construction (issue 11).
+    role = "gate"
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 4"
 
     def cases(self) -> Sequence[Case]:
@@ -133,7 +135,7 @@ class Symmetry(Check):
         pairs = [symmetric_pairs(groups, X[k], B[k]) for k in range(len(X))]
         judged = np.array([k for k in range(len(X)) if pairs[k]], dtype=int)
         err = np.array([max(abs(A[k, i] - A[k, j]) for i, j in pairs[k]) for k in judged])
-        scale = output_scale(fx, ref, fx - ref, np.abs(A).sum(axis=1))[judged]
+        scale = axiom_scale(fx - ref, model, target)[judged]
         return {"A": A, "pairs": pairs, "judged": judged, "err": err, "scale": scale}
 
     @staticmethod

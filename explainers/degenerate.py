@@ -4,16 +4,17 @@ Each member passes some naive check without measuring anything about the model's
 one of them above its stated ``floor`` does not discriminate (issue 11). ``DEGENERATE_PANEL`` names them all:
 
 - ``zero``, ``constant``: ignore the model (zero trivially satisfies dummy; constant satisfies symmetry);
-- ``random``: standard normal noise, redrawn per model and input (the seed is mixed with a hash of ``X`` and of the
-  model's outputs on ``X``), the reference a method must beat (Adebayo et al. 2018);
+- ``random``: normal noise in the model's units (scaled by the largest change of ``f`` when one feature of ``x`` is
+  set to 0 or 1), redrawn per model and input (the seed is mixed with a hash of ``X`` and of the model's unit-free
+  response around ``X``), the reference a method must beat (Adebayo et al. 2018);
 - ``identity``: ``x - b`` (what ``multiplies_by_input`` methods get for free);
 - ``gradient_sign``: ``sign(∂f/∂x)`` by central finite differences through the callable (runs on every model);
 - ``split_equally``: ``(f(x) - f(b)) / k`` on each of the ``k`` features with ``x_i != b_i`` (complete, symmetric,
   linear, sensitive, implementation invariant — and says nothing about which feature matters);
 - ``huge_feature``: noise plus ``1e4`` on feature 0 (breaks unit-free partial credit scaled by Σ|a|);
 - ``exact_if_small``: exact baseline Shapley when ``d <= 4`` else random (games a suite of small cases);
-- ``memoiser``: its first answer for an input shape, returned for every later call of that shape across models
-  (process-local, order-dependent by design; implementation invariance cannot tell it apart);
+- ``memoiser``: its first answer for an input, returned for every later call with the same input across models
+  (implementation invariance, randomisation and linearity explain several models at the same X);
 - ``ground_truth_reader``: reads ``model.ground_truth`` (exact values, relevant set, mask, token weights, twins)
   when the model leaks it; on a sealed model it finds nothing and returns zeros.
 """
@@ -51,14 +52,30 @@ SMALL_D = 4
 HUGE = 1e4
 
 
-def input_rng(model: Any, X: np.ndarray, target: int | None, seed: int) -> np.random.Generator:
-    """A generator seeded by ``seed`` mixed with a hash of ``X`` and of the model's outputs on ``X``: a different
-    model or input gives a fresh draw, the same call gives the same bytes."""
-    out = np.asarray(model.predict_target(X, target), dtype=np.float64)
+def _response(model: Any, X: np.ndarray, target: int | None) -> tuple[np.ndarray, float]:
+    """``f`` at ``X`` and at ``X`` with each single feature set to 0 and to 1, minus ``f(X)``, and the unit: the
+    largest such change (1 when ``f`` does not move). Both transform with ``f -> alpha f + c`` as ``alpha``, ``1``."""
+    n, d = X.shape
+    f = predict_fn(model, target)
+    Z = np.repeat(X[:, None, :], 2 * d, axis=1)
+    idx = np.arange(d)
+    Z[:, idx, idx] = 0.0
+    Z[:, d + idx, idx] = 1.0
+    change = f(Z.reshape(n * 2 * d, d)).reshape(n, 2 * d) - f(X)[:, None]
+    unit = float(np.abs(change).max())
+    return change, unit if unit > 0 else 1.0
+
+
+def input_rng(model: Any, X: np.ndarray, target: int | None, seed: int) -> tuple[np.random.Generator, float]:
+    """A generator seeded by ``seed`` mixed with a hash of ``X`` and of the model's (unit-free) response around
+    ``X``, and the model's output unit there. A different model or input gives a fresh draw; the same call, or the
+    same model in other units (``alpha f + c``), gives the same bytes, so ``unit * draw`` is in the model's units."""
+    change, unit = _response(model, X, target)
     h = hashlib.blake2b(digest_size=8)
     h.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
-    h.update(np.round(out, 9).tobytes())  # rounded: bit-level float noise across machines must not change the draw
-    return np.random.default_rng([int(seed) % (2**63), int.from_bytes(h.digest(), "little")])
+    h.update(np.round(change / unit, 6).tobytes())  # rounded: float noise across machines must not change the draw
+    rng = np.random.default_rng([int(seed) % (2**63), int.from_bytes(h.digest(), "little")])
+    return rng, unit
 
 
 class _Control(Explainer):
@@ -89,14 +106,15 @@ class ConstantControl(_Control):
 
 
 class RandomControl(_Control):
-    """Standard normal noise redrawn per model and input (seed mixed with a hash of X and f(X))."""
+    """Normal noise in the model's units, redrawn per model and input (seed mixed with a hash of X and f around X)."""
 
     name = "random"
     capabilities = Capabilities(requires="callable", stochastic=True)
-    settings = {"distribution": "standard_normal", "seeded_by": "seed,X,f(X)"}
+    settings = {"distribution": "normal(0, unit)", "seeded_by": "seed,X,f around X"}
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
-        return input_rng(model, X, target, seed).standard_normal(X.shape)
+        rng, unit = input_rng(model, X, target, seed)
+        return unit * rng.standard_normal(X.shape)
 
 
 class IdentityControl(_Control):
@@ -149,7 +167,7 @@ class HugeFeatureControl(_Control):
     settings = {"huge": HUGE, "feature": 0}
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
-        out = input_rng(model, X, target, seed).standard_normal(X.shape)
+        out = input_rng(model, X, target, seed)[0].standard_normal(X.shape)
         out[:, 0] += HUGE
         return out
 
@@ -164,21 +182,29 @@ class ExactIfSmallControl(_Control):
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         if X.shape[1] <= SMALL_D:
             return shapley.baseline_shapley(predict_fn(model, target), X, baseline)
-        return input_rng(model, X, target, seed).standard_normal(X.shape)
+        rng, unit = input_rng(model, X, target, seed)
+        return unit * rng.standard_normal(X.shape)
 
 
 class MemoisingControl(_Control):
-    """Its first answer (baseline-free finite-difference gradient × input) for an input shape, returned for every
-    later call with that shape, across models: identical outputs on twins for free."""
+    """Its first answer (sign of the gradient × input) for an input, returned for every later call with that input,
+    across models: identical outputs on twins, randomised and combined models for free."""
 
     name = "memoiser"
     capabilities = Capabilities(requires="callable")
 
     def __init__(self) -> None:
-        self._memo: dict[tuple[int, ...], np.ndarray] = {}
+        self._memo: dict[tuple[Any, ...], np.ndarray] = {}
+
+    def reset(self) -> None:
+        """Forget every answer (tests start each case from an empty memo)."""
+        self._memo.clear()
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
-        key = tuple(X.shape)
+        # keyed by the input's shape AND bytes: by shape alone every score would depend on the order cells run in
+        # (and on --jobs); keyed by the input it still answers every later model at the same X with the first
+        # model's answer, which is what twin, randomisation and linearity checks do.
+        key = (tuple(X.shape), hashlib.blake2b(X.tobytes(), digest_size=8).hexdigest())
         if key not in self._memo:
             grad = GradientSignControl()._explain(model, X, baseline=baseline, background=background,
                                                    target=target, seed=seed)

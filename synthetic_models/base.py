@@ -277,7 +277,7 @@ class SealedModel:
             return estimator_cache[0]
 
         def _predict(X: np.ndarray) -> np.ndarray:
-            return predict(as_batch(X, n_features))
+            return predict(np.array(as_batch(X, n_features)))  # a writable copy: the explainer's X is read-only
 
         def _torch_module() -> "torch.nn.Module | None":
             module = torch_factory()

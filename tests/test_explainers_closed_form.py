@@ -126,7 +126,8 @@ def test_random_control_is_seeded_standard_normal(linear_case):
     exp = explainers.get_explainer("random")
     a, b = exp.explain(model, X, seed=11), exp.explain(model, X, seed=11)
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(a, input_rng(model, X, None, 11).standard_normal(X.shape))
+    rng, unit = input_rng(model, X, None, 11)
+    np.testing.assert_array_equal(a, unit * rng.standard_normal(X.shape))
     assert not np.array_equal(a, exp.explain(model, X, seed=12))
     assert not np.array_equal(a, exp.explain(model, X + 0.5, seed=11)[:, :])  # redrawn per input, not per shape
 
