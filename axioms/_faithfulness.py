@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from xaicheck.synthetic_models.base import FunctionModel
 from xaicheck.synthetic_models.classification import boundary_split
 from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.shapley import baseline_shapley, baseline_values, coalitions
@@ -34,7 +35,10 @@ from .base import Case, CheckResult, Tolerance
 from .ground_truth_agreement import rows, verdict
 
 if TYPE_CHECKING:
+    import torch
+
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = [
     "QUICK",
@@ -61,24 +65,62 @@ QUICK, DEFAULT, FULL = frozenset({"quick", "default", "full"}), frozenset({"defa
 GAIN_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
 #: Attribution values within this fraction of the row's largest |value| count as tied.
 TIE_TOLERANCE = 1e-9
-#: (model, tiers). Most cases have d > 4 so that "exact when d <= 4, else random" cannot pass on its small cases
-#: alone; ``logistic_two_class`` (target = class 1) gives the decision-boundary split.
-FAITHFULNESS_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("token_sentiment", QUICK),
-    ("pairwise_interactions", DEFAULT),
-    ("min_max", DEFAULT),
-    ("logistic_two_class", QUICK),
+#: (model, saturated twin?, rows, tiers). Most cases have d > 4, so "exact when d <= 4" cannot pass on small cases
+#: alone; saturated twins (``saturated``) are where a gradient-based order fails while the exact order does not;
+#: ``logistic_two_class`` (target = class 1, 12 rows so both sides of the boundary are populated) gives the
+#: decision-boundary split. Measured on the degenerate panel: "exact when d <= 4" collects the two d = 3 cases
+#: (1/3 of the default cases) plus chance elsewhere: a random order's clipped pooled score on one case of 8 rows
+#: has mean ≈ 0.1 and reaches 0.5 (measured), so the order-only checks state floor 0.5 (1/3 + 2/3 × 0.1 ≈ 0.4, plus
+#: two standard deviations of the mean over four random cases); the memoiser's first answer (sign of the gradient ×
+#: input) orders the plain models well and the saturated twins not at all (<= 0.36).
+FAITHFULNESS_MODELS: tuple[tuple[str, bool, int, frozenset[str]], ...] = (
+    ("token_sentiment", True, 8, QUICK),
+    ("min_max", True, 8, QUICK),
+    ("logistic_two_class", False, 12, QUICK),
+    ("pairwise_interactions", False, 8, DEFAULT),
+    ("pairwise_interactions", True, 8, DEFAULT),
+    ("logistic_two_class", True, 12, DEFAULT),
 )
-#: Rows per case and background rows.
-N_ROWS, N_BACKGROUND = 16, 16
+#: Saturation point of the ``saturated`` twins (inputs are drawn from [-1, 1] or {0, 1}; the baseline 0 is inside).
+SATURATION = 0.5
+#: Rows per case (default) and background rows.
+N_ROWS, N_BACKGROUND = 8, 16
+
+
+def saturated(model: "SyntheticModel", tau: float = SATURATION) -> FunctionModel:
+    """``x -> f(clip(x, -tau, tau))``: past ``tau`` a feature's gradient is 0 while its contribution is not
+    (Sundararajan et al. 2017's saturation); torch form ``f ∘ (relu(x + tau) - relu(x - tau) - tau)``."""
+
+    def fn(X: np.ndarray) -> np.ndarray:
+        return model.predict(np.clip(X, -tau, tau))
+
+    def torch_factory() -> "torch.nn.Module":
+        from torch import nn
+
+        class Clip(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.low, self.high = nn.ReLU(), nn.ReLU()
+
+            def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+                return self.low(x + tau) - self.high(x - tau) - tau
+
+        return nn.Sequential(Clip(), model.torch_module()).double().eval()
+
+    return FunctionModel(f"{model.name}_saturated", model.family, fn, model.feature_names, model.ground_truth,
+                         domain=model.domain, sampler=model.sample, n_outputs=model.n_outputs,
+                         torch_factory=torch_factory if "torch" in model.forms else None,
+                         spec={**model.spec(), "saturated_at": tau})
 
 
 def faithfulness_case(check: str, model_name: str, tiers: frozenset[str], *, n: int = N_ROWS,
-                      description: str = "") -> Case:
+                      description: str = "", saturate: bool = False) -> Case:
     """``n`` inputs drawn from the model's distribution (seed from the case id), zero baseline, 16 background rows;
-    multi-output models explain class 1."""
+    multi-output models explain class 1; ``saturate``: the model's ``saturated`` twin on the same inputs."""
     model = get_model(model_name)
-    rng = np.random.default_rng(zlib.crc32(f"{check}/{model_name}".encode()))
+    rng = np.random.default_rng(zlib.crc32(f"{check}/{model_name}{'/saturated' if saturate else ''}".encode()))
+    if saturate:
+        model = saturated(model)
     X = model.sample(n, rng)
     return Case(check=check, name=model.name, model=model, X=X, baseline=np.zeros(model.n_features),
                 background=model.sample(N_BACKGROUND, rng), target=1 if model.n_outputs > 1 else None,
@@ -86,7 +128,8 @@ def faithfulness_case(check: str, model_name: str, tiers: frozenset[str], *, n: 
 
 
 def faithfulness_cases(check: str, description: str) -> list[Case]:
-    return [faithfulness_case(check, name, tiers, description=description) for name, tiers in FAITHFULNESS_MODELS]
+    return [faithfulness_case(check, name, tiers, n=n, description=description, saturate=sat)
+            for name, sat, n, tiers in FAITHFULNESS_MODELS]
 
 
 def target_predict(case: Case) -> Callable[[np.ndarray], np.ndarray]:

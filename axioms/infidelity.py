@@ -20,8 +20,8 @@ good as the zero explanation, c = 0, and as "split f(x) - f(b) equally", c = Δ_
 Raw infidelity measured from INFD(0) would credit "split equally" with 0.57 on these cases (measured): it predicts
 |S|/d of the total change, which fits any model whose contributions share a sign. Every INFD is α² × itself under
 f -> αf + c, so the score is unit-invariant. Floor 0.45: every constant attribution scores 0 by construction, noise
-and a huge feature score 0 (worse than c*·1); "exact when d <= 4" collects the one d = 3 case (1/4) plus chance.
-The decision-boundary split
+and a huge feature score 0 (worse than c*·1); "exact when d <= 4" collects the two d = 3 cases (1/3 of the cases,
+plain and saturated as in ``deletion_curve``; measured at most 0.34 for any panel member). The decision-boundary split
 (``logistic_two_class``) is in ``evidence["near_boundary"]`` / ``["far_from_boundary"]``.
 """
 

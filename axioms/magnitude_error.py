@@ -11,7 +11,7 @@ et al. 2020), per row
 and noise all score 0 by construction: the normalisation uses the exact attribution, never the explainer's output).
 The normalised error ``||a - R|| / ||R||`` and the cosine similarity are reported per row beside it. Unit-invariant
 (err and blind both scale with |α|). Floor 0.45: constant attributions score 0 by construction; "exact when d <= 4"
-collects the one d = 3 case (1/4) plus chance. The decision-boundary split is in ``evidence["near_boundary"]`` /
+collects the two d = 3 cases (1/3, cases as in ``deletion_curve``; measured at most 0.34 for any panel member). The decision-boundary split is in ``evidence["near_boundary"]`` /
 ``["far_from_boundary"]``.
 """
 

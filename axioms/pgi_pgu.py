@@ -19,9 +19,10 @@ feature with the smallest |φ| enters T first). Every gap scales with |α| under
 Difference from OpenXAI (and Quantus): they perturb with Gaussian noise, which measures local sensitivity; the
 optimum of that is the gradient, not any attribution with a known answer (on ``min_max`` the sign of the gradient is
 optimal, so a degenerate explainer would pass). Baseline replacement makes the exact attribution the reference.
-Floor 0.55: feature-blind explainers score 0 in expectation (ties against them); "exact when d <= 4" collects the
-one d = 3 case (1/4) plus chance; the identity ``|x - b|`` ranks features by how far they moved, which on models
-with comparable slopes is about half the answer (measured 0.46, the highest of the degenerate panel). The decision-boundary split (``logistic_two_class``) is in
+Floor 0.5: feature-blind explainers score 0 in expectation (ties against them); "exact when d <= 4" collects the
+two d = 3 cases (1/3, cases as in ``deletion_curve``) plus chance; the identity ``|x - b|`` ranks features by how
+far they moved, which on models with comparable slopes is part of the answer (measured at most 0.43 for any panel
+member over the quick cases, 0.38 over the default ones). The decision-boundary split (``logistic_two_class``) is in
 ``evidence["near_boundary"]`` / ``["far_from_boundary"]``.
 """
 
@@ -65,7 +66,7 @@ class PgiPgu(Check):
     name = "pgi_pgu"
     category = "ground_truth"
     threshold = 0.8
-    floor = 0.55
+    floor = 0.5
     version = 1
     citation = "Agarwal et al. 2022, OpenXAI (prediction gap on important / unimportant features, sec. 3.2)"
 

@@ -89,12 +89,16 @@ def boundary_split(
     """A check's score on the rows near and far from the decision boundary, for its evidence.
 
     ``score_of(mask)`` recomputes the check's score on the rows where the boolean ``mask`` is true (``None`` when it
-    cannot). Returns ``{}`` for models without class probabilities, else ``{"near_boundary": g, "far_from_boundary":
+    cannot). Returns ``{}`` for models whose outputs are not class probabilities (one output, negative values or rows
+    not summing to 1), else ``{"near_boundary": g, "far_from_boundary":
     g}`` with ``g = {"score": float | None, "rows": int, "certainty_ratio_threshold": threshold}`` (near: the
     certainty ratio, second-highest / highest probability, is at least ``threshold``).
     """
     if model.n_outputs < 2:
         return {}
+    P = np.asarray(model.predict(X), dtype=np.float64)
+    if np.any(P < 0) or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
+        return {}  # not class probabilities (e.g. a rescaled model): no certainty ratio to split by
     groups = boundary_distance_groups(model, X, threshold)
     out: dict[str, dict[str, Any]] = {}
     for key, label in (("near_boundary", "near"), ("far_from_boundary", "far")):

@@ -54,32 +54,27 @@ def test_exact_passes_and_broken_explainers_fail(check_name):
     for case in cases_of(check):
         good = check.run(exact(), case)
         assert good.status is Status.OK, good.message
-        if check_name == "infidelity" and case.name != "token_sentiment":
-            continue  # the optimum is the least-squares (Banzhaf-like) attribution, Shapley only on additive f
+        if check_name == "infidelity" and not case.name.startswith("token_sentiment"):
+            continue  # the optimum is the least-squares attribution: Shapley only on additive f (token, clipped or not)
         # sparsity: a feature whose |φ| sits just under the support tolerance (1e-3 max|φ|) still carries mass
-        assert good.passed and good.score == pytest.approx(1.0, abs=1e-4), good.message
+        assert good.passed and good.score == pytest.approx(1.0, abs=1e-3), good.message
     sign_blind = check_name in ("pgi_pgu", "sparsity")  # OpenXAI ranks by |a|; mass is |a|: signs are not judged
     for kind, broken in BROKEN.items():
         scores = [check.run(broken, case).score for case in cases_of(check)]
         if kind == "sign_flipped" and sign_blind:
-            assert scores == pytest.approx([1.0] * len(scores), abs=1e-4)
+            assert scores == pytest.approx([1.0] * len(scores), abs=1e-3)
             continue
         assert np.mean(scores) < check.threshold, f"{check_name} passes {kind}: {scores}"
 
 
 @pytest.mark.parametrize("check_name", SCORED + GATES)
 def test_degenerate_panel_at_or_below_floor(check_name):
-    """Every panel member's mean score over the check's cases is <= floor (gates have floor 1: nothing to hold)."""
+    """Every panel member's mean score over all the check's cases (default tier too, unlike
+    tests/test_degenerate_panel.py, which takes the quick ones) is <= floor; gates state floor 1: nothing to hold."""
     check = get_check(check_name)
     assert 0.0 <= check.floor <= 1.0 and (check.role == "gate" or check.floor < check.threshold)
     for name in DEGENERATE_PANEL:
-        explainer = get_explainer(name)
-        if name == "memoiser":
-            explainer = MemoisingControl()  # fresh, primed on other inputs of every shape: its stale answer
-            for case in cases_of(check):
-                other = case.model.sample(case.X.shape[0], np.random.default_rng(99))
-                explainer.explain(case.model, other, baseline=case.baseline, background=case.background,
-                                  target=case.target)
+        explainer = MemoisingControl() if name == "memoiser" else get_explainer(name)  # a fresh memo
         results = [check.run(explainer, case) for case in cases_of(check)]
         scores = [r.score for r in results if r.status is Status.OK]
         if scores:
