@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from xaicheck.explainers.base import Explainer
 
-__all__ = ["Consistency", "bumped_model"]
+__all__ = ["Consistency", "bumped_model", "true_rise"]
 
 RISE_TOLERANCE = Tolerance(rtol=1e-3, atol=1e-12)
 
@@ -70,7 +70,7 @@ def _lundberg_case(check: str, a: str, b: str, tiers: frozenset[str]) -> Case:
     X = np.array([[1.0, 0.0], [1.0, 1.0]])
     table = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     return Case(check=check, name=f"{a}__{b}", model=model, X=X, baseline=np.zeros(2), background=table,
-                extra={"models": (twin,), "feature": 0, "rise": np.full(2, 10.0), "training_data": table},
+                extra={"models": (twin,), "feature": 0, "training_data": table},
                 tiers=tiers, description="Lundberg et al. 2018 models A -> B: Cough's contribution rises by 10")
 
 
@@ -85,8 +85,18 @@ def _bump_case(check: str, name: str, tiers: frozenset[str], n: int = 8) -> Case
     c = float(max(np.ptp(model.predict(X)), 1.0))
     twin = bumped_model(model, feature, tau, c)
     return Case(check=check, name=f"{name}_bump", model=model, X=X, baseline=baseline, background=background,
-                extra={"models": (twin,), "feature": feature, "rise": c * (X[:, feature] - tau)}, tiers=tiers,
+                extra={"models": (twin,), "feature": feature}, tiers=tiers,
                 description=f"f -> f + c·relu(x{feature} - τ): x{feature}'s marginal contribution rises everywhere")
+
+
+def true_rise(model: SyntheticModel, twin: SyntheticModel, X: np.ndarray, baseline: np.ndarray,
+              target: int | None = None) -> np.ndarray:
+    """``[n]`` rise of the feature's marginal contribution: ``g(x) - g(b)`` with ``g = f' - f``, the same in every
+    coalition and game of these pairs (g depends on one feature and vanishes on every reference); read off the
+    models, so it is in their units (``f -> αf + c`` scales it by α)."""
+    g = twin.predict_target(X, target) - model.predict_target(X, target)
+    g_b = twin.predict_target(baseline[None, :], target) - model.predict_target(baseline[None, :], target)
+    return g - g_b
 
 
 @register_check
@@ -109,7 +119,8 @@ class Consistency(Check):
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         twin = case.extra["models"][0]
-        i, rise = int(case.extra["feature"]), np.asarray(case.extra["rise"], dtype=np.float64)
+        i = int(case.extra["feature"])
+        rise = true_rise(case.model, twin, case.X, case.baseline, case.target)
         A = case.explain(explainer, seed=seed)
         B = case.explain(explainer, seed=seed, model=twin)
         if A.shape[0] != case.X.shape[0]:  # a global importance: one row for the whole data

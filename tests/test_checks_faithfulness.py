@@ -205,3 +205,18 @@ def test_missingness_gate():
         assert check.run(exact(), case).passed
         assert not check.run(leaky, case).passed
     assert check.run(get_explainer("saliency"), cases_of(check)[0]).status is Status.NOT_APPLICABLE
+
+
+def test_consistency_rise_is_the_known_one():
+    """Lundberg's B = A + 10·[cough]: cough's marginal contribution rises by 10; the bump by c·(x_i - τ)."""
+    from xaicheck.axioms.consistency import true_rise
+
+    for case in cases_of(get_check("consistency")):
+        twin = case.extra["models"][0]
+        rise = true_rise(case.model, twin, case.X, case.baseline)
+        if "cough" in case.name:
+            np.testing.assert_allclose(rise, 10.0)
+        else:
+            bump = twin.spec()["bump"]
+            np.testing.assert_allclose(rise, bump["c"] * (case.X[:, bump["feature"]] - bump["tau"]))
+            assert np.all(rise > 0) and np.all(case.background[:, bump["feature"]] <= bump["tau"])
