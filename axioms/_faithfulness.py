@@ -89,23 +89,26 @@ N_ROWS, N_BACKGROUND = 8, 16
 
 def saturated(model: "SyntheticModel", tau: float = SATURATION) -> FunctionModel:
     """``x -> f(clip(x, -tau, tau))``: past ``tau`` a feature's gradient is 0 while its contribution is not
-    (Sundararajan et al. 2017's saturation); torch form ``f ∘ (relu(x + tau) - relu(x - tau) - tau)``."""
+    (Sundararajan et al. 2017's saturation); torch form ``f ∘ clip`` with ``clip(x) = relu(x + tau) - relu(x - tau)
+    - tau`` as layers (Linear ``[I; I]`` + ``(tau, -tau)``, ReLU, Linear ``[I, -I]`` - ``tau``), so layer-wise rules
+    (LRP, DeepLift) see an ordinary ReLU network."""
 
     def fn(X: np.ndarray) -> np.ndarray:
         return model.predict(np.clip(X, -tau, tau))
 
     def torch_factory() -> "torch.nn.Module":
+        import torch
         from torch import nn
 
-        class Clip(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.low, self.high = nn.ReLU(), nn.ReLU()
-
-            def forward(self, x: "torch.Tensor") -> "torch.Tensor":
-                return self.low(x + tau) - self.high(x - tau) - tau
-
-        return nn.Sequential(Clip(), model.torch_module()).double().eval()
+        d = model.n_features
+        eye = torch.eye(d, dtype=torch.float64)
+        up, down = nn.Linear(d, 2 * d).double(), nn.Linear(2 * d, d).double()
+        with torch.no_grad():
+            up.weight.copy_(torch.cat([eye, eye], dim=0))
+            up.bias.copy_(torch.cat([torch.full((d,), tau), torch.full((d,), -tau)]).double())
+            down.weight.copy_(torch.cat([eye, -eye], dim=1))
+            down.bias.fill_(-tau)
+        return nn.Sequential(up, nn.ReLU(), down, model.torch_module()).double().eval()
 
     return FunctionModel(f"{model.name}_saturated", model.family, fn, model.feature_names, model.ground_truth,
                          domain=model.domain, sampler=model.sample, n_outputs=model.n_outputs,

@@ -220,3 +220,17 @@ def test_consistency_rise_is_the_known_one():
             bump = twin.spec()["bump"]
             np.testing.assert_allclose(rise, bump["c"] * (case.X[:, bump["feature"]] - bump["tau"]))
             assert np.all(rise > 0) and np.all(case.background[:, bump["feature"]] <= bump["tau"])
+
+
+@pytest.mark.parametrize("name", ["token_sentiment", "min_max", "logistic_two_class"])
+def test_saturated_twin_torch_form_matches_numpy(name):
+    import torch
+
+    from xaicheck.axioms._faithfulness import saturated
+
+    model = saturated(get_model(name))
+    X = 2.0 * model.sample(16, np.random.default_rng(1)) - 0.5
+    with torch.no_grad():
+        out = model.torch_module()(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(out.reshape(model.predict(X).shape), model.predict(X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(model.predict(X), get_model(name).predict(np.clip(X, -0.5, 0.5)))
