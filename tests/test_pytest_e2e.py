@@ -152,7 +152,9 @@ def _scores(path: Path) -> list[dict[str, str]]:
 
 
 _BENCH = ["--xaicheck-suite", "quick", "--xaicheck-explainers", "exact_baseline_shapley,zero",
-          "--xaicheck-checks", "ground_truth_agreement"]
+          "--xaicheck-checks", "ground_truth_agreement",
+          # the three quick cases this test was written on (the d > 4 quick cases added for issue 11 deselected)
+          "-k", "not min_max and not pairwise_interactions and not token_sentiment"]
 
 
 def _needs_gta() -> None:
