@@ -9,11 +9,13 @@ The log-odds ``log P1 - log P0 = z`` is linear, so its baseline Shapley values a
 ``certainty_ratio(probs)`` = second-highest / highest probability per row: 1 on the decision boundary, → 0 far from
 it. ``boundary_distance_groups(model, X)`` labels each row ``"near"`` (ratio >= ``threshold``) or ``"far"`` —
 attribution quality is often reported separately for the two (uncertain vs confident predictions).
+``boundary_split(model, X, score_of)`` does that for a check: ``{"near_boundary": {...}, "far_from_boundary": {...}}``
+with the check's score recomputed on each group of rows (``{}`` for single-output models), for ``evidence``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -29,6 +31,7 @@ __all__ = [
     "ProbabilisticModel",
     "certainty_ratio",
     "boundary_distance_groups",
+    "boundary_split",
     "logistic_two_class",
 ]
 
@@ -77,6 +80,33 @@ def boundary_distance_groups(
     if model.n_outputs < 2:
         raise ValueError(f"model {model.name!r} has {model.n_outputs} output: it needs class probabilities")
     return np.where(certainty_ratio(model.predict(X)) >= threshold, "near", "far")
+
+
+def boundary_split(
+    model: SyntheticModel, X: np.ndarray, score_of: Callable[[np.ndarray], float | None],
+    threshold: float = NEAR_THRESHOLD,
+) -> dict[str, dict[str, Any]]:
+    """A check's score on the rows near and far from the decision boundary, for its evidence.
+
+    ``score_of(mask)`` recomputes the check's score on the rows where the boolean ``mask`` is true (``None`` when it
+    cannot). Returns ``{}`` for models whose outputs are not class probabilities (one output, negative values or rows
+    not summing to 1), else ``{"near_boundary": g, "far_from_boundary":
+    g}`` with ``g = {"score": float | None, "rows": int, "certainty_ratio_threshold": threshold}`` (near: the
+    certainty ratio, second-highest / highest probability, is at least ``threshold``).
+    """
+    if model.n_outputs < 2:
+        return {}
+    P = np.asarray(model.predict(X), dtype=np.float64)
+    if np.any(P < 0) or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
+        return {}  # not class probabilities (e.g. a rescaled model): no certainty ratio to split by
+    groups = boundary_distance_groups(model, X, threshold)
+    out: dict[str, dict[str, Any]] = {}
+    for key, label in (("near_boundary", "near"), ("far_from_boundary", "far")):
+        mask = groups == label
+        score = score_of(mask) if mask.any() else None
+        out[key] = {"score": None if score is None else float(score), "rows": int(mask.sum()),
+                    "certainty_ratio_threshold": float(threshold)}
+    return out
 
 
 def _probabilities(X: np.ndarray) -> np.ndarray:
