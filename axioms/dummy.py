@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.scaled import SCALE_GRID, scaled_case_parts
 
 from ._helpers import exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -70,6 +71,10 @@ class Dummy(Check):
             out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
                             tiers=frozenset(tiers),
                             description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
+        for point in SCALE_GRID:  # scale in every family, drawn from the case seed (synthetic_models/scaled.py)
+            name, model, X, b, background = scaled_case_parts(point)
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
+                            description=f"dummy features {sorted(model.ground_truth.dummy)} of {model.name} must get 0"))
         return out
 
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,

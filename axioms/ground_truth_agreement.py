@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.scaled import EXACT_GRID, scaled_case_parts
+from xaicheck.synthetic_models.seeding import case_rng
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
 
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
@@ -223,7 +225,7 @@ TREE_CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
 def standard_case(check: str, model: "SyntheticModel", tiers: frozenset[str], *, n: int = 4, seed: int = 0,
                   n_background: int = 16, description: str = "") -> Case:
     """A case on ``model``: binary models use non-zero truth-table rows, others ``n`` seeded samples; zero baseline."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     d = model.n_features
     X = _truth_table_rows(d, n) if model.domain == "binary" else model.sample(n, rng)
     background = model.sample(n_background, rng)
@@ -266,6 +268,10 @@ class GroundTruthAgreement(Check):
             out.append(standard_case(self.name, model, tiers, description=f"exact Shapley attribution of {name}"))
         for name, tiers in TREE_CASE_MODELS:
             out.append(tree_case(self.name, get_model(name), tiers))
+        for point in EXACT_GRID:  # scale in every family, drawn from the case seed (synthetic_models/scaled.py)
+            name, model, X, b, background = scaled_case_parts(point)
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
+                            description=f"exact Shapley attribution of {model.name} ({point.rows} rows, d={point.d})"))
         return out
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
