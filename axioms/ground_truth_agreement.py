@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import EXACT_GRID, scaled_case_parts
 from xaicheck.synthetic_models.seeding import case_rng
@@ -272,6 +273,11 @@ class GroundTruthAgreement(Check):
             name, model, X, b, background = scaled_case_parts(point)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
                             description=f"exact Shapley attribution of {model.name} ({point.rows} rows, d={point.d})"))
+        for unit in UNITS:  # behaviour units that break methods (synthetic_models/behaviour_units.py)
+            name, model, X, b, background, target = unit_case_parts(unit)
+            tiers = _QUICK if unit == "pertinent_negative" else _DEFAULT
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, target=target,
+                            tiers=tiers, description=f"exact Shapley attribution of {model.name}: {model.ground_truth.notes}"))
         return out
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
