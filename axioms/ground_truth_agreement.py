@@ -45,6 +45,7 @@ and as background (the trees' training data, uniform), so every reference is exa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -52,7 +53,8 @@ import numpy as np
 from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import EXACT_GRID, scaled_case_parts
-from xaicheck.synthetic_models.seeding import case_rng
+from xaicheck.synthetic_models.seeding import case_rng, case_seed
+from xaicheck.synthetic_models.trained_tabular import planted_model
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
 
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
@@ -278,6 +280,10 @@ class GroundTruthAgreement(Check):
             tiers = _QUICK if unit == "pertinent_negative" else _DEFAULT
             out.append(Case(self.name, name, model, X, baseline=b, background=background, target=target,
                             tiers=tiers, description=f"exact Shapley attribution of {model.name}: {model.ground_truth.notes}"))
+        for kind in ("mlp", "gbm"):  # trained on a planted function at d=10 (synthetic_models/trained_tabular.py)
+            model = planted_model(kind, case_seed())
+            make = tree_case if kind == "gbm" else standard_case
+            out.append(replace(make(self.name, model, _DEFAULT, n=32), name=f"{'gbm' if kind == 'gbm' else 'trained_mlp'}_d10"))
         return out
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
