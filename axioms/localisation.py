@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from xaicheck.synthetic_models.image_watermark import WATERMARK_CLASS, localisation_rows, watermark_cnn
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng, case_seed
 
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
@@ -96,6 +98,17 @@ def _text_case(model: "SyntheticModel") -> Case:
                 description="token-level mass on weighted tokens x sign agreement with the known weights")
 
 
+def _watermark_case() -> Case:
+    """The digits CNN with a planted watermark (synthetic_models/image_watermark.py): class 1 explained on held-out
+    watermarked images of other digits, which the model misclassifies as 1 because of the watermark."""
+    rng = case_rng(7)
+    model = watermark_cnn(case_seed())
+    return Case(check="localisation", name="digits_watermark_cnn", model=model, X=localisation_rows(model, 4, rng),
+                baseline=np.zeros(model.n_features), background=model.sample(8, rng), target=WATERMARK_CLASS,
+                tiers=frozenset({"default", "full"}),
+                description="relevance mass accuracy on the planted watermark (misclassified digits, class 1)")
+
+
 @register_check
 class Localisation(Check):
     """Image: relevance mass accuracy in the known patch. Text: mass on weighted tokens × sign agreement."""
@@ -108,7 +121,7 @@ class Localisation(Check):
                 "token weights: known linear bag-of-words model")
 
     def cases(self) -> list[Case]:
-        return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment"))]
+        return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment")), _watermark_case()]
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)
