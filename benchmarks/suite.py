@@ -1,8 +1,9 @@
 """Named suites (quick ⊂ default ⊂ full) and the cells they expand to: explainer x case x seed.
 
 Seeds: the base seed is also the case seed (cases are built under it, ``synthetic_models.seeding``), so another
-base seed regenerates the seeded cases; a deterministic explainer runs one seed (the base seed); a stochastic explainer runs ``[base]`` in ``quick``
-and ``[base, base+1, base+2]`` in ``default``/``full`` so a 95% interval across seeds exists. Every cell, eligible or
+base seed regenerates the seeded cases. A deterministic explainer runs one seed (the base seed); a stochastic
+explainer runs ``[base]`` in ``quick`` and ``[base, base+1, base+2]`` in ``default``/``full`` so a 95% interval across
+seeds exists. Every cell, eligible or
 not, is part of the suite: the runner records not-applicable cells too, so coverage can be computed.
 """
 
