@@ -54,6 +54,7 @@ from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import EXACT_GRID, scaled_case_parts
 from xaicheck.synthetic_models.seeding import case_rng, case_seed
+from xaicheck.synthetic_models.text_interactions import negation_case_parts
 from xaicheck.synthetic_models.trained_tabular import planted_model
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
 
@@ -284,6 +285,9 @@ class GroundTruthAgreement(Check):
             model = planted_model(kind, case_seed())
             make = tree_case if kind == "gbm" else standard_case
             out.append(replace(make(self.name, model, _DEFAULT, n=32), name=f"{'gbm' if kind == 'gbm' else 'trained_mlp'}_d10"))
+        name, model, X, b, background = negation_case_parts()  # tokens with negation (text_interactions.py)
+        out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=_DEFAULT,
+                        description="per-token exact Shapley of a sentiment model with 'not' and 'very'"))
         return out
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
