@@ -105,7 +105,8 @@ class Robustness(Check):
     def cases(self) -> list[Case]:
         out: list[Case] = []
         out += _logistic_cases(get_model("logistic_two_class"))
-        for name, tiers in (("additive_nonlinear", _DEFAULT), ("mlp_base", _FULL)):
+        for name, tiers in (("additive_nonlinear", _DEFAULT), ("mlp_base", _FULL),
+                            ("unit_shattered", _DEFAULT), ("mlp_d8", _DEFAULT)):  # behaviour unit; scaled MLP
             out.append(standard_case(self.name, get_model(name), tiers, n=4, seed=4))
         return out
 
