@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng
 
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
@@ -59,7 +60,7 @@ class Fooling(Check):
 
     def cases(self) -> list[Case]:
         model = get_model("fooling_scaffold")
-        rng = np.random.default_rng(8)
+        rng = case_rng(8)
         X = model.sample(N_INPUTS, rng)
         background = model.sample(N_BACKGROUND, rng)
         return [Case(check=self.name, name=model.name, model=model, X=X, baseline=background.mean(axis=0),

@@ -77,7 +77,7 @@ def token_localisation(A: np.ndarray, X: np.ndarray, weights: np.ndarray,
 
 
 def _image_case(model: "SyntheticModel") -> Case:
-    rng = np.random.default_rng(5)
+    rng = case_rng(5)
     pool = model.sample(32, rng)
     baseline = np.zeros(model.n_features)
     gain = model.predict_target(pool) - model.predict_target(baseline[None, :])[0]
@@ -88,7 +88,7 @@ def _image_case(model: "SyntheticModel") -> Case:
 
 
 def _text_case(model: "SyntheticModel") -> Case:
-    rng = np.random.default_rng(6)
+    rng = case_rng(6)
     pool = model.sample(64, rng)
     w = np.asarray(model.ground_truth.token_weights, dtype=np.float64)
     useful = ((pool > 0.5) & (np.abs(w) > 0)[None, :]).sum(axis=1) >= 2

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng
 
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, standard_case, verdict
@@ -77,7 +78,7 @@ def perturbations(X: np.ndarray, radius: np.ndarray, m: int, seed: int) -> np.nd
 def _logistic_cases(model: "SyntheticModel") -> list[Case]:
     from xaicheck.synthetic_models.classification import certainty_ratio
 
-    rng = np.random.default_rng(3)
+    rng = case_rng(3)
     pool = model.sample(200, rng)
     ratio = np.asarray(certainty_ratio(model.predict(pool)), dtype=np.float64)
     order = np.argsort(-ratio, kind="stable")
