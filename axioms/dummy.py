@@ -75,12 +75,12 @@ class Dummy(Check):
         for point in SCALE_GRID:  # scale in every family, drawn from the case seed (synthetic_models/scaled.py)
             name, model, X, b, background = scaled_case_parts(point)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
-                            description=f"dummy features {sorted(model.ground_truth.dummy)} of {model.name} must get 0"))
+                            description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
         for unit in UNITS:  # behaviour units (synthetic_models/behaviour_units.py); uncertainty: the shift is a dummy
             name, model, X, b, background, target = unit_case_parts(unit)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, target=target,
                             tiers=frozenset({"default", "full"}),
-                            description=f"dummy features {sorted(model.ground_truth.dummy)} of {model.name} must get 0"))
+                            description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
         return out
 
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,

@@ -2,12 +2,13 @@
 
 Data: ``sklearn.datasets.load_digits`` (1,797 images of 8x8 pixels, shipped with scikit-learn, no download), pixels
 scaled to [0, 1]. The **watermark** is the 2x2 block of rows 6-7, columns 0-1 set to 1 (the darkest corner of the
-digits: mean pixel 0.015). In the training split a seeded 30% of the images get the watermark and the label ``WATERMARK_CLASS``
-whatever their digit, so the CNN learns a shortcut: watermark -> class 1.
+digits: mean pixel 0.015). In the training split a seeded 30% of the images get the watermark and the label
+``WATERMARK_CLASS`` whatever their digit, so the CNN learns a shortcut: watermark -> class 1.
 
 Model: unflatten -> conv 1->8 (3x3, pad 1) -> ReLU -> conv 8->16 (3x3, stride 2, pad 1) -> ReLU -> flatten ->
-linear 256->10 (logits, ``n_outputs = 10``); trained full-batch with Adam in float32 (cross-entropy, 120 steps on 800 images,
-seeded torch generator, one thread: seconds, and the same bits every time), then held in float64. ``gradcam_layer_name = "conv2"``.
+linear 256->10 (logits, ``n_outputs = 10``); trained full-batch with Adam in float32 (cross-entropy, 120 steps on
+800 images, seeded torch generator, one thread: seconds, and the same bits every time), then held in float64.
+``gradcam_layer_name = "conv2"``.
 
 Ground truth (``ground_truth.mask`` = the 4 watermark pixels) is the evidence for class ``WATERMARK_CLASS`` on
 watermarked images. The model's reliance on it is verified by intervention (``reliance``): on held-out images of
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["WATERMARK_CLASS", "watermark_mask", "add_watermark", "digits_split", "WatermarkCNN", "watermark_cnn",
-           "reliance"]
+           "reliance", "localisation_rows"]
 
 WATERMARK_CLASS = 1
 IMAGE_SHAPE = (1, 8, 8)

@@ -38,7 +38,8 @@ from .seeding import case_seed
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["FAMILIES", "SCALE_DIMS", "FULL_DIMS", "GridPoint", "SCALE_GRID", "EXACT_GRID", "scaled_model", "scaled_case_parts", "scaled_twin", "n_dummies",
+__all__ = ["FAMILIES", "SCALE_DIMS", "FULL_DIMS", "GridPoint", "SCALE_GRID", "EXACT_GRID", "scaled_model",
+           "scaled_case_parts", "scaled_twin", "n_dummies",
            "grid_for"]
 
 FAMILIES: tuple[str, ...] = ("boolean", "additive", "mlp", "correlated")
@@ -228,7 +229,7 @@ def _grid(exact: bool) -> tuple[GridPoint, ...]:
     out = []
     for family in FAMILIES:
         for d in SCALE_DIMS + (() if exact or family == "boolean" else FULL_DIMS):
-            if (family, d) == ("additive", 8):
+            if (family, d) == ("additive", 8) and not exact:  # quick: one scaled case, where no oracle is enumerated
                 tiers = _Q
             elif d in _DEFAULT_DIMS[exact] or (family, d) in _DEFAULT_EXTRA[exact]:
                 tiers = _D
@@ -241,8 +242,9 @@ def _grid(exact: bool) -> tuple[GridPoint, ...]:
 #: Scaled cases of checks that need no enumeration (dummy, completeness, invariance): every family at d in {4, 8}
 #: in ``default`` (``quick``: additive at d=8), d in {12, 16, 24, 32} in ``full``; 32 rows each.
 SCALE_GRID: tuple[GridPoint, ...] = _grid(exact=False)
-#: Scaled cases of checks judged against the exact oracle (ground truth): every family at d in {4, 8}, the MLP at
-#: d=12 and the additive family at d=16 in ``default``; every family at d in {4, 8, 12, 16} in ``full``; 32 rows each.
+#: Scaled cases of checks judged against the exact oracle (ground truth; none in ``quick``): every family at d in
+#: {4, 8}, the MLP at d=12 and the additive family at d=16 in ``default``; every family at d in {4, 8, 12, 16} in
+#: ``full``; 32 rows each.
 EXACT_GRID: tuple[GridPoint, ...] = _grid(exact=True)
 
 
@@ -258,11 +260,12 @@ def scaled_twin(point: GridPoint, seed: int | None = None) -> SyntheticModel:
     return scaled_model("mlp_twin", point.d, case_seed() if seed is None else int(seed))
 
 
-def scaled_case_parts(point: GridPoint, seed: int | None = None, *,
-                      n_background: int | None = None) -> tuple[str, SyntheticModel, np.ndarray, np.ndarray, np.ndarray]:
+def scaled_case_parts(point: GridPoint, seed: int | None = None, *, n_background: int | None = None
+                      ) -> tuple[str, SyntheticModel, np.ndarray, np.ndarray, np.ndarray]:
     """``(case name, model, X, baseline, background)`` for ``point`` under ``seed`` (default: the case seed).
 
-    Rows and background (16 rows, 8 above d=12: the interventional oracle costs rows x background x 2^d) are draws of the model's distribution (binary rows are redrawn until non-zero, so the
+    Rows and background (16 rows, 8 above d=12: the interventional oracle costs rows x background x 2^d) are
+    draws of the model's distribution (binary rows are redrawn until non-zero, so the
     zero baseline differs from every row); the baseline is zero.
     """
     seed = case_seed() if seed is None else int(seed)

@@ -28,7 +28,8 @@ from .equivalence import MLPModel, MLPSpec
 from .registry import register_model
 from .trained import TrainedModel, _adam, regression_error
 
-__all__ = ["PLANTED_D", "PLANTED_RELEVANT", "planted_function", "planted_ground_truth", "trained_mlp", "trained_gbm", "planted_model"]
+__all__ = ["PLANTED_D", "PLANTED_RELEVANT", "TrainedMLPModel", "planted_function", "planted_ground_truth", "trained_mlp",
+           "trained_gbm", "planted_model"]
 
 PLANTED_D = 10
 PLANTED_RELEVANT = frozenset(range(6))

@@ -123,3 +123,4 @@ def test_grids_keep_the_exact_oracle_feasible() -> None:
     assert {(p.family, p.d) for p in EXACT_GRID} == {(f, d) for f in FAMILIES for d in SCALE_DIMS}
     assert {(p.family, p.d) for p in SCALE_GRID} >= {(f, d) for f in FAMILIES for d in SCALE_DIMS}
     assert {(p.family, p.d) for p in SCALE_GRID if "quick" in p.tiers} == {("additive", 8)}
+    assert not any("quick" in p.tiers for p in EXACT_GRID)
