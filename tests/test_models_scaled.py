@@ -119,7 +119,7 @@ def test_case_seed_regenerates_cases() -> None:
 def test_grids_keep_the_exact_oracle_feasible() -> None:
     assert all(p.d <= 16 and p.rows >= 32 for p in EXACT_GRID)
     default = {(p.family, p.d) for p in EXACT_GRID if "default" in p.tiers}
-    assert default == {(f, d) for f in FAMILIES for d in (4, 8)} | {("mlp", 12), ("additive", 16)}
+    assert default == {(f, d) for f in FAMILIES for d in (4, 8)} | {("additive", 16)}
     assert {(p.family, p.d) for p in EXACT_GRID} == {(f, d) for f in FAMILIES for d in SCALE_DIMS}
     assert {(p.family, p.d) for p in SCALE_GRID} >= {(f, d) for f in FAMILIES for d in SCALE_DIMS}
     assert {(p.family, p.d) for p in SCALE_GRID if "quick" in p.tiers} == {("additive", 8)}
