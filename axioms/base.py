@@ -261,18 +261,22 @@ def all_checks() -> list[Check]:
     return [get_check(n) for n in check_names()]
 
 
-def all_cases(tier: str = "full") -> list[Case]:
-    """Every case of every check that belongs to the suite ``tier``, in ``check_names()`` order."""
+def all_cases(tier: str = "full", seed: int = 0) -> list[Case]:
+    """Every case of every check that belongs to the suite ``tier``, in ``check_names()`` order (case seed ``seed``)."""
     if tier not in TIERS:
         raise ValueError(f"unknown suite {tier!r}; known: {', '.join(TIERS)}")
-    return [case for check in all_checks() for case in cases_of(check) if tier in case.tiers]
+    return [case for check in all_checks() for case in cases_of(check, seed) if tier in case.tiers]
 
 
-_CASES: dict[str, list[Case]] = {}
+_CASES: dict[tuple[str, int], list[Case]] = {}
 
 
-def cases_of(check: Check) -> list[Case]:
-    """``check.cases()``, built once per process (cases hold models and sampled inputs)."""
-    if check.name not in _CASES:
-        _CASES[check.name] = list(check.cases())
-    return _CASES[check.name]
+def cases_of(check: Check, seed: int = 0) -> list[Case]:
+    """``check.cases()`` under case seed ``seed`` (``synthetic_models.seeding``), built once per process and seed."""
+    from xaicheck.synthetic_models.seeding import using_case_seed
+
+    key = (check.name, int(seed))
+    if key not in _CASES:
+        with using_case_seed(seed):
+            _CASES[key] = list(check.cases())
+    return _CASES[key]

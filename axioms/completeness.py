@@ -12,6 +12,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts
+from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -51,7 +53,7 @@ N_BACKGROUND = 8
 def case_inputs(model: "SyntheticModel", seed: int = 0, n: int = N_ROWS) -> tuple[np.ndarray, np.ndarray]:
     """``(X, background)``: for binary models the first ``n`` non-zero corners of {0,1}^d (all ones first), else
     ``n`` draws of the model's distribution; the background is ``N_BACKGROUND`` further draws."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     if model.domain == "binary":
         from ._helpers import binary_points
 
@@ -92,6 +94,10 @@ class Completeness(Check):
                 X = np.vstack([[3.0, 1.0], X[: N_ROWS - 1]])
             out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
                             tiers=frozenset(tiers), description="sum of attributions vs f(x) - reference"))
+        for point in grid_for(("boolean", "mlp")):  # ReLU networks in d features (synthetic_models/scaled.py)
+            name, model, X, b, background = scaled_case_parts(point)
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
+                            description=f"sum of attributions vs f(x) - reference on {model.name}"))
         return out
 
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,

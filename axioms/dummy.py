@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
+from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.scaled import SCALE_GRID, scaled_case_parts
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -72,6 +74,15 @@ class Dummy(Check):
             X, background = case_inputs(model)
             out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
                             tiers=frozenset(tiers),
+                            description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
+        for point in SCALE_GRID:  # scale in every family, drawn from the case seed (synthetic_models/scaled.py)
+            name, model, X, b, background = scaled_case_parts(point)
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
+                            description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
+        for unit in UNITS:  # behaviour units (synthetic_models/behaviour_units.py); uncertainty: the shift is a dummy
+            name, model, X, b, background, target = unit_case_parts(unit)
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, target=target,
+                            tiers=frozenset({"default", "full"}),
                             description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
         return out
 

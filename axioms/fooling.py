@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng
 
 from ._padding import padded
 from .agreement_metrics import top_k_membership
@@ -75,7 +76,7 @@ def scaffold_cases(check: str) -> list[Case]:
     out = []
     for name, tiers in SCAFFOLDS:
         model = padded(get_model(name))
-        rng = np.random.default_rng(8)
+        rng = case_rng(8)
         X = model.sample(N_INPUTS, rng)
         background = model.sample(N_BACKGROUND, rng)
         out.append(Case(check=check, name=name, model=model, X=X, baseline=background.mean(axis=0),

@@ -50,11 +50,17 @@ and as background (the trees' training data, uniform), so every reference is exa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.scaled import EXACT_GRID, scaled_case_parts
+from xaicheck.synthetic_models.seeding import case_rng, case_seed
+from xaicheck.synthetic_models.text_interactions import negation_case_parts
+from xaicheck.synthetic_models.trained_tabular import planted_model
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
 
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
@@ -238,7 +244,7 @@ TREE_CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
 def standard_case(check: str, model: "SyntheticModel", tiers: frozenset[str], *, n: int = 4, seed: int = 0,
                   n_background: int = 16, description: str = "") -> Case:
     """A case on ``model``: binary models use non-zero truth-table rows, others ``n`` seeded samples; zero baseline."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     d = model.n_features
     X = _truth_table_rows(d, n) if model.domain == "binary" else model.sample(n, rng)
     background = model.sample(n_background, rng)
@@ -286,6 +292,22 @@ class GroundTruthAgreement(Check):
             out.append(standard_case(self.name, model, tiers, description=f"exact Shapley attribution of {name}"))
         for name, tiers in TREE_CASE_MODELS:
             out.append(tree_case(self.name, get_model(name), tiers))
+        for point in EXACT_GRID:  # scale in every family, drawn from the case seed (synthetic_models/scaled.py)
+            name, model, X, b, background = scaled_case_parts(point)
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
+                            description=f"exact Shapley attribution of {model.name} ({point.rows} rows, d={point.d})"))
+        for unit in UNITS:  # behaviour units that break methods (synthetic_models/behaviour_units.py)
+            name, model, X, b, background, target = unit_case_parts(unit)
+            out.append(Case(self.name, name, model, X, baseline=b, background=background, target=target,
+                            tiers=_DEFAULT, description=f"exact Shapley attribution of {model.name}"))
+        for kind in ("mlp", "gbm"):  # trained on a planted function at d=10 (synthetic_models/trained_tabular.py)
+            model = planted_model(kind, case_seed())
+            make = tree_case if kind == "gbm" else standard_case
+            name = "gbm_d10" if kind == "gbm" else "trained_mlp_d10"  # stable across case seeds
+            out.append(replace(make(self.name, model, _DEFAULT, n=32), name=name))
+        name, model, X, b, background = negation_case_parts()  # tokens with negation (text_interactions.py)
+        out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=_DEFAULT,
+                        description="per-token exact Shapley of a sentiment model with 'not' and 'very'"))
         return out
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:

@@ -15,6 +15,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts, scaled_twin
+from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -63,7 +65,7 @@ class ImplementationInvariance(Check):
 
     def cases(self) -> Sequence[Case]:
         out = []
-        rng = np.random.default_rng(0)
+        rng = case_rng(0)
         for twin_name in TWIN_NAMES:
             twin = get_model(twin_name)
             source = get_model(twin.twin_of)
@@ -76,6 +78,12 @@ class ImplementationInvariance(Check):
                             background=source.sample(N_BACKGROUND, rng), extra={"models": (twin,)},
                             tiers=frozenset(tiers),
                             description=f"{twin.name} ({getattr(twin, 'transform', 'equivalent')}) vs {source.name}"))
+        for point in grid_for(("mlp",)):  # a ReLU MLP in d features and its twin (synthetic_models/scaled.py)
+            name, source, X, b, background = scaled_case_parts(point)
+            twin = scaled_twin(point)
+            out.append(Case(self.name, f"{name}_twin", source, X, baseline=b, background=background,
+                            extra={"models": (twin,)}, tiers=point.tiers,
+                            description=f"{twin.name} ({twin.transform}) vs {source.name}"))
         return out
 
     def _measure(self, explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", X: np.ndarray,

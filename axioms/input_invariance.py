@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.base import FunctionModel, SyntheticModel
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -127,7 +128,7 @@ class _InputInvariance(Check):
 
     def cases(self) -> Sequence[Case]:
         out = []
-        rng = np.random.default_rng(0)
+        rng = case_rng(0)
         for name, tiers in CASE_MODELS:
             model = get_model(name)
             if "torch" not in model.forms:

@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from xaicheck.synthetic_models.image_watermark import WATERMARK_CLASS, localisation_rows, watermark_cnn
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng, case_seed
 
 from xaicheck.synthetic_models.shapley import baseline_shapley
 
@@ -119,7 +121,7 @@ def token_localisation(A: np.ndarray, X: np.ndarray, weights: np.ndarray,
 
 
 def _image_case(model: "SyntheticModel") -> Case:
-    rng = np.random.default_rng(5)
+    rng = case_rng(5)
     pool = model.sample(32, rng)
     baseline = np.zeros(model.n_features)
     gain = model.predict_target(pool) - model.predict_target(baseline[None, :])[0]
@@ -130,7 +132,7 @@ def _image_case(model: "SyntheticModel") -> Case:
 
 
 def _text_case(model: "SyntheticModel") -> Case:
-    rng = np.random.default_rng(6)
+    rng = case_rng(6)
     pool = model.sample(64, rng)
     w = np.asarray(model.ground_truth.token_weights, dtype=np.float64)
     useful = ((pool > 0.5) & (np.abs(w) > 0)[None, :]).sum(axis=1) >= 2
@@ -138,6 +140,17 @@ def _text_case(model: "SyntheticModel") -> Case:
     return Case(check="localisation", name=model.name, model=model, X=X, baseline=np.zeros(model.n_features),
                 background=model.sample(16, rng), tiers=frozenset({"quick", "default", "full"}),
                 description="token-level mass on weighted tokens x sign agreement with the known weights")
+
+
+def _watermark_case() -> Case:
+    """The digits CNN with a planted watermark (synthetic_models/image_watermark.py): class 1 explained on held-out
+    watermarked images of other digits, which the model misclassifies as 1 because of the watermark."""
+    rng = case_rng(7)
+    model = watermark_cnn(case_seed())
+    return Case(check="localisation", name="digits_watermark_cnn", model=model, X=localisation_rows(model, 4, rng),
+                baseline=np.zeros(model.n_features), background=model.sample(8, rng), target=WATERMARK_CLASS,
+                tiers=frozenset({"default", "full"}),
+                description="relevance mass accuracy on the planted watermark (misclassified digits, class 1)")
 
 
 @register_check
@@ -157,7 +170,7 @@ class Localisation(Check):
                 "token weights: known linear bag-of-words model; Krishna et al. 2022 (rank agreement)")
 
     def cases(self) -> list[Case]:
-        return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment"))]
+        return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment")), _watermark_case()]
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)

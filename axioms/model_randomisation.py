@@ -86,6 +86,8 @@ CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
     ("mlp_base", _QUICK),
     ("mlp_trained_additive", _DEFAULT),
     ("min_max", _DEFAULT),
+    ("mlp_d8", _DEFAULT),  # scaled ReLU MLP (synthetic_models/scaled.py)
+    ("trained_mlp_d10", _DEFAULT),  # trained on a planted function (synthetic_models/trained_tabular.py)
 )
 
 

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng
 
 from ._padding import PAD_TO, padded
 from .base import Case, Check, CheckResult, Tolerance, register_check
@@ -102,7 +103,7 @@ def perturbations(X: np.ndarray, radius: np.ndarray, m: int, seed: int) -> np.nd
 def _logistic_cases(model: "SyntheticModel", name: str) -> list[Case]:
     from xaicheck.synthetic_models.classification import certainty_ratio
 
-    rng = np.random.default_rng(3)
+    rng = case_rng(3)
     pool = model.sample(200, rng)
     ratio = np.asarray(certainty_ratio(model.predict(pool)), dtype=np.float64)
     order = np.argsort(-ratio, kind="stable")
@@ -134,7 +135,8 @@ class Robustness(Check):
         out: list[Case] = []
         out += _logistic_cases(padded(get_model("logistic_two_class")), "logistic_two_class")
         for name, tiers in (("additive_nonlinear", _DEFAULT), ("pairwise_interactions", _DEFAULT),
-                            ("min_max", _DEFAULT), ("mlp_base", _FULL)):
+                            ("min_max", _DEFAULT), ("mlp_base", _FULL),
+                            ("unit_shattered", _DEFAULT), ("mlp_d8", _DEFAULT)):  # behaviour unit; scaled MLP
             base = standard_case(self.name, padded(get_model(name)), tiers, n=4, seed=4)
             out.append(Case(check=self.name, name=name, model=base.model, X=base.X, baseline=base.baseline,
                             background=base.background, tiers=tiers, description=f"{base.model.name}"))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
+from xaicheck.synthetic_models.behaviour_units import unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import binary_points, fallback_counterexample, fmt, message, output_range, pct, rows
@@ -87,6 +88,12 @@ class Sensitivity(Check):
         X[np.arange(len(relevant)), relevant] = 1.5
         out.append(self._case("linear_dummy", m, X, np.zeros(m.n_features), ("default", "full"),
                               "each relevant feature moved alone from 0 to 1.5"))
+        _, m, X, b, _, _ = unit_case_parts("pertinent_negative")  # behaviour_units.py: absent flags matter
+        moved = sorted(m.ground_truth.relevant)
+        X = np.repeat(b[None, :], len(moved), axis=0)
+        X[np.arange(len(moved)), moved] = [1.0 if i < (m.n_features - 1) // 2 else 0.0 for i in moved]
+        out.append(self._case("unit_pertinent_negative", m, X, b, ("default", "full"),
+                              "each relevant feature moved alone from the data mean 0.5 (flags to 0: absent)"))
         return out
 
     def _case(self, name: str, model: "SyntheticModel", X: np.ndarray, b: np.ndarray, tiers: Sequence[str],

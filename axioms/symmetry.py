@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import (axiom_scale, binary_points, exact_result, fallback_counterexample, fmt,
                        reference_output)
@@ -109,7 +110,7 @@ class Symmetry(Check):
 
     def cases(self) -> Sequence[Case]:
         out = []
-        rng = np.random.default_rng(0)
+        rng = case_rng(0)
         for name, tiers in CASE_MODELS:
             model = get_model(name)
             groups = EXTRA_GROUPS.get(name) or model.ground_truth.symmetric_groups

@@ -1,7 +1,9 @@
 """Named suites (quick ⊂ default ⊂ full) and the cells they expand to: explainer x case x seed.
 
-Seeds: a deterministic explainer runs one seed (the base seed); a stochastic explainer runs ``[base]`` in ``quick``
-and ``[base, base+1, base+2]`` in ``default``/``full`` so a 95% interval across seeds exists. Every cell, eligible or
+Seeds: the base seed is also the case seed (cases are built under it, ``synthetic_models.seeding``), so another
+base seed regenerates the seeded cases. A deterministic explainer runs one seed (the base seed); a stochastic
+explainer runs ``[base]`` in ``quick`` and ``[base, base+1, base+2]`` in ``default``/``full`` so a 95% interval across
+seeds exists. Every cell, eligible or
 not, is part of the suite: the runner records not-applicable cells too, so coverage can be computed.
 """
 
@@ -74,7 +76,7 @@ class Suite:
         chks = {c.name: c for c in checks}
         cases: dict[str, Case] = {}
         for check in chks.values():
-            for case in cases_of(check):
+            for case in cases_of(check, base_seed):  # the base seed is also the case seed: cases vary with it
                 if name in case.tiers:
                     if case.check != check.name:
                         raise ValueError(f"check {check.name!r} produced case {case.id!r} of another check")

@@ -13,7 +13,7 @@ __all__ = ["MAX_BOOLEAN_FEATURES", "truth_table_inputs", "sufficient_sets", "min
            "formal_relevance", "point_codes"]
 
 #: Truth tables are enumerated up to this many features.
-MAX_BOOLEAN_FEATURES = 14
+MAX_BOOLEAN_FEATURES = 16
 
 
 def truth_table_inputs(d: int) -> np.ndarray:

@@ -57,6 +57,10 @@ def _layer(W: Any, b: Any) -> Layer:
     return W, b
 
 
+#: Rows per block of ``MLPSpec.predict``.
+PREDICT_BLOCK = 1 << 14
+
+
 @dataclass(frozen=True, eq=False)
 class MLPSpec:
     """A ReLU MLP: ``a_0 = x`` (with a trailing 1 if ``constant_input``), ``a_l = relu(W_l a_{l-1} + b_l)``,
@@ -95,12 +99,18 @@ class MLPSpec:
         return np.hstack([X, np.ones((X.shape[0], 1))]) if self.constant_input else X
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        a = self._augment(X).T  # activations as columns: W @ a is the fast BLAS layout for tall inputs
-        for l, (W, b) in enumerate(self.layers):
-            a = W @ a + b[:, None]
-            if l < len(self.layers) - 1:
-                np.maximum(a, 0.0, out=a)
-        return a[0] if self.n_outputs == 1 else a.T
+        """The forward pass, in blocks of ``PREDICT_BLOCK`` rows (activations stay in cache; each row's arithmetic
+        is the same whatever the block, so the result does not depend on the batch)."""
+        X = self._augment(X)
+        out = np.empty((X.shape[0], self.n_outputs))
+        for start in range(0, X.shape[0], PREDICT_BLOCK):
+            a = X[start:start + PREDICT_BLOCK].T  # activations as columns: W @ a is the fast BLAS layout
+            for l, (W, b) in enumerate(self.layers):
+                a = W @ a + b[:, None]
+                if l < len(self.layers) - 1:
+                    np.maximum(a, 0.0, out=a)
+            out[start:start + PREDICT_BLOCK] = a.T
+        return out[:, 0] if self.n_outputs == 1 else out
 
     def to_torch(self, functional: bool | None = None) -> "torch.nn.Module":
         """A float64 ``MLPModule``; ``functional=None`` follows ``self.functional``."""
