@@ -174,17 +174,22 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     if not in_track:
         return None
     tc = cells[cells["case_id"].isin(in_track)]
-    applicable = tc[tc["status"] != "not_applicable"].groupby("explainer")["case_id"].nunique()
+    check_of = dict(zip(tc["case_id"], tc["check"]))
+    exam = [k for k in in_track if roles.get(check_of[k], "score") == "score" and not axes.get(check_of[k])]
+    if not exam:
+        return None
+    te = tc[tc["case_id"].isin(exam)]
+    applicable = te[te["status"] != "not_applicable"].groupby("explainer")["case_id"].nunique()
     members, controls, excluded = [], [], {}
     for name in sorted(set(tc["explainer"])):
         m = meta.get(name, {})
         is_control = m.get("family") == "control" or name == random_control
         if not is_control and not track.admits(tags_of(m)):
             continue
-        cov = applicable.get(name, 0) / len(in_track)
+        cov = applicable.get(name, 0) / len(exam)
         if cov < TRACK_MIN_COVERAGE - 1e-12:
             if not is_control and cov > 0:
-                excluded[name] = f"applicable to {applicable.get(name, 0)} of the track's {len(in_track)} cases"
+                excluded[name] = f"applicable to {applicable.get(name, 0)} of the track's {len(exam)} cases"
             continue
         (controls if is_control else members).append(name)
     if not members:
@@ -193,9 +198,8 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     tok = ok[ok["case_id"].isin(in_track) & ok["explainer"].isin(rows + [random_control])]
     case_scores = tok.groupby(["explainer", "case_id"])["score"].mean()
     scored_checks = sorted({c for c in tok["check"].unique() if roles.get(c, "score") == "score" and not axes.get(c)})
-    check_of = dict(zip(tc["case_id"], tc["check"]))
     cat_of = dict(zip(tc["check"], tc["category"]))
-    sc = [k for k in in_track if check_of[k] in scored_checks
+    sc = [k for k in exam if check_of[k] in scored_checks
           and any((e, k) in case_scores.index for e in members)]
     wide = case_scores.unstack() if len(case_scores) else pd.DataFrame()
     wide = wide.reindex(index=list(dict.fromkeys(rows + [random_control])), columns=sc)
@@ -254,7 +258,7 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
             "overall": float(point[i]), "overall_lo": float(olo[i]) if i < E else math.nan,
             "overall_hi": float(ohi[i]) if i < E else math.nan, "calibrated": float(calibrated[i]),
             "cases": len(sc), "not_answered": int(filled[i]),
-            "coverage": applicable.get(e, 0) / len(in_track),
+            "coverage": applicable.get(e, 0) / len(exam),
         }
         for ci, cat in enumerate(cats):
             cols = np.concatenate([check_cols[k] for k in range(len(checks)) if cat_idx[k] == ci])

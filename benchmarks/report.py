@@ -20,9 +20,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from .leaderboard import (GROUP_TITLES, aggregation_rule, fmt, group_rule, track_rows, trust_summary,
                           write_leaderboard)
-from .ranking import MIN_TRACK_CASES, TrackResult
+from .ranking import MIN_TRACK_CASES, CaseInfo, TrackResult
 from .plots import PLOTS, make_plots
 from .provenance import read_history, read_provenance
 from .records import CellRecord, read_records
@@ -83,6 +85,20 @@ def registry_lookup() -> Any:
     return lookup
 
 
+def case_info_from(lookup: Any, case_ids: set[str]) -> dict[str, CaseInfo] | None:
+    """``case id -> CaseInfo`` through a case resolver (``None`` without one: the scorer asks the registry)."""
+    if lookup is None:
+        return None
+    out = {}
+    for cid in sorted(case_ids):
+        case = lookup(cid)
+        model = getattr(case, "model", None)
+        if model is not None and getattr(case, "X", None) is not None:
+            out[cid] = CaseInfo(str(model.domain), frozenset(getattr(model, "forms", ()) or ()),
+                                int(np.asarray(case.X).shape[1]))
+    return out
+
+
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -104,10 +120,11 @@ def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool
     provenance = read_provenance(directory)
     meta = provenance.get("explainers", {})
     say(f"report: scoring {len(records)} cells (tracks, bootstrap rank intervals)")
-    scores = compute_scores(records, meta=meta, provenance_checks=provenance.get("checks", {}))
+    resolver = registry_lookup() if lookup == "registry" else lookup
+    scores = compute_scores(records, meta=meta, provenance_checks=provenance.get("checks", {}),
+                            case_info=case_info_from(resolver, {r.case_id for r in records}))
     rows = write_leaderboard(scores, meta, directory)
     say(f"report: wrote {directory / 'leaderboard.md'}")
-    resolver = registry_lookup() if lookup == "registry" else lookup
     plot_dir = directory / "plots"
     if plots:
         say(f"report: drawing plots into {plot_dir}")

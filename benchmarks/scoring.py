@@ -196,7 +196,7 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
     roles = {**reg_roles, **(roles or {})}
     axes = {**reg_axes, **(axes or {})}
     ok = df[df["status"] == "ok"]
-    scored = ok[ok["check"].map(lambda c: roles.get(c, "score") == "score" and not axes.get(c))]
+    scored = ok[ok["check"].isin([c for c in set(df["check"]) if roles.get(c, "score") == "score" and not axes.get(c)])]
     case, check, category, overall = _hierarchy(scored)
     all_case, all_check, _, _ = _hierarchy(ok)
     all_check["role"] = all_check["check"].map(lambda c: roles.get(c, "score"))
@@ -228,7 +228,8 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
         case_info = registry_case_info(sorted(set(df["case_id"])))
     tracks = rank_tracks(ok, df, meta, case_info, roles, axes, random_control=random_control) if len(df) else []
     in_track = {e for t in tracks for e in t.ranked["explainer"]}
-    keyed = scored.assign(explainer=scored["explainer"] + "\x00" + scored["seed"].astype(str))
+    gate_checks = sorted(c for c, r in roles.items() if r == "gate")
+    keyed = scored.assign(explainer=scored["explainer"] + " @seed=" + scored["seed"].astype(str))
     seed_overall = _hierarchy(keyed)[3] if len(keyed) else pd.Series(dtype=float)
     rows = []
     for name, cells in df.groupby("explainer", sort=True):
@@ -236,10 +237,10 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
         okc = cells[cells["status"] == "ok"]
         oks = scored[scored["explainer"] == name]
         seeds = sorted(oks["seed"].unique())
-        per_seed = [float(seed_overall.get(f"{name}\x00{s}", math.nan)) for s in seeds]
+        per_seed = [float(seed_overall.get(f"{name} @seed={s}", math.nan)) for s in seeds]
         _, half = t_interval(per_seed) if len(seeds) > 1 else (math.nan, math.nan)
         ov = float(overall.get(name, math.nan))
-        gate_cells = okc[okc["check"].map(lambda c: roles.get(c) == "gate")]
+        gate_cells = okc[okc["check"].isin(gate_checks)]
         row: dict[str, Any] = {
             "explainer": name, "overall": ov, "calibrated": float(cal_overall.get(name, math.nan)),
             "ci_half_width": half, "n_seeds": len(seeds),
@@ -272,7 +273,7 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
                               for n, s, t in zip(sub["explainer"], sub["overall"], sub["seconds_per_cell"])})
         table["pareto"] = table["explainer"].isin(front)
         table["_g"] = table["group"].map(GROUPS.index)
-        table["_o"] = -table["overall"].fillna(-math.inf)
+        table["_o"] = -table["overall"].round(RANK_DECIMALS).fillna(-math.inf)
         table = (table.sort_values(["_g", "_o", "explainer"], kind="mergesort")
                  .drop(columns=["_g", "_o"]).reset_index(drop=True))
     return Scores(all_case, all_check, category, table, random_scores, non_disc, present, min_coverage, tracks,
