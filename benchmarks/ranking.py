@@ -253,7 +253,8 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
         row: dict[str, Any] = {
             "explainer": e, "kind": "ranked" if i < E else "control",
             "rank": (declared[i] if resolved else None) if i < E else None,
-            "rank_lo": int(lo[i]) if i < E and resolved else None, "rank_hi": int(hi[i]) if i < E and resolved else None,
+            "rank_lo": int(lo[i]) if i < E and resolved else None,
+            "rank_hi": int(hi[i]) if i < E and resolved else None,
             "p_rank1": float(p1[i]) if i < E and resolved else math.nan,
             "overall": float(point[i]), "overall_lo": float(olo[i]) if i < E else math.nan,
             "overall_hi": float(ohi[i]) if i < E else math.nan, "calibrated": float(calibrated[i]),

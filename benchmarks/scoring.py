@@ -43,9 +43,8 @@ from xaicheck.axioms.base import CATEGORIES
 from .ranking import CaseInfo, TrackResult, rank_tracks
 from .records import CellRecord
 
-__all__ = ["RANDOM_CONTROL", "resolve_roles", "registry_case_info", "RANK_DECIMALS", "MIN_COVERAGE", "GROUPS", "Scores", "compute_scores", "records_frame",
-           "t_interval",
-           "competition_rank", "pareto_front"]
+__all__ = ["RANDOM_CONTROL", "resolve_roles", "registry_case_info", "RANK_DECIMALS", "MIN_COVERAGE", "GROUPS",
+           "Scores", "compute_scores", "records_frame", "t_interval", "competition_rank", "pareto_front"]
 
 RANDOM_CONTROL = "random"
 RANK_DECIMALS = 9
@@ -217,7 +216,8 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
     all_check["calibrated"] = all_check.apply(calibrate, axis=1) if len(all_check) else pd.Series(dtype=float)
     all_check["non_discriminating"] = all_check["check"].isin(non_disc)
     in_overall = all_check["role"].eq("score") & all_check["truth"].eq("")
-    cal_cat = all_check[in_overall].dropna(subset=["calibrated"]).groupby(["explainer", "category"])["calibrated"].mean()
+    cal_cat = (all_check[in_overall].dropna(subset=["calibrated"])
+               .groupby(["explainer", "category"])["calibrated"].mean())
     category = category.merge(cal_cat.rename("calibrated").reset_index(), on=["explainer", "category"], how="left")
     cal_overall = category.dropna(subset=["calibrated"]).groupby("explainer")["calibrated"].mean()
 

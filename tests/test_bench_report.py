@@ -273,3 +273,23 @@ def test_fill_template_substitutes_in_one_pass():
     assert out == "<h1>{{BODY}}</h1>b{{TITLE}}"
     with pytest.raises(KeyError, match="MISSING"):
         fill_template("{{MISSING}}", {})
+
+
+def test_refresh_report_keeps_plots_and_relinks_papers(run_dir, monkeypatch):
+    from xaicheck.benchmarks import report as report_mod
+
+    build_report(run_dir, lookup=CASES.get, log=None)
+    plots = {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
+    (run_dir / "papers" / "adebayo2018.md").write_text("# sanity\n")
+
+    def no_plots(*args, **kwargs):
+        raise AssertionError("refresh_report must not redraw plots")
+
+    monkeypatch.setattr(report_mod, "make_plots", no_plots)
+    lines: list[str] = []
+    info = report_mod.refresh_report(run_dir, log=lines.append)
+    text = (run_dir / "report.html").read_text()
+    assert "papers/adebayo2018.md" in text and text.count("data:image/png;base64,") == len(PLOTS)
+    assert plots == {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
+    assert info["plots"] == {n: "ok" for n in PLOTS}
+    assert lines[-1] == f"report: {run_dir / 'report.html'}" and any("built in" in x for x in lines)
