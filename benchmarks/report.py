@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import json
-import math
 import re
 import sys
 import time
@@ -22,12 +20,13 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .leaderboard import (GROUP_TITLES, aggregation_rule, fmt, group_rule, track_rows, trust_summary,
-                          write_leaderboard)
-from .ranking import MIN_TRACK_CASES, CaseInfo, TrackResult
+from .leaderboard import aggregation_rule, fmt, group_rule, trust_summary, write_leaderboard
 from .plots import PLOTS, make_plots
 from .provenance import read_history, read_provenance
+from .ranking import CaseInfo
 from .records import CellRecord, read_records
+from .report_tables import (boards_html, esc as _e, panel_html, requires_of as _requires, roles_html, tracks_html,
+                            trust_html)
 from .scoring import Scores, compute_scores
 
 __all__ = ["build_report", "refresh_report", "render_html", "fill_template", "registry_lookup",
@@ -44,26 +43,6 @@ PLOT_CAPTIONS = {
     "agreement": "Mean Spearman correlation between explainers' attributions on shared cases.",
     "image_attributions": "Attribution maps on the image model; the outline is the patch the output depends on.",
     "text_attributions": "Token attributions on the token model.",
-}
-
-
-#: Header tooltips of the leaderboard columns.
-COLUMN_HELP = {
-    "rank": "1 + the number of explainers whose 95% bootstrap rank interval lies wholly above: overlaps share a rank",
-    "rank_interval": "2.5%-97.5% range of the ranks over 1000 bootstrap resamples of the track's cases",
-    "p_rank1": "share of bootstrap resamples in which the explainer is first (ties split)",
-    "not_answered": "track cases scored as the random control (not applicable, error or timeout)",
-    "tracks": "tracks the explainer is ranked in: #rank [rank interval]",
-    "gates_failed": "failed / ok cells of gate checks (necessary conditions, not in the overall)",
-    "overall": "mean of the category scores over score checks; ± = 95% t-interval across seeds; [..] = 95% "
-               "bootstrap interval over cases",
-    "calibrated": "mean over checks of (s - s_random) / (1 - s_random): 0 = no better than random attributions",
-    "coverage": "applicable cells / all cells of the suite",
-    "success": "ok cells / applicable cells (errors and timeouts count against it)",
-    "pass_rate": "passed cells / ok cells",
-    "seconds_per_cell": "mean wall seconds per applicable cell",
-    "pareto": "on the Pareto front of overall vs seconds per cell (among ranked explainers)",
-    "requires": "the model form the explainer needs (torch module, tree, or any callable)",
 }
 
 
@@ -154,151 +133,6 @@ def refresh_report(directory: Path | str, *, log: Callable[[str], None] | None =
 
 
 # ------------------------------------------------------------------------------------------------ rendering
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return "" if math.isnan(v) else repr(v)
-
-
-def _requires(tags: str) -> str:
-    for tag in str(tags).split(","):
-        if tag.startswith("requires:"):
-            return tag.split(":", 1)[1]
-    return ""
-
-
-def _cells(cols: list[tuple[str, str, str]], r: Mapping[str, str], raw: Mapping[str, Any], cats: set[str]) -> str:
-    tds = []
-    for k, _, t in cols:
-        text = sort = r.get(k, "")
-        if k == "requires":
-            text = sort = _requires(r.get("tags", "") or raw.get("tags", ""))
-        if t == "num" and k not in ("rank",):
-            sort = _num(raw.get(k))
-        if k == "overall" and r.get("ci95"):
-            shown = f'{_e(r["overall"])} <span class="ci">± {_e(r["ci95"])}</span>'
-        elif k == "overall" and r.get("overall_95"):
-            shown = f'{_e(r["overall"])} <span class="ci">[{_e(r["overall_95"])}]</span>'
-        else:
-            shown = _e(text) if text else '<span class="na">–</span>'
-        cls = f'{"cat " if k in cats else ""}col-{re.sub(r"[^A-Za-z0-9_-]", "_", k)}'
-        tds.append(f'<td class="{cls}" data-v="{_e(sort)}">{shown}</td>')
-    return "".join(tds)
-
-
-def _head(cols: list[tuple[str, str, str]], cats: set[str]) -> str:
-    return "".join(f'<th data-col="{_e(k)}" data-type="{t}" class="{"cat " if k in cats else ""}'
-                   f'col-{re.sub(r"[^A-Za-z0-9_-]", "_", k)}" title="{_e(COLUMN_HELP.get(k, "click to sort"))}">'
-                   f'{_e(label)}</th>' for k, label, t in cols)
-
-
-def _table(scores: Scores, rows: list[dict[str, str]], group: str = "broad",
-           meta: Mapping[str, Mapping[str, Any]] | None = None) -> str:
-    cats = scores.categories_present
-    cols = [("explainer", "explainer", "text"), ("library", "library", "text"),
-            ("family", "family", "text"), ("requires", "requires", "text"), ("overall", "overall", "num"),
-            ("calibrated", "calibrated", "num"), ("coverage", "coverage", "num"), ("success", "success", "num"),
-            *[(c, c.replace("_", " "), "num") for c in cats],
-            ("pass_rate", "pass rate", "num"), ("gates_failed", "gate cells failed", "text"),
-            ("seconds_per_cell", "s / cell", "num"), ("pareto", "Pareto", "text"), ("tracks", "ranked in", "text")]
-    raw = {r["explainer"]: r for r in scores.explainers.to_dict("records")}
-    body = []
-    for r in rows:
-        req = _requires(r.get("tags", ""))
-        body.append(f'<tr data-requires="{_e(req)}" data-family="{_e(r.get("family", ""))}">'
-                    f'{_cells(cols, r, raw[r["explainer"]], set(cats))}</tr>')
-    table_id = "leaderboard" if group == "broad" else f"board-{group}"
-    return (f'<table id="{table_id}" class="board" data-group="{_e(group)}"><thead><tr>{_head(cols, set(cats))}'
-            f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
-
-
-def _boards(scores: Scores, rows: list[dict[str, str]]) -> str:
-    """Every explainer on its own cells, one table per group (broad, specialists, controls, unscored)."""
-    parts = []
-    for group, title in GROUP_TITLES.items():
-        members = [r for r in rows if r.get("group") == group]
-        if not members and group != "broad":
-            continue
-        heading = title.format(cov=f"{scores.min_coverage:g}")
-        parts.append(f'<h3 class="group">{_e(heading)} · {len(members)}</h3>'
-                     f'<div class="scroll">{_table(scores, members, group)}</div>')
-    return "\n".join(parts)
-
-
-def _track_table(res: TrackResult, meta: Mapping[str, Mapping[str, Any]], kind: str = "ranked") -> str:
-    cats = set(res.categories)
-    cols = ([("rank", "#", "num"), ("rank_interval", "rank 95%", "text"), ("p_rank1", "P(rank 1)", "num")]
-            if kind == "ranked" else [])
-    cols += [("explainer", "explainer", "text"), ("family", "family", "text"), ("requires", "requires", "text"),
-             ("overall", "overall", "num"), ("calibrated", "calibrated", "num"),
-             *[(c, c.replace("_", " "), "num") for c in res.categories],
-             *[(f"gate:{g}", f"gate {g}", "text") for g in res.gates],
-             *[(f"axis:{a}", f"truth: {a}", "num") for a in res.axes],
-             ("not_answered", "not answered", "num")]
-    if kind != "ranked":
-        cols.append(("below_all_ranked", "below every ranked", "text"))
-    raw = {r["explainer"]: r for r in res.table.to_dict("records")}
-    body = []
-    for r in track_rows(res, meta):
-        if r["kind"] != kind:
-            continue
-        tags = str(meta.get(r["explainer"], {}).get("tags", ""))
-        body.append(f'<tr data-requires="{_e(_requires(tags))}" data-family="{_e(r.get("family", ""))}">'
-                    f'{_cells(cols, {**r, "tags": tags}, raw[r["explainer"]], cats)}</tr>')
-    tid = f"track-{res.track.name}" + ("" if kind == "ranked" else "-controls")
-    return (f'<table id="{_e(tid)}" class="board track" data-group="{_e(kind)}"><thead><tr>{_head(cols, cats)}'
-            f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
-
-
-def _tracks_html(scores: Scores, meta: Mapping[str, Mapping[str, Any]]) -> str:
-    parts = []
-    for res in scores.tracks:
-        note = (f"{len(res.cases)} scored cases; {len(res.ranked)} ranked explainers"
-                + ("" if res.resolved else f"; too few cases (&lt; {MIN_TRACK_CASES}) to rank: listed by score, "
-                   "no rank declared") + ".")
-        excl = ("<p class=\"note\">Not ranked here (applicable to fewer than half of the track's cases): "
-                + "; ".join(f"{_e(k)} ({_e(v)})" for k, v in sorted(res.excluded.items())) + ".</p>"
-                if res.excluded else "")
-        parts.append(f'<h3 class="group" id="h-track-{_e(res.track.name)}">{_e(res.track.title)}</h3>'
-                     f'<p class="note">{note}</p><div class="scroll">{_track_table(res, meta)}</div>{excl}')
-    return "\n".join(parts) or "<p>No track has a case and a ranked explainer in this run.</p>"
-
-
-def _panel_html(scores: Scores, meta: Mapping[str, Mapping[str, Any]]) -> str:
-    parts = []
-    for res in scores.tracks:
-        if len(res.controls):
-            parts.append(f'<h3 class="group">{_e(res.track.title)} · controls</h3>'
-                         f'<div class="scroll">{_track_table(res, meta, "control")}</div>')
-    return "\n".join(parts) or "<p>No control explainer (family control) in this run.</p>"
-
-
-def _trust_html(scores: Scores) -> str:
-    items = []
-    for it in trust_summary(scores):
-        names = ", ".join(f"<b>{_e(n)}</b>" for n, _, _ in it.top)
-        if it.resolved:
-            head = f"rank interval reaching the top: {names}"
-            sub = "".join(f"<li><b>{_e(n)}</b> (rank interval {_e(i)}) fails: {_e(f)}</li>" for n, i, f in it.top)
-            sub = f"<ul>{sub}</ul>"
-        else:
-            head = f"too few cases (&lt; {MIN_TRACK_CASES}) to rank; highest score, not a ranking: {names}"
-            sub = ""
-        above = [n for n, _, below in it.controls if not below]
-        ctrl = ("Controls excluded: " + ", ".join(f"{_e(n)} (calibrated {_e(c)})" for n, c, _ in it.controls)
-                + (f'; <span class="flag">above the lowest ranked method: {_e(", ".join(above))}</span>'
-                   if above else "") + "." if it.controls else "")
-        items.append(f'<li data-track="{_e(it.track)}"><b>{_e(it.title)}</b> ({it.cases} cases): {head}. {ctrl}'
-                     f'{sub}</li>')
-    return f'<ul class="trust">{"".join(items)}</ul>' if items else "<p>No track could be scored.</p>"
-
-
 def _plots(plot_dir: Path, status: Mapping[str, str]) -> str:
     parts = []
     for name in PLOTS:
@@ -416,12 +250,12 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
         "SUMMARY": summary,
         "REQUIRES_OPTIONS": req_opts,
         "CATEGORY_OPTIONS": cat_opts,
-        "LEADERBOARD": _boards(scores, rows),
-        "TRUST": _trust_html(scores),
+        "LEADERBOARD": boards_html(scores, rows),
+        "TRUST": trust_html(scores),
         "RULE": _e(aggregation_rule()),
-        "TRACKS": _tracks_html(scores, provenance.get("explainers", {})),
-        "PANEL": _panel_html(scores, provenance.get("explainers", {})),
-        "ROLES": _roles_html(scores),
+        "TRACKS": tracks_html(scores, provenance.get("explainers", {})),
+        "PANEL": panel_html(scores, provenance.get("explainers", {})),
+        "ROLES": roles_html(scores),
         "GROUP_RULE": _e(group_rule(scores.min_coverage)),
         "NONDISC": (", ".join(f"<code>{_e(c)}</code>" for c in scores.non_discriminating) or "none"),
         "PLOTS": _plots(plot_dir, plot_status),
@@ -435,18 +269,6 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
 
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
-
-
-def _roles_html(scores: Scores) -> str:
-    parts = []
-    for role, what in (("gate", "Gates (necessary conditions; pass/fail, not in the overall)"),
-                       ("diagnostic", "Diagnostics (shown, not scored)")):
-        names = scores.checks_with_role(role)
-        parts.append(f"{what}: " + (", ".join(f"<code>{_e(n)}</code>" for n in names) or "none") + ".")
-    axes = sorted({a for a in scores.axes.values() if a})
-    if axes:
-        parts.append("Truth axes (own columns, never averaged): " + ", ".join(_e(a) for a in axes) + ".")
-    return " ".join(parts)
 
 
 def fill_template(template: str, fill: Mapping[str, str]) -> str:
