@@ -1,8 +1,12 @@
 """Regenerate everything downstream of a run, and write ``report.html``: one self-contained file.
 
 ``build_report(DIR)`` reads ``scores.csv`` + ``timings.csv`` + ``evidence.jsonl`` + ``provenance.json`` and writes
-``leaderboard.{csv,md}``, ``plots/*.png`` and ``report.html`` (inline CSS and JS, plots as base64 PNG, no network
-request of any kind). The leaderboard is sortable (click a header; ``report.html#sort=overall`` or
+``leaderboard.{csv,md}``, ``leaderboard_tracks.csv``, ``plots/*.png`` and ``report.html`` (inline CSS and JS, plots
+as base64 PNG, no network request of any kind), printing each step, then the elapsed time, the top of each track
+and the path of the report. The report opens with what to trust for what (per track), then the rankings by track,
+the degenerate panel and every explainer's own numbers. ``refresh_report(DIR)`` rebuilds the HTML and leaderboard
+without redrawing plots. The template is filled in one pass (a value is never substituted again). Tables are
+sortable (click a header; ``report.html#sort=overall`` or
 ``#sort=overall:asc`` sorts on load; ``#click=overall`` clicks that header on load, for scripted checks) and
 filterable by the model form an explainer requires (``#filter=torch``) and by category.
 """
