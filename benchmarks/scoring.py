@@ -123,6 +123,21 @@ def resolve_roles(checks: Iterable[str], provenance_checks: Mapping[str, Mapping
     return roles, axes
 
 
+def _with_registry_meta(meta: dict[str, Mapping[str, Any]], names: list[str]) -> dict[str, Mapping[str, Any]]:
+    """``meta`` completed from the explainer registry for names it lacks (a name known nowhere keeps no tags and
+    joins no track)."""
+    missing = [n for n in names if n not in meta]
+    if missing:
+        from xaicheck.explainers.base import get_explainer
+
+        for name in missing:
+            try:
+                meta[name] = get_explainer(name).describe()
+            except KeyError:
+                pass
+    return meta
+
+
 def registry_case_info(case_ids: Iterable[str]) -> dict[str, CaseInfo]:
     """Domain, model forms and d of each case id found in the check registry (unknown ids are left out)."""
     from xaicheck.axioms.base import cases_of, get_check
@@ -223,7 +238,7 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
 
     cats_scored = set(scored["category"])
     present = [c for c in CATEGORIES if c in cats_scored] + sorted(cats_scored - set(CATEGORIES))
-    meta = dict(meta or {})
+    meta = _with_registry_meta(dict(meta or {}), sorted(set(df["explainer"])))
     if case_info is None:
         case_info = registry_case_info(sorted(set(df["case_id"])))
     tracks = rank_tracks(ok, df, meta, case_info, roles, axes, random_control=random_control) if len(df) else []
