@@ -32,6 +32,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from xaicheck.axioms.base import CATEGORIES
+
 __all__ = ["CaseInfo", "Track", "TrackResult", "TRACKS", "TRACK_MIN_COVERAGE", "MIN_TRACK_CASES", "N_BOOT",
            "BOOT_SEED", "rank_tracks", "tags_of"]
 
@@ -208,7 +210,8 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     missing = ~np.isfinite(raw)
     S = np.where(missing, fill[None, :], raw)
     filled = missing.sum(axis=1)
-    cats = sorted({cat_of[check_of[k]] for k in sc})
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    cats = sorted({cat_of[check_of[k]] for k in sc}, key=lambda c: (order.get(c, len(order)), c))
     checks = sorted({check_of[k] for k in sc})
     check_cols = [np.array([j for j, k in enumerate(sc) if check_of[k] == c]) for c in checks]
     cat_idx = [cats.index(cat_of[c]) for c in checks]
