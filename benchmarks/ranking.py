@@ -248,8 +248,7 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     gates = sorted({c for c in tok["check"].unique() if roles.get(c) == "gate"})
     axis_names = sorted({axes[c] for c in tok["check"].unique() if axes.get(c) and roles.get(c, "score") == "score"})
     table = []
-    tok = tok.assign(_role=tok["check"].map(lambda c: roles.get(c, "score")),
-                     _axis=tok["check"].map(lambda c: axes.get(c, "")))
+    tok = tok.assign(_axis=tok["check"].map(lambda c: axes.get(c, "")))
     by_explainer = dict(tuple(tok.groupby("explainer")))
     for i, e in enumerate(rows):
         mine = by_explainer.get(e, tok.iloc[:0])
@@ -264,10 +263,8 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
             "cases": len(sc), "not_answered": int(filled[i]),
             "coverage": applicable.get(e, 0) / len(exam),
         }
-        for ci, cat in enumerate(cats):
-            cols = np.concatenate([check_cols[k] for k in range(len(checks)) if cat_idx[k] == ci])
-            row[cat] = float(np.mean([S[i, check_cols[k]].mean() for k in range(len(checks)) if cat_idx[k] == ci])) \
-                if len(cols) else math.nan
+        for ci, cat in enumerate(cats):  # every category in ``cats`` has at least one check
+            row[cat] = float(np.mean([S[i, check_cols[k]].mean() for k in range(len(checks)) if cat_idx[k] == ci]))
         for g in gates:
             gc = mine[mine["check"] == g]
             failed = int((gc["passed"] == 0).sum())
