@@ -102,10 +102,12 @@ def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool
     records = read_records(directory)
     provenance = read_provenance(directory)
     meta = provenance.get("explainers", {})
-    say(f"report: scoring {len(records)} cells (tracks, bootstrap rank intervals)")
     resolver = registry_lookup() if lookup == "registry" else lookup
-    scores = compute_scores(records, meta=meta, provenance_checks=provenance.get("checks", {}),
-                            case_info=case_info_from(resolver, {r.case_id for r in records}))
+    case_ids = {r.case_id for r in records}
+    say(f"report: resolving {len(case_ids)} cases (model domain, forms, d: which tracks they join)")
+    case_info = case_info_from(resolver, case_ids)
+    say(f"report: scoring {len(records)} cells (tracks, bootstrap rank intervals)")
+    scores = compute_scores(records, meta=meta, provenance_checks=provenance.get("checks", {}), case_info=case_info)
     rows = write_leaderboard(scores, meta, directory)
     say(f"report: wrote {directory / 'leaderboard.md'}")
     plot_dir = directory / "plots"
