@@ -192,6 +192,20 @@ class Scores:
     def checks_with_role(self, role: str) -> list[str]:
         return sorted(c for c, r in self.roles.items() if r == role)
 
+    def panel_violations(self, max_calibrated: float = 0.1) -> list[str]:
+        """Where a control (degenerate panel) is not at the floor: at or above the lowest ranked explainer of a
+        track, or with a calibrated overall above ``max_calibrated`` (issue 11's bar). Empty when all sit below."""
+        out = []
+        for t in self.tracks:
+            for row in t.controls.to_dict("records"):
+                if not row.get("below_all_ranked", True):
+                    out.append(f"{t.track.name}: {row['explainer']} overall {row['overall']:.4f} is not below every "
+                               "ranked explainer")
+                if np.isfinite(row["calibrated"]) and row["calibrated"] > max_calibrated:
+                    out.append(f"{t.track.name}: {row['explainer']} calibrated {row['calibrated']:.4f} > "
+                               f"{max_calibrated:g}")
+        return out
+
 
 def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDOM_CONTROL,
                    min_coverage: float = MIN_COVERAGE, meta: Mapping[str, Mapping[str, Any]] | None = None,

@@ -167,7 +167,7 @@ def tracked():
         recs += [cell(name, "g", k, 0.0 if (name, k) == ("mid", "a") else 1.0) for k in "ab"]
         recs += [cell(name, "dg", "a", 1.0 if name == "mid" else 0.1)]
         recs += [cell(name, "ax", "a", 0.25 if name == "good" else 0.5)]
-    recs += [cell(name, "s1", "tree", 0.7) for name in ("good", "mid", "random")]
+    recs += [cell(name, "s1", "tree", 0.2 if name == "random" else 0.7) for name in ("good", "mid", "random")]
     info = {f"{c}/{k}": TAB for c in ("s1", "s2", "g", "dg", "ax") for k in "abcde"}
     info["s1/tree"] = TREE
     return recs, info
@@ -204,7 +204,7 @@ def test_rank_intervals_declare_ties_and_controls_stay_out(tracked):
     ranked, controls = t.ranked.set_index("explainer"), t.controls.set_index("explainer")
     assert set(ranked.index) == {"good", "good2", "mid", "half"}
     assert set(controls.index) == {"random", "zero"} and controls["rank"].isna().all()
-    assert controls["below_all_ranked"].all()
+    assert controls["below_all_ranked"].all() and s.panel_violations() == []
     # good and good2 are equal on every case: they share rank 1 and split P(rank 1)
     assert ranked.loc["good", "rank"] == ranked.loc["good2", "rank"] == 1
     assert ranked.loc["good", "p_rank1"] == pytest.approx(ranked.loc["good2", "p_rank1"])
@@ -238,3 +238,18 @@ def test_overall_ignores_gates_diagnostics_and_second_truths(tracked):
                            axes={"ax": "on_data"})
     assert again.explainer_row("mid")["overall"] == pytest.approx(base)
     assert again.track("tabular_baseline").table.set_index("explainer").loc["mid", "overall"] == pytest.approx(0.6)
+
+
+def test_panel_violations_name_a_control_above_the_floor(tracked):
+    recs, info = tracked
+    # the constant control now scores 0.65 everywhere: above mid (0.6) and calibrated (0.65-0.2)/0.8 = 0.5625
+    recs = recs + [cell("constant", c, k, 0.65) for c in ("s1", "s2") for k in "abcde"]
+    meta = {**META, "constant": {"family": "control", "tags": "requires:callable,local"}}
+    s = compute_scores(recs, meta=meta, case_info=info, roles={"g": "gate", "dg": "diagnostic"},
+                       axes={"ax": "on_data"})
+    found = s.panel_violations()
+    assert "tabular_baseline: constant overall 0.6500 is not below every ranked explainer" in found
+    assert "tabular_baseline: constant calibrated 0.5625 > 0.1" in found
+    assert not any("zero" in f or "random" in f for f in found)
+    md = render_markdown(s, meta)
+    assert "**above the lowest ranked method: constant**" in md
