@@ -172,9 +172,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         print(result.to_table() if hasattr(result, "to_table") else result)
         print()
     if (Path(args.out) / "scores.csv").exists():  # a run lives here: refresh report.html so it links the papers
-        from .report import build_report
+        from .report import refresh_report  # scores and HTML only: the plots are kept
 
-        build_report(args.out)
+        refresh_report(args.out)
         print(f"updated {Path(args.out) / 'report.html'} (links papers/*.md)")
     return 0
 

@@ -1,10 +1,11 @@
-"""``leaderboard.csv`` and ``leaderboard.md``: one row per explainer, deterministic formatting.
+"""``leaderboard.md``, ``leaderboard.csv`` and ``leaderboard_tracks.csv``: what to trust for what, the rankings per
+track, the degenerate panel and every explainer's own numbers. Deterministic formatting; every name and message
+is Markdown-escaped (:func:`xaicheck.benchmarks.escaping.md_escape`).
 
-Columns: rank, explainer, library, family, overall (± 95% interval across seeds where one exists), calibrated
-overall, coverage, success, one column per category, pass rate, mean seconds per applicable cell, Pareto flag.
-Equal overalls share a rank (see :mod:`xaicheck.benchmarks.scoring`). Only explainers with coverage >= ``MIN_COVERAGE``
-are ranked; the ``group`` column says which rows are ``specialist`` (limited coverage, not ranked, all numbers shown)
-or ``unscored`` (no ok cell). ``leaderboard.md`` shows them in separate tables below the ranked one.
+- ``leaderboard_tracks.csv``: one row per (track, explainer): rank (declared; ties shared), rank interval, P(rank 1),
+  overall with its 95% bootstrap interval, calibrated overall, category scores, gate columns, truth-axis columns.
+- ``leaderboard.csv``: one row per explainer on its own applicable cells (a reference, *not a ranking*), with the
+  tracks it is ranked in. The rule is in ``benchmarks/AGGREGATION.md`` and :mod:`xaicheck.benchmarks.ranking`.
 """
 
 from __future__ import annotations
@@ -12,28 +13,43 @@ from __future__ import annotations
 import csv
 import io
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
 
+from .escaping import md_escape
+from .ranking import MIN_TRACK_CASES, TrackResult
 from .scoring import MIN_COVERAGE, Scores
 
-__all__ = ["leaderboard_rows", "write_leaderboard", "render_markdown", "fmt", "GROUP_TITLES", "group_rule"]
+__all__ = ["leaderboard_rows", "track_rows", "write_leaderboard", "render_markdown", "fmt", "GROUP_TITLES",
+           "group_rule", "TrustItem", "trust_summary", "aggregation_rule"]
 
-#: Heading of each leaderboard group (``{cov}`` = the coverage threshold).
+#: Heading of each group of the all-explainers table (``{cov}`` = the coverage threshold).
 GROUP_TITLES: dict[str, str] = {
-    "ranked": "Ranked (coverage ≥ {cov})",
-    "specialist": "Specialists (limited coverage, < {cov}), not ranked",
+    "broad": "Broad coverage (≥ {cov} of the suite's cells)",
+    "specialist": "Specialists (coverage < {cov})",
+    "control": "Degenerate panel (family control)",
     "unscored": "Not scored (no ok cell: nothing applicable, or every applicable cell failed to run)",
 }
 
 
 def group_rule(min_coverage: float = MIN_COVERAGE) -> str:
-    """One sentence stating who is ranked."""
-    return (f"Only explainers applicable to at least {min_coverage:.0%} of the suite's cells (coverage ≥ "
-            f"{min_coverage:g}) are ranked; specialists with lower coverage are listed below with their scores, "
-            "not ranked, because their overall averages a few cells and is not comparable.")
+    """One sentence saying what the all-explainers table is."""
+    return (f"Every explainer on the cells it can run (a reference, not a ranking: explainers sit different "
+            f"exams). Broad = applicable to at least {min_coverage:.0%} of the suite's cells. Rankings are per "
+            "track, on the same cells for every ranked explainer.")
+
+
+def aggregation_rule() -> str:
+    """The ranking rule in one paragraph (the full text is ``benchmarks/AGGREGATION.md``)."""
+    return ("Ranked within tracks (uses) on the same cases for every ranked explainer; a case an explainer cannot "
+            "answer counts as the random control's score there. Overall = mean over categories of the mean over "
+            "score checks (gates are pass/fail columns, diagnostics are not scored; a second truth is its own "
+            "column). Rank = 1 + the number of explainers whose 95% bootstrap rank interval (1000 resamples of the "
+            "cases, seed 0) lies wholly above: overlapping intervals share a rank. Calibrated = (s − s_random)/"
+            "(1 − s_random) per check. Controls (family control) are scored on the same cells, never ranked.")
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -49,53 +65,28 @@ def fmt(value: Any, digits: int = 3) -> str:
     return f"{v:.{digits}f}"
 
 
-def _overall_digits(records: list[dict[str, Any]], base: int = 4, most: int = 9) -> list[int]:
-    """Digits to print each overall with: ``base``, or more where two ranked rows of different rank would print
-    the same text (0.91320 vs 0.91318 both read 0.9132), so a reader sees why their ranks differ."""
-    digits = [base] * len(records)
-    for i in range(1, len(records)):
-        a, b = records[i - 1], records[i]
-        ra, rb = a.get("rank"), b.get("rank")
-        if ra is None or rb is None or pd.isna(ra) or pd.isna(rb) or ra == rb:
-            continue
-        d = base
-        while d < most and fmt(a["overall"], d) == fmt(b["overall"], d):
-            d += 1
-        digits[i - 1], digits[i] = max(digits[i - 1], d), max(digits[i], d)
-    by_rank: dict[Any, int] = {}  # rows sharing a rank print alike
-    for r, d in zip(records, digits):
-        if r.get("rank") is not None and not pd.isna(r.get("rank")):
-            by_rank[r["rank"]] = max(by_rank.get(r["rank"], base), d)
-    return [by_rank.get(r.get("rank"), d) if r.get("rank") is not None and not pd.isna(r.get("rank")) else d
-            for r, d in zip(records, digits)]
+def _int(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else str(int(value))
 
 
 def leaderboard_rows(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The leaderboard as rows of strings, in rank order."""
+    """Every explainer on its own applicable cells, as rows of strings (group order, then overall)."""
     out = []
-    records = scores.explainers.to_dict("records")
-    digits = _overall_digits(records)
-    for row, nd in zip(records, digits):
+    for row in scores.explainers.to_dict("records"):
         meta = explainers_meta.get(row["explainer"], {})
-        rank = row.get("rank")
         entry = {
-            "rank": "" if rank is None or (isinstance(rank, float) and math.isnan(rank)) or str(rank) == "<NA>"
-            else str(int(rank)),
-            "explainer": row["explainer"],
-            "group": str(row.get("group", "")),
-            "library": str(meta.get("library", "")),
-            "family": str(meta.get("family", "")),
-            "tags": str(meta.get("tags", "")),
-            "overall": fmt(row["overall"], nd),
-            "ci95": fmt(row["ci_half_width"], 4),
-            "calibrated": fmt(row["calibrated"], 4),
-            "coverage": fmt(row["coverage"], 3),
+            "explainer": row["explainer"], "group": str(row.get("group", "")),
+            "library": str(meta.get("library", "")), "family": str(meta.get("family", "")),
+            "tags": str(meta.get("tags", "")), "tracks": str(row.get("tracks", "")),
+            "overall": fmt(row["overall"], 4), "ci95": fmt(row["ci_half_width"], 4),
+            "calibrated": fmt(row["calibrated"], 4), "coverage": fmt(row["coverage"], 3),
             "success": fmt(row["success"], 3),
         }
         for cat in scores.categories_present:
             entry[cat] = fmt(row.get(cat), 4)
         entry.update({
             "pass_rate": fmt(row["pass_rate"], 3),
+            "gates_failed": f"{row.get('gates_failed', 0)}/{row.get('gate_cells', 0)}" if row.get("gate_cells") else "",
             "seconds_per_cell": fmt(row["seconds_per_cell"], 4),
             "pareto": "yes" if row.get("pareto") else "",
             "cells": str(row["cells"]), "ok": str(row["ok"]), "errors": str(row["errors"]),
@@ -105,60 +96,197 @@ def leaderboard_rows(scores: Scores, explainers_meta: Mapping[str, Mapping[str, 
     return out
 
 
-def _md_table(rows: list[dict[str, str]], categories: list[str]) -> list[str]:
-    cols = ["rank", "explainer", "library", "family", "overall", "calibrated", "coverage", "success", *categories,
-            "pass_rate", "seconds_per_cell"]
-    heads = ["#", "explainer", "library", "family", "overall", "calibrated", "coverage", "success",
-             *[c.replace("_", " ") for c in categories], "pass rate", "s / cell"]
-    lines = ["| " + " | ".join(heads) + " |",
-             "|" + "|".join("---" if c in ("explainer", "library", "family") else "---:" for c in cols) + "|"]
-    for r in rows:
-        cells = []
-        for c in cols:
-            v = r.get(c, "")
-            if c == "overall" and r.get("ci95"):
-                v = f"{v} ± {r['ci95']}"
-            cells.append(v if v or c in ("library", "family") else "–")
-        lines.append("| " + " | ".join(cells) + " |")
+def track_rows(result: TrackResult, explainers_meta: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
+    """One track's table as rows of strings (ranked members, then controls)."""
+    out = []
+    for row in result.table.to_dict("records"):
+        meta = explainers_meta.get(row["explainer"], {})
+        ranked = row["kind"] == "ranked"
+        entry = {
+            "track": result.track.name, "kind": row["kind"], "rank": _int(row.get("rank")),
+            "rank_interval": (f"{_int(row['rank_lo'])}–{_int(row['rank_hi'])}"
+                              if ranked and _int(row.get("rank_lo")) else ""),
+            "p_rank1": fmt(row.get("p_rank1"), 3), "explainer": row["explainer"],
+            "library": str(meta.get("library", "")), "family": str(meta.get("family", "")),
+            "overall": fmt(row["overall"], 4),
+            "overall_95": (f"{fmt(row['overall_lo'], 3)}–{fmt(row['overall_hi'], 3)}"
+                           if ranked and fmt(row.get("overall_lo"), 3) else ""),
+            "calibrated": fmt(row["calibrated"], 3), "not_answered": str(row["not_answered"]),
+            "cases": str(row["cases"]),
+        }
+        for cat in result.categories:
+            entry[cat] = fmt(row.get(cat), 3)
+        for g in result.gates:
+            entry[f"gate:{g}"] = str(row.get(f"gate:{g}", ""))
+        for a in result.axes:
+            entry[f"axis:{a}"] = fmt(row.get(f"axis:{a}"), 3)
+        entry["fails"] = str(row.get("fails", ""))
+        if not ranked:
+            entry["below_all_ranked"] = {True: "yes", False: "NO"}.get(row.get("below_all_ranked"), "")
+        out.append(entry)
+    return out
+
+
+@dataclass
+class TrustItem:
+    """The summary line of one track: who to trust (rank interval at the top), what each fails, controls left out."""
+
+    track: str
+    title: str
+    cases: int
+    resolved: bool
+    top: list[tuple[str, str, str]] = field(default_factory=list)  # (explainer, rank interval, what it fails)
+    controls: list[tuple[str, str, bool]] = field(default_factory=list)  # (control, calibrated, below all ranked)
+
+
+def trust_summary(scores: Scores) -> list[TrustItem]:
+    """What to trust for what: one item per track."""
+    items = []
+    for res in scores.tracks:
+        item = TrustItem(res.track.name, res.track.title, len(res.cases), res.resolved)
+        ranked = res.ranked
+        names = res.top() if res.resolved else list(ranked.sort_values("overall", ascending=False, kind="mergesort")
+                                                     .loc[lambda d: d["overall"] >= d["overall"].max() - 1e-9,
+                                                          "explainer"])
+        for name in names:
+            row = ranked[ranked["explainer"] == name].iloc[0]
+            interval = f"{_int(row['rank_lo'])}–{_int(row['rank_hi'])}" if res.resolved else ""
+            item.top.append((name, interval, str(row.get("fails", "")) or "nothing"))
+        for row in res.controls.to_dict("records"):
+            item.controls.append((row["explainer"], fmt(row["calibrated"], 2), bool(row.get("below_all_ranked"))))
+        items.append(item)
+    return items
+
+
+def _summary_markdown(scores: Scores) -> list[str]:
+    lines = ["## What to trust for what", ""]
+    for it in trust_summary(scores):
+        names = ", ".join(md_escape(n) for n, _, _ in it.top)
+        if not it.resolved:
+            head = (f"- **{md_escape(it.title)}** ({it.cases} cases): too few cases (< {MIN_TRACK_CASES}) to rank; "
+                    f"highest score, not a ranking: {names}.")
+        else:
+            head = f"- **{md_escape(it.title)}** ({it.cases} cases): rank interval reaching the top: {names}."
+        above = [n for n, _, below in it.controls if not below]
+        if it.controls:
+            head += (" Controls excluded: " + ", ".join(f"{md_escape(n)} (calibrated {c})" for n, c, _ in it.controls)
+                     + (f"; **above the lowest ranked method: {', '.join(md_escape(n) for n in above)}**"
+                        if above else "") + ".")
+        lines.append(head)
+        if it.resolved:
+            lines += [f"  - {md_escape(n)} (rank interval {i}) fails: {md_escape(f)}" for n, i, f in it.top]
     return lines
 
 
-def render_markdown(rows: list[dict[str, str]], categories: list[str], *, title: str = "Leaderboard",
-                    non_discriminating: list[str] | None = None, min_coverage: float = MIN_COVERAGE) -> str:
-    """GitHub-flavoured markdown: the ranked table, then specialists and unscored explainers (never hidden).
-
-    ``s / cell`` is the only column that varies between machines."""
-    lines = [f"# {title}", "",
-             "Overall = mean of category scores (each a mean over ok cells only); ± = 95% t-interval across "
-             "seeds; calibrated = (s − s_random)/(1 − s_random) per check; coverage = applicable / all cells; "
-             "success = ok / applicable cells; – = no ok cell. Equal overalls share a rank; a rank difference "
-             "smaller than the ± interval is not significant. " + group_rule(min_coverage)]
-    groups: dict[str, list[dict[str, str]]] = {}
+def _md_table(rows: list[dict[str, str]], cols: list[str], heads: list[str], text_cols: set[str]) -> list[str]:
+    lines = ["| " + " | ".join(md_escape(h) for h in heads) + " |",
+             "|" + "|".join("---" if c in text_cols else "---:" for c in cols) + "|"]
     for r in rows:
-        groups.setdefault(r.get("group") or "ranked", []).append(r)
+        lines.append("| " + " | ".join(md_escape(r.get(c, "")) or ("" if c in text_cols else "–") for c in cols)
+                     + " |")
+    return lines
+
+
+def _track_markdown(res: TrackResult, meta: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    rows = track_rows(res, meta)
+    ranked = [r for r in rows if r["kind"] == "ranked"]
+    cols = ["rank", "rank_interval", "p_rank1", "explainer", "library", "family", "overall", "overall_95",
+            "calibrated", *res.categories, *[f"gate:{g}" for g in res.gates], *[f"axis:{a}" for a in res.axes],
+            "not_answered"]
+    heads = ["#", "rank 95%", "P(rank 1)", "explainer", "library", "family", "overall", "overall 95%", "calibrated",
+             *[c.replace("_", " ") for c in res.categories], *[f"gate {g}" for g in res.gates],
+             *[f"truth: {a}" for a in res.axes], "not answered"]
+    lines = ["", f"## Track: {md_escape(res.track.title)}", "",
+             f"{len(res.cases)} scored cases; {len(ranked)} ranked explainers"
+             + ("" if res.resolved else f" — too few cases (< {MIN_TRACK_CASES}) to rank: listed by score, no rank")
+             + ". Not answered = cases scored as the random control (not applicable, error or timeout).", ""]
+    lines += _md_table(ranked, cols, heads, {"explainer", "library", "family", "rank_interval", "overall_95"}
+                       | {f"gate:{g}" for g in res.gates})
+    if res.excluded:
+        lines += ["", "Not ranked here (applicable to fewer than half of the track's cases): "
+                  + "; ".join(f"{md_escape(k)} ({md_escape(v)})" for k, v in sorted(res.excluded.items())) + "."]
+    return lines
+
+
+def _panel_markdown(scores: Scores) -> list[str]:
+    controls = sorted({n for t in scores.tracks for n in t.controls["explainer"]})
+    if not controls:
+        return []
+    tracks = [t for t in scores.tracks if len(t.controls)]
+    cols = ["explainer", *[t.track.name for t in tracks]]
+    heads = ["control", *[f"{t.track.name} overall / calibrated" for t in tracks]]
+    rows = []
+    for name in controls:
+        row = {"explainer": name}
+        for t in tracks:
+            hit = t.controls[t.controls["explainer"] == name]
+            if len(hit):
+                h = hit.iloc[0]
+                row[t.track.name] = (f"{fmt(h['overall'], 3)} / {fmt(h['calibrated'], 3)}"
+                                     + ("" if h["below_all_ranked"] else " (above a ranked method)"))
+        rows.append(row)
+    return (["", "## Degenerate panel (family control: scored on each track's cells, never ranked)", ""]
+            + _md_table(rows, cols, heads, set(cols)))
+
+
+def render_markdown(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], *,
+                    title: str = "Leaderboard") -> str:
+    """GitHub-flavoured markdown: summary, one ranked table per track, the degenerate panel, every explainer's own
+    numbers, and which checks are gates or diagnostics. ``s / cell`` is the only column that varies between
+    machines."""
+    lines = [f"# {md_escape(title)}", "", aggregation_rule(), ""]
+    lines += _summary_markdown(scores)
+    for res in scores.tracks:
+        lines += _track_markdown(res, explainers_meta)
+    lines += _panel_markdown(scores)
+    rows = leaderboard_rows(scores, explainers_meta)
+    cats = scores.categories_present
+    cols = ["explainer", "library", "family", "overall", "calibrated", "coverage", "success", *cats, "pass_rate",
+            "gates_failed", "seconds_per_cell", "tracks"]
+    heads = ["explainer", "library", "family", "overall", "calibrated", "coverage", "success",
+             *[c.replace("_", " ") for c in cats], "pass rate", "gate cells failed", "s / cell", "ranked in"]
+    lines += ["", "## All explainers on their own cells (not a ranking)", "", group_rule(scores.min_coverage)]
     for group, title_fmt in GROUP_TITLES.items():
-        if group not in groups:
-            continue
-        lines += ["", f"## {title_fmt.format(cov=f'{min_coverage:g}')}", ""]
-        lines += _md_table(groups[group], categories)
-    if non_discriminating:
-        lines += ["", "Non-discriminating checks (the random control passes them): "
-                  + ", ".join(f"`{c}`" for c in non_discriminating) + "."]
+        members = [r for r in rows if r["group"] == group]
+        if members:
+            for r in members:
+                if r["ci95"]:
+                    r["overall"] = f"{r['overall']} ± {r['ci95']}"
+            lines += ["", f"### {title_fmt.format(cov=f'{scores.min_coverage:g}')}", ""]
+            lines += _md_table(members, cols, heads, {"explainer", "library", "family", "tracks", "gates_failed"})
+    notes = []
+    for role, what in (("gate", "Gates (necessary conditions; pass/fail, not in the overall)"),
+                       ("diagnostic", "Diagnostics (shown, not scored)")):
+        names = scores.checks_with_role(role)
+        if names:
+            notes.append(f"{what}: " + ", ".join(md_escape(n) for n in names) + ".")
+    axes = sorted({a for a in scores.axes.values() if a})
+    if axes:
+        notes.append("Truth axes (own columns, never averaged): " + ", ".join(md_escape(a) for a in axes) + ".")
+    if scores.non_discriminating:
+        notes.append("Non-discriminating checks (the random control passes them): "
+                     + ", ".join(md_escape(c) for c in scores.non_discriminating) + ".")
+    if notes:
+        lines += [""] + notes
     return "\n".join(lines) + "\n"
 
 
-def write_leaderboard(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], out: Path) -> list[dict]:
-    """Write ``leaderboard.csv`` (all columns) and ``leaderboard.md``; returns the rows."""
-    out = Path(out)
-    rows = leaderboard_rows(scores, explainers_meta)
+def _csv(rows: list[dict[str, str]], default: list[str]) -> str:
+    fields: list[str] = list(dict.fromkeys(k for r in rows for k in r)) or default
     buf = io.StringIO()
-    fields = list(rows[0]) if rows else ["rank", "explainer"]
-    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", restval="")
     writer.writeheader()
     writer.writerows(rows)
-    (out / "leaderboard.csv").write_text(buf.getvalue(), encoding="utf-8")
-    (out / "leaderboard.md").write_text(
-        render_markdown(rows, scores.categories_present, non_discriminating=scores.non_discriminating,
-                        min_coverage=scores.min_coverage),
-        encoding="utf-8")
+    return buf.getvalue()
+
+
+def write_leaderboard(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], out: Path) -> list[dict]:
+    """Write ``leaderboard.csv``, ``leaderboard_tracks.csv`` and ``leaderboard.md``; returns the all-explainers
+    rows."""
+    out = Path(out)
+    rows = leaderboard_rows(scores, explainers_meta)
+    (out / "leaderboard.csv").write_text(_csv(rows, ["explainer"]), encoding="utf-8")
+    trows = [r for res in scores.tracks for r in track_rows(res, explainers_meta)]
+    (out / "leaderboard_tracks.csv").write_text(_csv(trows, ["track", "explainer"]), encoding="utf-8")
+    (out / "leaderboard.md").write_text(render_markdown(scores, explainers_meta), encoding="utf-8")
     return rows

@@ -11,6 +11,7 @@ A plot without data is skipped and the reason returned, never faked.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -94,8 +95,9 @@ def heatmap(scores: Scores, path: Path) -> str | None:
 
 
 def _n_ranked(scores: Scores) -> int:
+    """Rows of the first group (broad coverage); the rows below it are specialists, controls, unscored."""
     groups = scores.explainers.get("group")
-    return len(scores.explainers) if groups is None else int((groups == "ranked").sum())
+    return len(scores.explainers) if groups is None else int((groups == "broad").sum())
 
 
 def _mark_unranked_rows(ax: Any, scores: Scores, labels: bool = True) -> str:
@@ -110,7 +112,8 @@ def _mark_unranked_rows(ax: Any, scores: Scores, labels: bool = True) -> str:
         for tick in ax.get_yticklabels()[k:]:
             tick.set_color("#6b6b6b")
             tick.set_style("italic")
-    return f"below the rule, in italics: not ranked (coverage < {scores.min_coverage:g} or no ok cell)"
+    return (f"below the rule, in italics: specialists (coverage < {scores.min_coverage:g}), controls and "
+            "explainers with no ok cell")
 
 
 def categories(scores: Scores, path: Path) -> str | None:
@@ -187,16 +190,17 @@ def pareto(scores: Scores, path: Path) -> str | None:
         return "no explainer with both a score and a time"
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10, 6.5))
-    ranked = (t["group"] == "ranked").to_numpy(bool) if "group" in t else np.ones(len(t), bool)
+    ranked = (t["group"] == "broad").to_numpy(bool) if "group" in t else np.ones(len(t), bool)
     secs = np.maximum(t["seconds_per_cell"].to_numpy(float), 1e-4)
     overall = t["overall"].to_numpy(float)
     front = t["pareto"].to_numpy(bool) & ranked
     dominated = ranked & ~front
-    ax.scatter(secs[dominated], overall[dominated], c="#7a7a7a", s=28, label="ranked, dominated", zorder=2)
-    ax.scatter(secs[front], overall[front], c="#d62728", s=46, label="ranked, on the Pareto front", zorder=3)
+    ax.scatter(secs[dominated], overall[dominated], c="#7a7a7a", s=28, label="broad coverage, dominated", zorder=2)
+    ax.scatter(secs[front], overall[front], c="#d62728", s=46, label="broad coverage, on the Pareto front",
+               zorder=3)
     if (~ranked).any():
         ax.scatter(secs[~ranked], overall[~ranked], facecolors="none", edgecolors="#1f77b4", s=34, lw=1.2,
-                   label=f"specialist (coverage < {scores.min_coverage:g}), not ranked", zorder=2)
+                   label=f"specialist (coverage < {scores.min_coverage:g}) or control", zorder=2)
     order = np.argsort(secs[front])
     ax.step(secs[front][order], overall[front][order], where="post", color="#d62728", alpha=0.5, lw=1.2, zorder=1)
     ax.set_xscale("log")
@@ -207,7 +211,7 @@ def pareto(scores: Scores, path: Path) -> str | None:
     ax.set_xlabel("mean seconds per applicable cell (log scale)")
     ax.set_ylabel("overall score")
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Score vs cost (Compare-xAI style Pareto front among ranked explainers)")
+    ax.set_title("Score vs cost on each explainer's own cells (Compare-xAI style Pareto front, broad coverage)")
     ax.grid(alpha=0.3)
     _save(fig, path)
     return None
@@ -258,27 +262,41 @@ def baseline_sensitivity(records: list[CellRecord], path: Path) -> str | None:
     return None
 
 
-def _rankdata(v: np.ndarray) -> np.ndarray:
-    """Ranks 1..n with ties given their average rank (as ``scipy.stats.rankdata``)."""
-    order = np.argsort(v, kind="mergesort")
-    ranks = np.empty(len(v))
-    ranks[order] = np.arange(1, len(v) + 1)
-    _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=ranks)
-    return sums[inverse] / counts[inverse]
+def _row_ranks(A: np.ndarray) -> np.ndarray:
+    """Average ranks (1..m, ties share their mean rank) of each row of ``A`` [k, m], vectorised over rows."""
+    k, m = A.shape
+    order = np.argsort(A, axis=1, kind="mergesort")
+    sorted_vals = np.take_along_axis(A, order, axis=1)
+    new = np.ones((k, m), dtype=bool)
+    new[:, 1:] = sorted_vals[:, 1:] != sorted_vals[:, :-1]
+    group = np.cumsum(new, axis=1) - 1  # tie-group index of each sorted position
+    pos = np.broadcast_to(np.arange(1, m + 1, dtype=np.float64), (k, m))
+    offset = (np.arange(k) * m)[:, None]
+    flat = (group + offset).ravel()
+    sums = np.bincount(flat, weights=pos.ravel(), minlength=k * m)
+    counts = np.bincount(flat, minlength=k * m)
+    avg = (sums / np.maximum(counts, 1))[flat].reshape(k, m)
+    ranks = np.empty((k, m))
+    np.put_along_axis(ranks, order, avg, axis=1)
+    return ranks
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ra, rb = _rankdata(a), _rankdata(b)
-    if np.std(ra) == 0 or np.std(rb) == 0:
-        return math.nan
-    return float(np.corrcoef(ra, rb)[0, 1])
+def _spearman_matrix(A: np.ndarray) -> np.ndarray:
+    """Spearman correlation between every pair of rows of ``A`` [k, m]; NaN where a row's ranks are constant."""
+    R = _row_ranks(A)
+    R -= R.mean(axis=1, keepdims=True)
+    norm = np.sqrt((R * R).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        C = (R @ R.T) / np.outer(norm, norm)
+    C[(norm == 0)[:, None] | (norm == 0)[None, :]] = np.nan
+    return np.clip(C, -1.0, 1.0)
 
 
 def agreement_matrix(records: list[CellRecord]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Mean Spearman correlation between explainers' ``attributions`` over shared cases (lowest seed each).
 
     Returns (names, mean matrix, count matrix). Pairs with no shared case with comparable shapes are NaN.
+    Vectorised per case and shape: one rank pass and one matrix product per case instead of a call per pair.
     """
     per: dict[str, dict[str, np.ndarray]] = {}
     for r in sorted(records, key=lambda r: (r.seed, r.cell_id)):
@@ -286,17 +304,19 @@ def agreement_matrix(records: list[CellRecord]) -> tuple[list[str], np.ndarray, 
         if att:
             per.setdefault(r.explainer, {}).setdefault(r.case_id, np.asarray(att, dtype=float))
     names = sorted(per)
+    index = {n: i for i, n in enumerate(names)}
     n = len(names)
     S, C = np.zeros((n, n)), np.zeros((n, n), dtype=int)
-    for i, a in enumerate(names):
-        for j, b in enumerate(names):
-            for case in per[a].keys() & per[b].keys():
-                x, y = per[a][case], per[b][case]
-                if x.shape == y.shape:
-                    rho = _spearman(x.ravel(), y.ravel())
-                    if np.isfinite(rho):
-                        S[i, j] += rho
-                        C[i, j] += 1
+    by_case: dict[tuple[str, tuple[int, ...]], list[tuple[int, np.ndarray]]] = {}
+    for name in names:
+        for case, x in per[name].items():
+            by_case.setdefault((case, x.shape), []).append((index[name], x.ravel()))
+    for (_, _), members in sorted(by_case.items()):
+        idx = np.array([i for i, _ in members])
+        rho = _spearman_matrix(np.stack([x for _, x in members]))
+        good = np.isfinite(rho)
+        S[np.ix_(idx, idx)] += np.where(good, rho, 0.0)
+        C[np.ix_(idx, idx)] += good
     with np.errstate(invalid="ignore", divide="ignore"):
         M = np.where(C > 0, S / np.maximum(C, 1), np.nan)
     return names, M, C
@@ -455,8 +475,9 @@ PLOTS: tuple[str, ...] = ("heatmap", "categories", "pareto", "baseline_sensitivi
 
 
 def make_plots(records: list[CellRecord], scores: Scores, out: Path,
-               lookup: CaseLookup | None = None) -> Mapping[str, str]:
-    """Draw every plot into ``out``; returns ``{plot: "ok" | reason it was skipped}``."""
+               lookup: CaseLookup | None = None, log: Callable[[str], None] | None = None) -> Mapping[str, str]:
+    """Draw every plot into ``out``; returns ``{plot: "ok" | reason it was skipped}``. ``log`` gets one line per
+    plot with its time."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs: dict[str, Callable[[Path], str | None]] = {
@@ -471,6 +492,7 @@ def make_plots(records: list[CellRecord], scores: Scores, out: Path,
     status: dict[str, str] = {}
     for name, draw in jobs.items():
         path = out / f"{name}.png"
+        t0 = time.perf_counter()
         try:
             why = draw(path)
         except Exception as exc:  # noqa: BLE001 - a broken plot must not lose the report
@@ -478,4 +500,6 @@ def make_plots(records: list[CellRecord], scores: Scores, out: Path,
         if why is not None and path.exists():
             path.unlink()
         status[name] = "ok" if why is None else why
+        if log is not None:
+            log(f"report:   plot {name}: {status[name]} ({time.perf_counter() - t0:.1f} s)")
     return status

@@ -1,8 +1,12 @@
 """Regenerate everything downstream of a run, and write ``report.html``: one self-contained file.
 
 ``build_report(DIR)`` reads ``scores.csv`` + ``timings.csv`` + ``evidence.jsonl`` + ``provenance.json`` and writes
-``leaderboard.{csv,md}``, ``plots/*.png`` and ``report.html`` (inline CSS and JS, plots as base64 PNG, no network
-request of any kind). The leaderboard is sortable (click a header; ``report.html#sort=overall`` or
+``leaderboard.{csv,md}``, ``leaderboard_tracks.csv``, ``plots/*.png`` and ``report.html`` (inline CSS and JS, plots
+as base64 PNG, no network request of any kind), printing each step, then the elapsed time, the top of each track
+and the path of the report. The report opens with what to trust for what (per track), then the rankings by track,
+the degenerate panel and every explainer's own numbers. ``refresh_report(DIR)`` rebuilds the HTML and leaderboard
+without redrawing plots. The template is filled in one pass (a value is never substituted again). Tables are
+sortable (click a header; ``report.html#sort=overall`` or
 ``#sort=overall:asc`` sorts on load; ``#click=overall`` clicks that header on load, for scripted checks) and
 filterable by the model form an explainer requires (``#filter=torch``) and by category.
 """
@@ -10,19 +14,27 @@ filterable by the model form an explainer requires (``#filter=torch``) and by ca
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import json
-import math
+import re
+import sys
+import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from .leaderboard import GROUP_TITLES, fmt, group_rule, write_leaderboard
+import numpy as np
+
+from .leaderboard import aggregation_rule, fmt, group_rule, trust_summary, write_leaderboard
 from .plots import PLOTS, make_plots
 from .provenance import read_history, read_provenance
+from .ranking import CaseInfo
 from .records import CellRecord, read_records
+from .report_tables import (boards_html, esc as _e, panel_html, requires_of as _requires, roles_html, tracks_html,
+                            trust_html)
 from .scoring import Scores, compute_scores
 
-__all__ = ["build_report", "render_html", "registry_lookup", "MAX_FAILURES_PER_CHECK"]
+__all__ = ["build_report", "refresh_report", "render_html", "fill_template", "registry_lookup",
+           "MAX_FAILURES_PER_CHECK"]
 
 MAX_FAILURES_PER_CHECK = 150
 _TEMPLATE = Path(__file__).with_name("templates") / "report.html"
@@ -38,24 +50,11 @@ PLOT_CAPTIONS = {
 }
 
 
-#: Header tooltips of the leaderboard columns.
-COLUMN_HELP = {
-    "rank": "rank by overall; equal overalls (to 9 decimals) share a rank",
-    "overall": "mean of the category scores; ± = 95% t-interval across seeds",
-    "calibrated": "mean over checks of (s - s_random) / (1 - s_random): 0 = no better than random attributions",
-    "coverage": "applicable cells / all cells of the suite",
-    "success": "ok cells / applicable cells (errors and timeouts count against it)",
-    "pass_rate": "passed cells / ok cells",
-    "seconds_per_cell": "mean wall seconds per applicable cell",
-    "pareto": "on the Pareto front of overall vs seconds per cell (among ranked explainers)",
-    "requires": "the model form the explainer needs (torch module, tree, or any callable)",
-}
-
-
 def registry_lookup() -> Any:
     """A ``check/case -> Case`` resolver over the registered checks (``None`` for anything unknown)."""
     from xaicheck.axioms.base import cases_of, get_check
 
+    @functools.lru_cache(maxsize=None)
     def lookup(case_id: str) -> Any:
         check, _, name = case_id.partition("/")
         try:
@@ -69,93 +68,77 @@ def registry_lookup() -> Any:
     return lookup
 
 
-def build_report(directory: Path | str, *, lookup: Any = "registry") -> dict[str, Any]:
-    """Leaderboard, plots and ``report.html`` from an existing run in ``directory``; returns a summary."""
+def case_info_from(lookup: Any, case_ids: set[str]) -> dict[str, CaseInfo] | None:
+    """``case id -> CaseInfo`` through a case resolver (``None`` without one: the scorer asks the registry)."""
+    if lookup is None:
+        return None
+    out = {}
+    for cid in sorted(case_ids):
+        case = lookup(cid)
+        model = getattr(case, "model", None)
+        if model is not None and getattr(case, "X", None) is not None:
+            out[cid] = CaseInfo(str(model.domain), frozenset(getattr(model, "forms", ()) or ()),
+                                int(np.asarray(case.X).shape[1]))
+    return out
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool = True,
+                 log: Callable[[str], None] | None = _stderr) -> dict[str, Any]:
+    """Leaderboard, plots and ``report.html`` from an existing run in ``directory``; returns a summary.
+
+    ``plots=False`` keeps the PNGs already in ``plots/`` (only the HTML and leaderboard are rebuilt: what a paper
+    reproduction needs). ``log`` receives one line per step, then the elapsed time, the top of each track and the
+    path of ``report.html`` (``None``: silent). The summary has ``seconds``, ``report`` and ``top``."""
+    start = time.perf_counter()
+    say = log or (lambda _m: None)
     directory = Path(directory)
     if not (directory / "scores.csv").exists():
         raise FileNotFoundError(f"no scores.csv in {directory}; run `xaicheck run --out {directory}` first")
+    say(f"report: reading {directory / 'scores.csv'}")
     records = read_records(directory)
     provenance = read_provenance(directory)
-    scores = compute_scores(records)
     meta = provenance.get("explainers", {})
-    rows = write_leaderboard(scores, meta, directory)
     resolver = registry_lookup() if lookup == "registry" else lookup
-    plot_status = make_plots(records, scores, directory / "plots", resolver)
-    text = render_html(scores, records, provenance, rows, directory / "plots", plot_status,
+    case_ids = {r.case_id for r in records}
+    say(f"report: resolving {len(case_ids)} cases (model domain, forms, d: which tracks they join)")
+    case_info = case_info_from(resolver, case_ids)
+    say(f"report: scoring {len(records)} cells (tracks, bootstrap rank intervals)")
+    scores = compute_scores(records, meta=meta, provenance_checks=provenance.get("checks", {}), case_info=case_info)
+    rows = write_leaderboard(scores, meta, directory)
+    say(f"report: wrote {directory / 'leaderboard.md'}")
+    plot_dir = directory / "plots"
+    if plots:
+        say(f"report: drawing plots into {plot_dir}")
+        plot_status = make_plots(records, scores, plot_dir, resolver, log=say)
+    else:
+        plot_status = {name: ("ok" if (plot_dir / f"{name}.png").exists() else "not drawn (kept from the last build)")
+                       for name in PLOTS}
+    text = render_html(scores, records, provenance, rows, plot_dir, plot_status,
                        papers=sorted((directory / "papers").glob("*.md")) if (directory / "papers").is_dir() else [],
                        history=read_history(directory))
-    (directory / "report.html").write_text(text, encoding="utf-8")
-    return {"explainers": len(rows), "cells": len(records), "plots": dict(plot_status)}
+    report = directory / "report.html"
+    report.write_text(text, encoding="utf-8")
+    seconds = time.perf_counter() - start
+    top = {t.track.name: t.top() for t in scores.tracks}
+    say(f"report: built in {seconds:.1f} s")
+    for item in trust_summary(scores):
+        names = ", ".join(n for n, _, _ in item.top) or "-"
+        say(f"  {item.title}: " + (names if item.resolved else f"too few cases to rank (highest: {names})"))
+    say(f"report: {report}")
+    return {"explainers": len(rows), "cells": len(records), "plots": dict(plot_status), "seconds": seconds,
+            "report": str(report), "top": top}
+
+
+def refresh_report(directory: Path | str, *, log: Callable[[str], None] | None = _stderr) -> dict[str, Any]:
+    """Rebuild ``report.html`` and the leaderboard without redrawing plots (after ``xaicheck reproduce``)."""
+    return build_report(directory, lookup=None, plots=False, log=log)
 
 
 # ------------------------------------------------------------------------------------------------ rendering
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return "" if math.isnan(v) else repr(v)
-
-
-def _requires(tags: str) -> str:
-    for tag in str(tags).split(","):
-        if tag.startswith("requires:"):
-            return tag.split(":", 1)[1]
-    return ""
-
-
-def _table(scores: Scores, rows: list[dict[str, str]], group: str = "ranked") -> str:
-    cats = scores.categories_present
-    cols = [("rank", "#", "num"), ("explainer", "explainer", "text"), ("library", "library", "text"),
-            ("family", "family", "text"), ("requires", "requires", "text"), ("overall", "overall", "num"),
-            ("calibrated", "calibrated", "num"), ("coverage", "coverage", "num"), ("success", "success", "num"),
-            *[(c, c.replace("_", " "), "num") for c in cats],
-            ("pass_rate", "pass rate", "num"), ("seconds_per_cell", "s / cell", "num"), ("pareto", "Pareto", "text")]
-    if group != "ranked":  # neither ranked nor on the front: those columns would be empty
-        cols = [c for c in cols if c[0] not in ("rank", "pareto")]
-    raw = {r["explainer"]: r for r in scores.explainers.to_dict("records")}
-    head = "".join(f'<th data-col="{k}" data-type="{t}" class="{"cat " if k in cats else ""}col-{k}" '
-                   f'title="{_e(COLUMN_HELP.get(k, "click to sort"))}">{_e(label)}</th>' for k, label, t in cols)
-    body = []
-    for r in rows:
-        req = _requires(r.get("tags", ""))
-        tds = []
-        for k, _, t in cols:
-            if k == "requires":
-                text, sort = req, req
-            else:
-                text, sort = r.get(k, ""), r.get(k, "")
-            if t == "num":
-                sort = _num(raw[r["explainer"]].get(k)) if k != "rank" else r["rank"]
-            if k == "overall" and r.get("ci95"):
-                text = f'{r["overall"]} <span class="ci">± {r["ci95"]}</span>'
-            else:
-                text = _e(text) if text else '<span class="na">–</span>'
-            cls = f'{"cat " if k in cats else ""}col-{k}'
-            tds.append(f'<td class="{cls}" data-v="{_e(sort)}">{text}</td>')
-        body.append(f'<tr data-requires="{_e(req)}" data-family="{_e(r.get("family", ""))}">{"".join(tds)}</tr>')
-    table_id = "leaderboard" if group == "ranked" else f"board-{group}"
-    return (f'<table id="{table_id}" class="board" data-group="{_e(group)}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
-
-
-def _boards(scores: Scores, rows: list[dict[str, str]]) -> str:
-    """The ranked leaderboard, then one table per other group (specialists, unscored) with its heading."""
-    parts = []
-    for group, title in GROUP_TITLES.items():
-        members = [r for r in rows if (r.get("group") or "ranked") == group]
-        if not members and group != "ranked":
-            continue
-        heading = title.format(cov=f"{scores.min_coverage:g}")
-        parts.append(f'<h3 class="group">{_e(heading)} · {len(members)}</h3>'
-                     f'<div class="scroll">{_table(scores, members, group)}</div>')
-    return "\n".join(parts)
-
-
 def _plots(plot_dir: Path, status: Mapping[str, str]) -> str:
     parts = []
     for name in PLOTS:
@@ -273,7 +256,12 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
         "SUMMARY": summary,
         "REQUIRES_OPTIONS": req_opts,
         "CATEGORY_OPTIONS": cat_opts,
-        "LEADERBOARD": _boards(scores, rows),
+        "LEADERBOARD": boards_html(scores, rows),
+        "TRUST": trust_html(scores),
+        "RULE": _e(aggregation_rule()),
+        "TRACKS": tracks_html(scores, provenance.get("explainers", {})),
+        "PANEL": panel_html(scores, provenance.get("explainers", {})),
+        "ROLES": roles_html(scores),
         "GROUP_RULE": _e(group_rule(scores.min_coverage)),
         "NONDISC": (", ".join(f"<code>{_e(c)}</code>" for c in scores.non_discriminating) or "none"),
         "PLOTS": _plots(plot_dir, plot_status),
@@ -283,6 +271,18 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
         "HISTORY": _history(history or []),
         "DATA": json.dumps({"categories": scores.categories_present}).replace("</", "<\\/"),
     }
-    for key, value in fill.items():
-        template = template.replace("{{" + key + "}}", value)
-    return template
+    return fill_template(template, fill)
+
+
+_PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+
+
+def fill_template(template: str, fill: Mapping[str, str]) -> str:
+    """Substitute every ``{{KEY}}`` of ``template`` in one pass: text that a value brings in (an explainer named
+    ``x{{PLOTS}}``) is never substituted again. An unknown key is an error."""
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) not in fill:
+            raise KeyError(f"template placeholder {{{{{m.group(1)}}}}} has no value")
+        return fill[m.group(1)]
+
+    return _PLACEHOLDER.sub(one, template)

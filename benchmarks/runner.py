@@ -436,6 +436,8 @@ def write_outputs(records: list[CellRecord], out: Path, *, suite: Suite, started
 def _write_counterexamples(records: list[CellRecord], directory: Path) -> None:
     import json
 
+    from .escaping import md_escape
+
     if directory.exists():
         for old in directory.glob("*.json"):
             old.unlink()
@@ -448,5 +450,5 @@ def _write_counterexamples(records: list[CellRecord], directory: Path) -> None:
             json.dumps({"cell_id": r.cell_id, "message": r.message, "counterexample": r.counterexample},
                        indent=2, sort_keys=True) + "\n", encoding="utf-8")
         line = str(r.counterexample.get("line", "")).strip() or r.message
-        lines.append(f"- `{r.cell_id}`: {line}")
+        lines.append(f"- {md_escape(r.cell_id)}: {md_escape(line)}")
     (directory / "counterexamples.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

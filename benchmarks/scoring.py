@@ -15,17 +15,18 @@ Definitions (per explainer; a *cell* is explainer x case x seed):
 - A check is **non-discriminating** when the random control passes at least half of its ok cells.
 - **95% interval** (explainers run on several seeds): the overall is recomputed on each seed alone; the interval is
   ``mean ± t_{0.975, k-1} · sd / sqrt(k)`` over those k per-seed overalls (Student t).
-- **group**: ``ranked`` when coverage >= ``MIN_COVERAGE`` (0.5: the explainer can be judged on at least half of
-  the suite's cells) and it has an ok cell; ``specialist`` when it has ok cells but coverage < ``MIN_COVERAGE``
-  (e.g. a text-only or linear-only method: its overall averages a few cells, not comparable with the others);
-  ``unscored`` when it has no ok cell. Specialists and unscored explainers are listed with all their numbers,
-  never hidden, but not ranked.
-- **rank** (ranked group only): by overall (descending), compared after rounding to 9 decimals; equal overalls
-  share a rank (competition ranking 1, 1, 3).
-- **Pareto front** (ranked group only) of overall (higher is better) vs mean seconds per applicable cell (lower is
+- **role** of a check (``Check.role``, read from the check registry; a check no longer registered takes the role in
+  the run's provenance, else ``score``): only ``score`` checks without a ``truth`` axis enter category, overall and
+  calibrated; ``gate`` checks are pass/fail columns; ``diagnostic`` checks are shown, never scored.
+- **group** (this table is a reference, *not a ranking*: each explainer averages the cells it can run): ``broad``
+  when coverage >= ``MIN_COVERAGE`` and it has an ok cell; ``specialist`` when coverage is lower; ``control`` for the
+  degenerate panel (family ``control``); ``unscored`` when it has no ok cell.
+- **Rankings** are made within tracks on the same cells for every ranked explainer, with bootstrap rank intervals
+  and declared ties: :mod:`xaicheck.benchmarks.ranking` (``Scores.tracks``). ``rank`` here is left empty.
+- **Pareto front** (broad group only) of overall (higher is better) vs mean seconds per applicable cell (lower is
   better), as in Compare-xAI (Belaid et al. 2022): an explainer is on it when no other is at least as good on both
-  and better on one (overalls compared after rounding to 9 decimals, as for ranks).
-- Row order: ranked by rank then name; then specialists by overall (descending) then name; then unscored by name.
+  and better on one (overalls compared after rounding to 9 decimals).
+- Row order: groups in ``GROUPS`` order, by overall (descending) then name.
 """
 
 from __future__ import annotations
@@ -39,18 +40,18 @@ import pandas as pd
 
 from xaicheck.axioms.base import CATEGORIES
 
+from .ranking import CaseInfo, TrackResult, rank_tracks
 from .records import CellRecord
 
-__all__ = ["RANDOM_CONTROL", "RANK_DECIMALS", "MIN_COVERAGE", "GROUPS", "Scores", "compute_scores", "records_frame",
-           "t_interval",
-           "competition_rank", "pareto_front"]
+__all__ = ["RANDOM_CONTROL", "resolve_roles", "registry_case_info", "RANK_DECIMALS", "MIN_COVERAGE", "GROUPS",
+           "Scores", "compute_scores", "records_frame", "t_interval", "competition_rank", "pareto_front"]
 
 RANDOM_CONTROL = "random"
 RANK_DECIMALS = 9
 #: Coverage (applicable / all cells of the run) an explainer needs to be ranked against the others.
 MIN_COVERAGE = 0.5
 #: Leaderboard groups, in display order.
-GROUPS: tuple[str, ...] = ("ranked", "specialist", "unscored")
+GROUPS: tuple[str, ...] = ("broad", "specialist", "control", "unscored")
 
 
 def records_frame(records: Iterable[CellRecord]) -> pd.DataFrame:
@@ -103,9 +104,66 @@ def _hierarchy(ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     return case, check, category, overall
 
 
+def resolve_roles(checks: Iterable[str], provenance_checks: Mapping[str, Mapping[str, Any]] | None = None
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """``({check: role}, {check: truth axis or ""})`` from the check registry (``Check.role``, ``Check.truth``);
+    a check that is not registered takes what the run's provenance recorded, else role ``score`` and no axis."""
+    from xaicheck.axioms.base import get_check
+
+    roles, axes = {}, {}
+    for name in checks:
+        recorded = (provenance_checks or {}).get(name, {})
+        try:
+            check = get_check(name)
+            roles[name] = str(getattr(check, "role", "score"))
+            axes[name] = str(getattr(check, "truth", "") or "")
+        except KeyError:
+            roles[name] = str(recorded.get("role", "score"))
+            axes[name] = str(recorded.get("truth", "") or "")
+    return roles, axes
+
+
+def _with_registry_meta(meta: dict[str, Mapping[str, Any]], names: list[str]) -> dict[str, Mapping[str, Any]]:
+    """``meta`` completed from the explainer registry for names it lacks (a name known nowhere keeps no tags and
+    joins no track)."""
+    missing = [n for n in names if n not in meta]
+    if missing:
+        from xaicheck.explainers.base import get_explainer
+
+        for name in missing:
+            try:
+                meta[name] = get_explainer(name).describe()
+            except KeyError:
+                pass
+    return meta
+
+
+def registry_case_info(case_ids: Iterable[str]) -> dict[str, CaseInfo]:
+    """Domain, model forms and d of each case id found in the check registry (unknown ids are left out)."""
+    from xaicheck.axioms.base import cases_of, get_check
+
+    out: dict[str, CaseInfo] = {}
+    by_check: dict[str, set[str]] = {}
+    for cid in case_ids:
+        check, _, name = cid.partition("/")
+        by_check.setdefault(check, set()).add(name)
+    for check, names in by_check.items():
+        try:
+            cases = cases_of(get_check(check))
+        except Exception:  # noqa: BLE001 - a check that no longer exists or fails to build: its cases join no track
+            continue
+        for case in cases:
+            if case.name in names:
+                model = case.model
+                out[case.id] = CaseInfo(str(model.domain), frozenset(getattr(model, "forms", ()) or ()),
+                                        int(case.X.shape[1]))
+    return out
+
+
 @dataclass
 class Scores:
-    """All tables of a scored run. ``explainers`` has one row per explainer, sorted by rank then name."""
+    """All tables of a scored run. ``explainers`` has one row per explainer (a reference, not a ranking);
+    ``tracks`` holds the rankings (see :mod:`xaicheck.benchmarks.ranking`)."""
 
     cases: pd.DataFrame
     checks: pd.DataFrame
@@ -115,6 +173,9 @@ class Scores:
     non_discriminating: list[str] = field(default_factory=list)
     categories_present: list[str] = field(default_factory=list)
     min_coverage: float = MIN_COVERAGE
+    tracks: list[TrackResult] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)
+    axes: dict[str, str] = field(default_factory=dict)
 
     def explainer_row(self, name: str) -> dict[str, Any]:
         rows = self.explainers[self.explainers["explainer"] == name]
@@ -122,18 +183,55 @@ class Scores:
             raise KeyError(f"no explainer {name!r} in the scores")
         return rows.iloc[0].to_dict()
 
+    def track(self, name: str) -> TrackResult:
+        for t in self.tracks:
+            if t.track.name == name:
+                return t
+        raise KeyError(f"no track {name!r} in the scores; have {[t.track.name for t in self.tracks]}")
+
+    def checks_with_role(self, role: str) -> list[str]:
+        return sorted(c for c, r in self.roles.items() if r == role)
+
+    def panel_violations(self, max_calibrated: float = 0.1) -> list[str]:
+        """Where a control (degenerate panel) is not at the floor: at or above the lowest ranked explainer of a
+        track, or with a calibrated overall above ``max_calibrated`` (issue 11's bar). Empty when all sit below."""
+        out = []
+        for t in self.tracks:
+            for row in t.controls.to_dict("records"):
+                if not row.get("below_all_ranked", True):
+                    out.append(f"{t.track.name}: {row['explainer']} overall {row['overall']:.4f} is not below every "
+                               "ranked explainer")
+                if np.isfinite(row["calibrated"]) and row["calibrated"] > max_calibrated:
+                    out.append(f"{t.track.name}: {row['explainer']} calibrated {row['calibrated']:.4f} > "
+                               f"{max_calibrated:g}")
+        return out
+
 
 def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDOM_CONTROL,
-                   min_coverage: float = MIN_COVERAGE) -> Scores:
-    """Score every explainer in ``records`` (see the module docstring for every definition)."""
+                   min_coverage: float = MIN_COVERAGE, meta: Mapping[str, Mapping[str, Any]] | None = None,
+                   case_info: Mapping[str, CaseInfo] | None = None, roles: Mapping[str, str] | None = None,
+                   axes: Mapping[str, str] | None = None,
+                   provenance_checks: Mapping[str, Mapping[str, Any]] | None = None) -> Scores:
+    """Score every explainer in ``records`` (see the module docstring for every definition).
+
+    meta: explainer ``describe()`` records (family, tags) by name; case_info: ``case id -> CaseInfo`` (default: from
+    the check registry); roles / axes: override the registry's ``Check.role`` / ``Check.truth`` by check name."""
     if not 0.0 <= min_coverage <= 1.0:
         raise ValueError(f"min_coverage must be in [0, 1]; got {min_coverage!r}")
     df = records_frame(records)
+    df["case_id"] = df["check"] + "/" + df["case"]
+    reg_roles, reg_axes = resolve_roles(sorted(set(df["check"])), provenance_checks)
+    roles = {**reg_roles, **(roles or {})}
+    axes = {**reg_axes, **(axes or {})}
     ok = df[df["status"] == "ok"]
-    case, check, category, overall = _hierarchy(ok)
+    scored = ok[ok["check"].isin([c for c in set(df["check"]) if roles.get(c, "score") == "score" and not axes.get(c)])]
+    case, check, category, overall = _hierarchy(scored)
+    all_case, all_check, _, _ = _hierarchy(ok)
+    all_check["role"] = all_check["check"].map(lambda c: roles.get(c, "score"))
+    all_check["truth"] = all_check["check"].map(lambda c: axes.get(c, ""))
 
     # calibration against the random control, per check
-    rnd = check[check["explainer"] == random_control].set_index("check")
+    rnd = all_check[all_check["explainer"] == random_control].set_index("check")
     random_scores = {str(k): float(v) for k, v in rnd["score"].items()}
     rnd_pass = ok[ok["explainer"] == random_control].groupby("check")["passed"].mean()
     non_disc = sorted(str(k) for k, v in rnd_pass.items() if v >= 0.5)
@@ -144,21 +242,34 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
             return math.nan
         return float(np.clip((row["score"] - r) / (1.0 - r), -1.0, 1.0))
 
-    check["calibrated"] = check.apply(calibrate, axis=1) if len(check) else pd.Series(dtype=float)
-    check["non_discriminating"] = check["check"].isin(non_disc)
-    cal_cat = check.dropna(subset=["calibrated"]).groupby(["explainer", "category"])["calibrated"].mean()
+    all_check["calibrated"] = all_check.apply(calibrate, axis=1) if len(all_check) else pd.Series(dtype=float)
+    all_check["non_discriminating"] = all_check["check"].isin(non_disc)
+    in_overall = all_check["role"].eq("score") & all_check["truth"].eq("")
+    cal_cat = (all_check[in_overall].dropna(subset=["calibrated"])
+               .groupby(["explainer", "category"])["calibrated"].mean())
     category = category.merge(cal_cat.rename("calibrated").reset_index(), on=["explainer", "category"], how="left")
     cal_overall = category.dropna(subset=["calibrated"]).groupby("explainer")["calibrated"].mean()
 
-    present = [c for c in CATEGORIES if c in set(df["category"])] + sorted(set(df["category"]) - set(CATEGORIES))
+    cats_scored = set(scored["category"])
+    present = [c for c in CATEGORIES if c in cats_scored] + sorted(cats_scored - set(CATEGORIES))
+    meta = _with_registry_meta(dict(meta or {}), sorted(set(df["explainer"])))
+    if case_info is None:
+        case_info = registry_case_info(sorted(set(df["case_id"])))
+    tracks = rank_tracks(ok, df, meta, case_info, roles, axes, random_control=random_control) if len(df) else []
+    in_track = {e for t in tracks for e in t.ranked["explainer"]}
+    gate_checks = sorted(c for c, r in roles.items() if r == "gate")
+    keyed = scored.assign(explainer=scored["explainer"] + " @seed=" + scored["seed"].astype(str))
+    seed_overall = _hierarchy(keyed)[3] if len(keyed) else pd.Series(dtype=float)
     rows = []
     for name, cells in df.groupby("explainer", sort=True):
         applicable = cells[cells["status"] != "not_applicable"]
         okc = cells[cells["status"] == "ok"]
-        seeds = sorted(okc["seed"].unique())
-        per_seed = [_hierarchy(okc[okc["seed"] == s])[3].get(name, math.nan) for s in seeds]
+        oks = scored[scored["explainer"] == name]
+        seeds = sorted(oks["seed"].unique())
+        per_seed = [float(seed_overall.get(f"{name} @seed={s}", math.nan)) for s in seeds]
         _, half = t_interval(per_seed) if len(seeds) > 1 else (math.nan, math.nan)
         ov = float(overall.get(name, math.nan))
+        gate_cells = okc[okc["check"].isin(gate_checks)]
         row: dict[str, Any] = {
             "explainer": name, "overall": ov, "calibrated": float(cal_overall.get(name, math.nan)),
             "ci_half_width": half, "n_seeds": len(seeds),
@@ -168,7 +279,10 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
             "coverage": len(applicable) / len(cells) if len(cells) else math.nan,
             "success": len(okc) / len(applicable) if len(applicable) else math.nan,
             "pass_rate": float(okc["passed"].mean()) if len(okc) else math.nan,
+            "gates_failed": int((gate_cells["passed"] == 0).sum()), "gate_cells": len(gate_cells),
             "seconds_per_cell": float(applicable["seconds"].mean()) if len(applicable) else math.nan,
+            "family": str(meta.get(name, {}).get("family", "")),
+            "tracks": "; ".join(_track_label(t, name) for t in tracks if name in set(t.table["explainer"])),
         }
         for cat in present:
             hit = category[(category["explainer"] == name) & (category["category"] == cat)]
@@ -176,19 +290,29 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
         rows.append(row)
     table = pd.DataFrame(rows)
     if len(table):
-        table["group"] = [("unscored" if ok_n == 0 else "ranked" if cov >= min_coverage - 1e-12 else "specialist")
-                          for ok_n, cov in zip(table["ok"], table["coverage"])]
-        ranked = table["group"] == "ranked"
-        ranks = competition_rank(dict(zip(table.loc[ranked, "explainer"], table.loc[ranked, "overall"])))
-        table["rank"] = pd.array([ranks.get(n) for n in table["explainer"]], dtype="Int64")
-        sub = table[ranked]
+        control = table["family"].eq("control") | table["explainer"].eq(random_control)
+        table["group"] = [("control" if c else "unscored" if ok_n == 0 else
+                           "broad" if cov >= min_coverage - 1e-12 else "specialist")
+                          for c, ok_n, cov in zip(control, table["ok"], table["coverage"])]
+        table["ranked_in_track"] = table["explainer"].isin(in_track)
+        table["rank"] = pd.array([None] * len(table), dtype="Int64")
+        broad = table["group"] == "broad"
+        sub = table[broad]
         front = pareto_front({n: (round(s, RANK_DECIMALS), t)
                               for n, s, t in zip(sub["explainer"], sub["overall"], sub["seconds_per_cell"])})
         table["pareto"] = table["explainer"].isin(front)
         table["_g"] = table["group"].map(GROUPS.index)
-        table["_r"] = table["rank"].astype("Float64").fillna(10**9)
-        table["_o"] = -table["overall"].fillna(-math.inf)
-        table["_o"] = table["_o"].where(~ranked, 0.0)
-        table = (table.sort_values(["_g", "_r", "_o", "explainer"], kind="mergesort")
-                 .drop(columns=["_g", "_r", "_o"]).reset_index(drop=True))
-    return Scores(case, check, category, table, random_scores, non_disc, present, min_coverage)
+        table["_o"] = -table["overall"].round(RANK_DECIMALS).fillna(-math.inf)
+        table = (table.sort_values(["_g", "_o", "explainer"], kind="mergesort")
+                 .drop(columns=["_g", "_o"]).reset_index(drop=True))
+    return Scores(all_case, all_check, category, table, random_scores, non_disc, present, min_coverage, tracks,
+                  roles, axes)
+
+
+def _track_label(t: TrackResult, name: str) -> str:
+    row = t.table[t.table["explainer"] == name].iloc[0]
+    if row["kind"] != "ranked":
+        return f"{t.track.name}: control"
+    if pd.isna(row["rank"]):
+        return f"{t.track.name}: unranked"
+    return f"{t.track.name} #{int(row['rank'])} [{int(row['rank_lo'])}-{int(row['rank_hi'])}]"

@@ -11,7 +11,7 @@ import pytest
 
 from xaicheck.benchmarks import provenance as prov
 from xaicheck.benchmarks.diff import diff_dirs, format_changes
-from xaicheck.benchmarks.plots import PLOTS, _rankdata, agreement_matrix
+from xaicheck.benchmarks.plots import PLOTS, _row_ranks, agreement_matrix
 from xaicheck.benchmarks.records import CellRecord, write_evidence, write_scores, write_timings
 from xaicheck.benchmarks.report import build_report
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
@@ -108,12 +108,22 @@ def test_report_is_self_contained_and_complete(run_dir):
     assert not any(("http" in v.lower() or v.startswith("//")) and not v.startswith("data:") for _, _, v in p.attrs)
     assert "link" not in p.tags and "iframe" not in p.tags and "@import" not in text and "url(" not in text
     assert all(k != "src" for tag, k, v in p.attrs if tag == "script")
-    # leaderboard rows, counterexample line, escaped check summary, provenance footer
-    assert text.count('<tr data-requires=') == 3
+    # leaderboard rows (all-explainers tables + the image and text tracks, 3 explainers each), counterexample
+    # line, escaped check summary, provenance footer
+    board = text[text.index('id="leaderboard-title"'):text.index("<h2>Plots</h2>")]
+    assert board.count('<tr data-requires=') == 3
+    assert 'id="track-image"' in text and 'id="track-text"' in text
     assert "saliency gives x3 0.8 on linear_dummy" in text
     assert "formula &lt;b&gt;&amp;" in text and "formula <b>&" not in text
     assert "xaicheck" in text and "2026-01-01T00:00:00Z" in text
-    assert (run_dir / "leaderboard.md").read_text().count("\n| ") == 4  # header + 3 explainers
+    md = (run_dir / "leaderboard.md").read_text()
+    own = md[md.index("## All explainers"):]
+    assert own.count("\n| ") == 5  # broad table: header + occlusion, saliency; degenerate panel: header + random
+    # the summary comes first and names each track; one case per track is too few to rank
+    assert md.index("## What to trust for what") < md.index("## Track: Images") < md.index("## All explainers")
+    assert "**Images** (1 cases): too few cases (< 3) to rank; highest score, not a ranking: occlusion." in md
+    assert text.index('id="trust-title"') < text.index('id="tracks-title"') < text.index('id="leaderboard-title"')
+    assert info["report"] == str(run_dir / "report.html") and info["seconds"] > 0
     # regenerating gives the same plot bytes and the same report
     first = {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
     build_report(run_dir, lookup=CASES.get)
@@ -135,14 +145,16 @@ def test_specialists_and_run_history_in_report(run_dir):
     assert len(list((run_dir / "history").glob("provenance-*.json"))) == 2
     build_report(run_dir, lookup=CASES.get)
     text = (run_dir / "report.html").read_text()
-    ranked = text[text.index('id="leaderboard"'):text.index("</table>", text.index('id="leaderboard"'))]
+    broad = text[text.index('id="leaderboard"'):text.index("</table>", text.index('id="leaderboard"'))]
     special = text[text.index('id="board-specialist"'):]
     special = special[:special.index("</table>")]
-    assert "lime_text" not in ranked and 'data-v="lime_text"' in special and "0.9900" in special
-    assert ranked.count("<tr data-requires=") == 3 and "Specialists (limited coverage, &lt; 0.5), not ranked" in text
-    assert "coverage ≥ 0.5" in text and "history/provenance-2026-01-01T000000Z-2.json" in text
+    assert "lime_text" not in broad and 'data-v="lime_text"' in special and "0.9900" in special
+    assert broad.count("<tr data-requires=") == 2 and "Specialists (coverage &lt; 0.5)" in text
+    assert "history/provenance-2026-01-01T000000Z-2.json" in text
     md = (run_dir / "leaderboard.md").read_text()
-    assert md.index("## Specialists") < md.index("| – | lime_text |")
+    assert md.index("### Specialists") < md.rindex("| lime_text |")
+    # in its own track (text) the specialist sits the same exam as everyone: there it is listed with the others
+    assert "**Text (tokens)** (1 cases): too few cases (< 3) to rank; highest score, not a ranking: lime_text." in md
 
 
 def test_missing_plot_data_is_skipped_not_faked(run_dir):
@@ -159,7 +171,61 @@ def test_agreement_matrix_is_mean_spearman():
     assert C[0, 2] == 3  # localisation, tokens, baseline panel are shared
     assert M[0, 2] > M[0, 1]  # the less noisy explainer agrees more with the exact one
     # average ranks for ties: the two 1s share ranks 1,2 -> 1.5; the 2 -> 3; the two 3s share 4,5 -> 4.5
-    assert _rankdata(np.array([3.0, 1.0, 3.0, 2.0, 1.0])).tolist() == [4.5, 1.5, 4.5, 3.0, 1.5]
+    assert _row_ranks(np.array([[3.0, 1.0, 3.0, 2.0, 1.0]])).tolist() == [[4.5, 1.5, 4.5, 3.0, 1.5]]
+
+
+def _reference_agreement(records):
+    """The previous implementation (one scipy-free Spearman call per pair and case), kept as the oracle."""
+    def rankdata(v):
+        order = np.argsort(v, kind="mergesort")
+        ranks = np.empty(len(v))
+        ranks[order] = np.arange(1, len(v) + 1)
+        _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
+        return np.bincount(inverse, weights=ranks)[inverse] / counts[inverse]
+
+    def spearman(a, b):
+        ra, rb = rankdata(a), rankdata(b)
+        return float("nan") if np.std(ra) == 0 or np.std(rb) == 0 else float(np.corrcoef(ra, rb)[0, 1])
+
+    per = {}
+    for r in sorted(records, key=lambda r: (r.seed, r.cell_id)):
+        att = r.evidence.get("attributions") if r.status == "ok" else None
+        if att:
+            per.setdefault(r.explainer, {}).setdefault(r.case_id, np.asarray(att, dtype=float))
+    names = sorted(per)
+    S, C = np.zeros((len(names), len(names))), np.zeros((len(names), len(names)), dtype=int)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            for case in per[a].keys() & per[b].keys():
+                if per[a][case].shape == per[b][case].shape:
+                    rho = spearman(per[a][case].ravel(), per[b][case].ravel())
+                    if np.isfinite(rho):
+                        S[i, j] += rho
+                        C[i, j] += 1
+    return names, np.where(C > 0, S / np.maximum(C, 1), np.nan), C
+
+
+def test_vectorised_agreement_equals_the_pairwise_reference():
+    # ties, a constant attribution (rho undefined), a different shape on a shared case, a case one explainer lacks
+    rng = np.random.default_rng(3)
+    recs = _records()
+
+    def add(exp, case, att):
+        recs.append(CellRecord(f"{exp}/dummy/{case}/s0", exp, "dummy", case, "axioms", 0, "ok", 0.5, True, "",
+                               {"attributions": att}, None, None, 0.0))
+
+    for k, exp in enumerate(["occlusion", "saliency", "random", "constant"]):
+        add(exp, "ties", [[1.0, 1.0, 2.0, 2.0, 3.0]] if exp != "random" else rng.integers(0, 3, (1, 5)).tolist())
+        add(exp, "shape", [[1.0, 2.0, 0.5]] if k < 2 else [[1.0, 2.0], [0.5, 3.0]])
+        if exp != "saliency":
+            add(exp, "only_some", rng.normal(size=(2, 4)).tolist())
+    recs.append(CellRecord("constant/dummy/flat/s0", "constant", "dummy", "flat", "axioms", 0, "ok", 0.5, True,
+                           "", {"attributions": [[2.0, 2.0, 2.0]]}, None, None, 0.0))
+    names, M, C = agreement_matrix(recs)
+    ref_names, ref_M, ref_C = _reference_agreement(recs)
+    assert names == ref_names and (C == ref_C).all()
+    assert (np.isnan(M) == np.isnan(ref_M)).all()
+    assert np.allclose(M[np.isfinite(M)], ref_M[np.isfinite(ref_M)], rtol=0, atol=1e-12)
 
 
 def test_diff_lists_changed_cells(tmp_path):
@@ -172,3 +238,58 @@ def test_diff_lists_changed_cells(tmp_path):
     assert "ok 1 -> ok 0.75 (Δ -0.25)" in text
     evidence = [json.loads(line) for line in (tmp_path / "a" / "evidence.jsonl").read_text().splitlines()]
     assert [e["cell_id"] for e in evidence] == sorted(e["cell_id"] for e in evidence)
+
+
+HOSTILE = "x{{PLOTS}}|<script>alert(1)</script>`<img src=1 onerror=alert(2)>`"
+
+
+def test_hostile_names_are_escaped_and_the_template_is_filled_once(run_dir):
+    # an explainer named like a template placeholder with markup and a table pipe, and a message with the same
+    recs = []
+    for r in _records():
+        if r.explainer == "saliency":
+            r.explainer = HOSTILE
+            r.cell_id = r.cell_id.replace("saliency", HOSTILE)
+            r.message = HOSTILE
+        recs.append(r)
+    _write_run(run_dir, recs)
+    build_report(run_dir, lookup=CASES.get, log=None)
+    text = (run_dir / "report.html").read_text()
+    assert text.count('<figure id="plot-heatmap">') == 1  # the name's {{PLOTS}} did not splice the plots block
+    assert "x{{PLOTS}}" in text and "<script>alert(1)" not in text and "<img src=1" not in text
+    md = (run_dir / "leaderboard.md").read_text()
+    assert "<script>" not in md and "<img" not in md and "`" not in md.replace("\\`", "")
+    line = next(x for x in md.splitlines() if x.startswith("| x{{PLOTS}}"))
+    # the name stays one cell: every | in it is escaped, so the row has as many cell separators as its header
+    header = md.splitlines()[md.splitlines().index(line) - 3]
+    assert line.replace("\\|", "").count("|") == header.count("|")
+    assert "x{{PLOTS}}\\|&lt;script&gt;alert(1)&lt;/script&gt;\\`&lt;img src=1 onerror=alert(2)&gt;\\`" in line
+
+
+def test_fill_template_substitutes_in_one_pass():
+    from xaicheck.benchmarks.report import fill_template
+
+    out = fill_template("<h1>{{TITLE}}</h1>{{BODY}}", {"TITLE": "{{BODY}}", "BODY": "b{{TITLE}}"})
+    assert out == "<h1>{{BODY}}</h1>b{{TITLE}}"
+    with pytest.raises(KeyError, match="MISSING"):
+        fill_template("{{MISSING}}", {})
+
+
+def test_refresh_report_keeps_plots_and_relinks_papers(run_dir, monkeypatch):
+    from xaicheck.benchmarks import report as report_mod
+
+    build_report(run_dir, lookup=CASES.get, log=None)
+    plots = {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
+    (run_dir / "papers" / "adebayo2018.md").write_text("# sanity\n")
+
+    def no_plots(*args, **kwargs):
+        raise AssertionError("refresh_report must not redraw plots")
+
+    monkeypatch.setattr(report_mod, "make_plots", no_plots)
+    lines: list[str] = []
+    info = report_mod.refresh_report(run_dir, log=lines.append)
+    text = (run_dir / "report.html").read_text()
+    assert "papers/adebayo2018.md" in text and text.count("data:image/png;base64,") == len(PLOTS)
+    assert plots == {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
+    assert info["plots"] == {n: "ok" for n in PLOTS}
+    assert lines[-1] == f"report: {run_dir / 'report.html'}" and any("built in" in x for x in lines)

@@ -36,12 +36,13 @@ def test_report_renders_and_sorts_on_click(tmp_path):
 
     dom = _chromium(tmp_path / "profile1", "--dump-dom", url + "#click=overall").stdout
     assert 'id="leaderboard"' in dom and 'data-sorted="overall:desc"' in dom
-    body = dom[dom.index("<tbody>"):dom.index("</tbody>")]
+    board = dom[dom.index('id="leaderboard"'):]
+    body = board[board.index("<tbody>"):board.index("</tbody>")]
     shown = re.findall(r'class="col-explainer" data-v="([^"]+)"', body)
     with open(run / "leaderboard.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        rows = [r for r in csv.DictReader(fh) if r["group"] == "broad"]
     expected = [r["explainer"] for r in sorted(rows, key=lambda r: -float(r["overall"] or "-1"))]
-    assert shown == expected and len(shown) == 3
+    assert shown == expected and len(shown) == 2
     assert 'class="sorted-desc"' in dom or "sorted-desc" in dom
 
     shot = tmp_path / "report.png"
@@ -68,7 +69,7 @@ def test_specialist_table_sorts_and_filters_with_the_leaderboard(tmp_path):
     url = (run / "report.html").resolve().as_uri()
     dom = _chromium(tmp_path / "profile", "--dump-dom", url + "#click=overall&filter=torch").stdout
     # both tables answer the header click; the model-form filter counts rows of both (only saliency needs torch)
-    assert 'id="leaderboard" class="board" data-group="ranked" data-sorted="overall:desc"' in dom
+    assert 'id="leaderboard" class="board" data-group="broad" data-sorted="overall:desc"' in dom
     assert 'id="board-specialist" class="board" data-group="specialist" data-sorted="overall:desc"' in dom
     assert 'id="shown">1 of 4 explainers shown' in dom
     special = dom[dom.index('id="board-specialist"'):]

@@ -72,24 +72,24 @@ def test_hierarchy_coverage_and_calibration(table):
     assert a["seconds_per_cell"] == pytest.approx(1.0)
 
 
-def test_seed_interval_ties_and_pareto(table):
+def test_seed_interval_groups_and_pareto(table):
     s = compute_scores(table)
     b = s.explainer_row("B")
     # per-seed overalls 0.7, 0.8, 0.9: sd = 0.1, t_{0.975,2} = 4.302653 -> half width 4.302653*0.1/sqrt(3)
     assert b["overall"] == pytest.approx(0.8)
     assert b["ci_half_width"] == pytest.approx(4.302653 * 0.1 / math.sqrt(3), rel=1e-5)
     assert math.isnan(s.explainer_row("A")["ci_half_width"])
-    # B and C tie at 0.8 (C's timeout is not a zero) -> both rank 1; A 0.6875 -> 3; random (0.35+0.6)/2 -> 4
-    ranks = dict(zip(s.explainers["explainer"], s.explainers["rank"]))
-    assert ranks == {"B": 1, "C": 1, "A": 3, "random": 4}
+    # the all-explainers table is a reference, not a ranking: no rank; B and C (0.8) before A (0.6875); the random
+    # control sits in the control group
+    assert s.explainers["rank"].isna().all()
     assert list(s.explainers["explainer"]) == ["B", "C", "A", "random"]
-    # front: B (0.8, 0.5 s) dominates C (0.8, 2 s) and A (0.6875, 1 s); random is fastest
-    assert set(s.explainers[s.explainers["pareto"]]["explainer"]) == {"B", "random"}
+    assert list(s.explainers["group"]) == ["broad", "broad", "broad", "control"]
+    # front among broad explainers: B (0.8, 0.5 s) dominates C (0.8, 2 s) and A (0.6875, 1 s)
+    assert set(s.explainers[s.explainers["pareto"]]["explainer"]) == {"B"}
     rows = leaderboard_rows(s, {"B": {"library": "captum", "family": "path"}})
-    assert [r["rank"] for r in rows] == ["1", "1", "3", "4"]
     assert rows[0]["library"] == "captum" and rows[0]["ci95"] == f"{4.302653 * 0.1 / math.sqrt(3):.4f}"
-    md = render_markdown(rows, s.categories_present, non_discriminating=s.non_discriminating)
-    assert "| 1 | B | captum | path | 0.8000 ± 0.2484 |" in md and "`c3`" in md
+    md = render_markdown(s, {"B": {"library": "captum", "family": "path"}})
+    assert "| B | captum | path | 0.8000 ± 0.2484 |" in md and "Non-discriminating checks" in md and "c3" in md
 
 
 def test_helpers():
@@ -107,39 +107,149 @@ def test_no_random_control_means_no_calibration(table):
     assert math.isnan(s.explainer_row("A")["calibrated"]) and s.non_discriminating == []
 
 
-def test_low_coverage_specialist_is_listed_not_ranked(table):
+def test_low_coverage_specialist_is_listed_in_its_group(table):
     # S scores 1.0 on its one applicable cell of 4 (coverage 0.25 < MIN_COVERAGE 0.5); N has no ok cell at all
     extra = [rec("S", "c1", "x", score=1.0, passed=True, seconds=0.001),
              *[rec("S", c, k, status="not_applicable") for c, k in (("c1", "y"), ("c2", "x"), ("c3", "x"))],
              rec("N", "c1", "x", status="not_applicable"), rec("N", "c2", "x", status="error")]
     s = compute_scores(table + extra)
     groups = dict(zip(s.explainers["explainer"], s.explainers["group"]))
-    assert groups == {"B": "ranked", "C": "ranked", "A": "ranked", "random": "ranked", "S": "specialist",
+    assert groups == {"B": "broad", "C": "broad", "A": "broad", "random": "control", "S": "specialist",
                       "N": "unscored"}
     spec = s.explainer_row("S")
     assert spec["overall"] == pytest.approx(1.0) and spec["coverage"] == pytest.approx(0.25)
-    assert pd.isna(spec["rank"]) and not spec["pareto"]  # best score and fastest, yet neither ranked nor on the front
-    # the ranked explainers keep exactly the ranks and front they had without S and N
-    assert dict(zip(s.explainers["explainer"], s.explainers["rank"].astype(object)))["A"] == 3
-    assert set(s.explainers[s.explainers["pareto"]]["explainer"]) == {"B", "random"}
-    assert list(s.explainers["explainer"]) == ["B", "C", "A", "random", "S", "N"]
-    rows = leaderboard_rows(s, {})
-    md = render_markdown(rows, s.categories_present)
-    ranked, rest = md.split("## Specialists", 1)
-    assert "| – | S |" in rest and "| S |" not in ranked and "coverage ≥ 0.5" in ranked
-    assert rest.index("| – | S |") < rest.index("## Not scored") < rest.index("| – | N |")
-    assert [r["group"] for r in rows] == ["ranked"] * 4 + ["specialist", "unscored"]
-    # with the threshold lowered to 0.25, S is compared with everyone and ranks first
+    assert not spec["pareto"]  # best score and fastest, yet not on the front of broad explainers
+    assert list(s.explainers["explainer"]) == ["B", "C", "A", "S", "random", "N"]
+    md = render_markdown(s, {})
+    broad, rest = md.split("### Specialists", 1)
+    assert "| S |" not in broad and "| S |" in rest
+    assert rest.index("| S |") < rest.index("### Degenerate panel") < rest.index("### Not scored") < rest.index("| N |")
     low = compute_scores(table + extra, min_coverage=0.25)
-    assert low.explainer_row("S")["rank"] == 1 and low.explainer_row("S")["group"] == "ranked"
+    assert low.explainer_row("S")["group"] == "broad"
     with pytest.raises(ValueError, match="min_coverage"):
         compute_scores(table, min_coverage=1.5)
 
 
-def test_near_ties_print_enough_digits_to_tell_ranks_apart():
-    # P and Q differ by 2e-5: different ranks, so 4 digits (both "0.9132") would hide why; R ties P exactly
-    recs = [rec("P", "c1", "x", score=0.91320, passed=True), rec("Q", "c1", "x", score=0.91318, passed=True),
-            rec("R", "c1", "x", score=0.91320, passed=True), rec("T", "c1", "x", score=0.5, passed=True)]
-    rows = leaderboard_rows(compute_scores(recs), {})
-    assert [(r["rank"], r["explainer"], r["overall"]) for r in rows] == [
-        ("1", "P", "0.91320"), ("1", "R", "0.91320"), ("3", "Q", "0.91318"), ("4", "T", "0.5000")]
+# ------------------------------------------------------------------------------------------------ tracks
+from xaicheck.benchmarks.ranking import CaseInfo  # noqa: E402
+
+TRACK_CATEGORY = {"s1": "axioms", "s2": "ground_truth", "g": "axioms", "dg": "agreement", "ax": "ground_truth"}
+TAB = CaseInfo("continuous", frozenset({"callable", "torch"}), 3)
+TREE = CaseInfo("binary", frozenset({"callable", "sklearn", "tree"}), 2)
+BASELINE = {"family": "path", "tags": "requires:callable,local,baseline"}
+META = {"good": BASELINE, "good2": BASELINE, "mid": BASELINE, "half": BASELINE,
+        "narrow": {"family": "gradient", "tags": "requires:torch,local,baseline"},
+        "random": {"family": "control", "tags": "requires:callable,local,stochastic"},
+        "zero": {"family": "control", "tags": "requires:callable,local"}}
+
+
+def cell(explainer, check, case, score=None, passed=None, status="ok"):
+    if status == "ok" and passed is None:
+        passed = score >= 0.5
+    return CellRecord(f"{explainer}/{check}/{case}/s0", explainer, check, case, TRACK_CATEGORY[check], 0, status,
+                      score, passed, seconds=0.01)
+
+
+@pytest.fixture()
+def tracked():
+    cases = [(c, k) for c in ("s1", "s2") for k in "abcde"]
+    recs = []
+    fixed = {"good": 0.9, "good2": 0.9, "mid": 0.6, "random": 0.2, "zero": 0.0}
+    for name, v in fixed.items():
+        recs += [cell(name, c, k, v) for c, k in cases]
+    # half: perfect on the 6 cases it can run (a, b, c of each check), not applicable on the other 4
+    recs += [cell("half", c, k, 1.0) if k in "abc" else cell("half", c, k, status="not_applicable") for c, k in cases]
+    # narrow: runs 3 of the 10 cases (30% < 50%): not ranked in the track
+    recs += [cell("narrow", c, k, 1.0) if (c, k) in (("s1", "a"), ("s1", "b"), ("s2", "a"))
+             else cell("narrow", c, k, status="not_applicable") for c, k in cases]
+    # a gate mid fails once, a diagnostic mid aces, a second truth: none of them moves the overall
+    for name in ("good", "good2", "mid", "half", "random", "zero"):
+        recs += [cell(name, "g", k, 0.0 if (name, k) == ("mid", "a") else 1.0) for k in "ab"]
+        recs += [cell(name, "dg", "a", 1.0 if name == "mid" else 0.1)]
+        recs += [cell(name, "ax", "a", 0.25 if name == "good" else 0.5)]
+    recs += [cell(name, "s1", "tree", 0.2 if name == "random" else 0.7) for name in ("good", "mid", "random")]
+    info = {f"{c}/{k}": TAB for c in ("s1", "s2", "g", "dg", "ax") for k in "abcde"}
+    info["s1/tree"] = TREE
+    return recs, info
+
+
+def scored(tracked, **kw):
+    recs, info = tracked
+    return compute_scores(recs, meta=META, case_info=info, roles={"g": "gate", "dg": "diagnostic"},
+                          axes={"ax": "on_data"}, **kw)
+
+
+def test_tracks_score_everyone_on_the_same_cells(tracked):
+    t = scored(tracked).track("tabular_baseline")
+    assert len(t.cases) == 10  # the score checks' cases only (not the gate, diagnostic or second-truth cases)
+    row = t.table.set_index("explainer")
+    assert row.loc["good", "overall"] == pytest.approx(0.9)
+    # half: 3 cases at 1.0 and 2 not answered, counted as the random control's 0.2, per check: (3 + 0.4) / 5
+    assert row.loc["half", "overall"] == pytest.approx(0.68) and row.loc["half", "not_answered"] == 4
+    assert t.excluded == {"narrow": "applicable to 3 of the track's 10 cases"}
+    assert "narrow" not in set(t.table["explainer"])
+    # gates: pass/fail beside the ranking; the second truth is its own column; the diagnostic is nowhere
+    assert row.loc["good", "gate:g"] == "pass" and row.loc["mid", "gate:g"] == "fail 1/2"
+    assert row.loc["good", "axis:on_data"] == pytest.approx(0.25) and t.axes == ["on_data"]
+    assert row.loc["mid", "overall"] == pytest.approx(0.6) and not any("dg" in c for c in t.table.columns)
+    assert "gate g" in row.loc["mid", "fails"]
+    # calibrated against random on the same cells: (0.9 - 0.2) / 0.8; random itself 0
+    assert row.loc["good", "calibrated"] == pytest.approx(0.875)
+    assert row.loc["random", "calibrated"] == pytest.approx(0.0)
+
+
+def test_rank_intervals_declare_ties_and_controls_stay_out(tracked):
+    s = scored(tracked)
+    t = s.track("tabular_baseline")
+    ranked, controls = t.ranked.set_index("explainer"), t.controls.set_index("explainer")
+    assert set(ranked.index) == {"good", "good2", "mid", "half"}
+    assert set(controls.index) == {"random", "zero"} and controls["rank"].isna().all()
+    assert controls["below_all_ranked"].all() and s.panel_violations() == []
+    # good and good2 are equal on every case: they share rank 1 and split P(rank 1)
+    assert ranked.loc["good", "rank"] == ranked.loc["good2", "rank"] == 1
+    assert ranked.loc["good", "p_rank1"] == pytest.approx(ranked.loc["good2", "p_rank1"])
+    assert ranked["p_rank1"].sum() == pytest.approx(1.0)
+    # half's interval overlaps the top (it is first whenever the resample draws mostly a-c cases): it shares rank 1
+    assert ranked.loc["half", "rank_lo"] == 1 and ranked.loc["half", "rank"] == 1
+    # mid is below good, good2 in every resample: its rank counts the explainers whose interval lies wholly above
+    assert ranked.loc["mid", "rank_lo"] >= 3
+    assert ranked.loc["mid", "rank"] == 1 + sum(ranked["rank_hi"] < ranked.loc["mid", "rank_lo"])
+    assert t.top() == sorted(t.top(), key=list(ranked.index).index) and "mid" not in t.top()
+    # same input, same bytes: the bootstrap is seeded
+    assert scored(tracked).track("tabular_baseline").table.equals(t.table)
+
+
+def test_a_track_with_too_few_cases_declares_no_rank(tracked):
+    t = scored(tracked).track("trees")
+    assert not t.resolved and len(t.cases) == 1 and t.ranked["rank"].isna().all() and t.top() == []
+    md = render_markdown(scored(tracked), META)
+    assert "**Tree models** (1 cases): too few cases (< 3) to rank" in md
+    assert "- **Tabular data, with a baseline** (10 cases): rank interval reaching the top:" in md
+    assert "Gates (necessary conditions; pass/fail, not in the overall): g." in md
+    assert "Diagnostics (shown, not scored): dg." in md and "Truth axes (own columns, never averaged): on_data." in md
+
+
+def test_overall_ignores_gates_diagnostics_and_second_truths(tracked):
+    recs, info = tracked
+    base = scored(tracked).explainer_row("mid")["overall"]
+    changed = [cell(r.explainer, r.check, r.case, 0.0 if r.check in ("g", "dg", "ax") else r.score)
+               if r.status == "ok" else r for r in recs]
+    again = compute_scores(changed, meta=META, case_info=info, roles={"g": "gate", "dg": "diagnostic"},
+                           axes={"ax": "on_data"})
+    assert again.explainer_row("mid")["overall"] == pytest.approx(base)
+    assert again.track("tabular_baseline").table.set_index("explainer").loc["mid", "overall"] == pytest.approx(0.6)
+
+
+def test_panel_violations_name_a_control_above_the_floor(tracked):
+    recs, info = tracked
+    # the constant control now scores 0.65 everywhere: above mid (0.6) and calibrated (0.65-0.2)/0.8 = 0.5625
+    recs = recs + [cell("constant", c, k, 0.65) for c in ("s1", "s2") for k in "abcde"]
+    meta = {**META, "constant": {"family": "control", "tags": "requires:callable,local"}}
+    s = compute_scores(recs, meta=meta, case_info=info, roles={"g": "gate", "dg": "diagnostic"},
+                       axes={"ax": "on_data"})
+    found = s.panel_violations()
+    assert "tabular_baseline: constant overall 0.6500 is not below every ranked explainer" in found
+    assert "tabular_baseline: constant calibrated 0.5625 > 0.1" in found
+    assert not any("zero" in f or "random" in f for f in found)
+    md = render_markdown(s, meta)
+    assert "**above the lowest ranked method: constant**" in md

@@ -1,0 +1,292 @@
+"""Rank explainers within *tracks* (uses), on the same cells, with bootstrap rank intervals and declared ties.
+
+A **track** is a use: a set of cases (by the case's model: domain, forms, number of features) and the explainers
+that declare they fit it (by their tags). Within a track:
+
+- **members** are the admitted explainers that are applicable to at least ``TRACK_MIN_COVERAGE`` of the track's
+  cases (others are listed as excluded with the reason); explainers of family ``control`` are scored on the same
+  cells but shown in the degenerate panel, never ranked.
+- **the same cells for everyone**: every member is scored on every case of the track. A case a member cannot
+  answer (not applicable, error, timeout) counts as the ``random`` control's score on that case: calibrated 0,
+  "no better than random attributions" (so declaring a hard case not applicable never raises a mean).
+- **overall** = mean over categories of the mean over ``role == "score"`` checks of the mean over the check's cases
+  (a case = mean over seeds). ``gate`` checks are shown as pass/fail columns; ``diagnostic`` checks are not used;
+  a score check that declares a ``truth`` axis (e.g. ``on_data`` vs ``interventional``) gets its own column and is
+  never averaged into the overall or with another axis.
+- **calibrated** = the same hierarchy over ``clip((s_check - r_check) / (1 - r_check), -1, 1)`` with ``r`` the
+  random control's check score on the same cells (a check random saturates, ``r = 1``, is left out).
+- **rank intervals**: ``N_BOOT`` bootstrap replicates resample the track's cases with replacement (seeded
+  ``BOOT_SEED``: same input, same bytes); in each the members are ranked by overall (competition ranking). The
+  interval is the 2.5%-97.5% range of an explainer's ranks; **rank** = 1 + the number of members whose whole interval
+  lies above (better than) it, so explainers whose intervals overlap share a rank; ``p_rank1`` = share of
+  replicates in which the explainer is first (ties split). A track with fewer than ``MIN_TRACK_CASES`` scored cases
+  has no resolution: no rank is declared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from xaicheck.axioms.base import CATEGORIES
+
+__all__ = ["CaseInfo", "Track", "TrackResult", "TRACKS", "TRACK_MIN_COVERAGE", "MIN_TRACK_CASES", "N_BOOT",
+           "BOOT_SEED", "rank_tracks", "tags_of"]
+
+TRACK_MIN_COVERAGE = 0.5
+MIN_TRACK_CASES = 3
+N_BOOT = 1000
+BOOT_SEED = 0
+LEVEL = 0.95
+TABULAR = frozenset({"binary", "continuous"})
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """What a track needs to know of a case's model."""
+
+    domain: str
+    forms: frozenset[str]
+    d: int
+
+
+def tags_of(meta: Mapping[str, Any]) -> set[str]:
+    """An explainer's tags (``requires:torch``, ``local``, ``baseline``, ...) from its ``describe()`` record."""
+    return {t.strip() for t in str(meta.get("tags", "")).split(",") if t.strip()}
+
+
+def _local(tags: set[str]) -> bool:
+    return "global" not in tags
+
+
+def _reference_free(tags: set[str]) -> bool:
+    return "baseline" not in tags and "background" not in tags
+
+
+def _general(tags: set[str]) -> bool:
+    return bool(tags & {"requires:torch", "requires:callable"})
+
+
+@dataclass(frozen=True)
+class Track:
+    name: str
+    title: str
+    cases: Callable[[CaseInfo], bool]
+    admits: Callable[[set[str]], bool]
+
+
+TRACKS: tuple[Track, ...] = (
+    Track("tabular_baseline", "Tabular data, with a baseline",
+          lambda c: c.domain in TABULAR and "tree" not in c.forms,
+          lambda t: _local(t) and _general(t) and ("baseline" in t or _reference_free(t))),
+    Track("tabular_background", "Tabular data, with background data",
+          lambda c: c.domain in TABULAR and "tree" not in c.forms,
+          lambda t: _local(t) and _general(t) and ("background" in t or _reference_free(t))),
+    Track("tabular_exact", "Tabular data, d ≤ 16 (exact Shapley feasible)",
+          lambda c: c.domain in TABULAR and "tree" not in c.forms and c.d <= 16,
+          lambda t: _local(t) and _general(t)),
+    Track("image", "Images", lambda c: c.domain == "image", _local),
+    Track("text", "Text (tokens)", lambda c: c.domain == "tokens", _local),
+    Track("trees", "Tree models", lambda c: "tree" in c.forms, _local),
+)
+
+
+@dataclass
+class TrackResult:
+    """One track's table: a row per member (``kind == "ranked"``) then per control (``kind == "control"``)."""
+
+    track: Track
+    cases: list[str]
+    table: pd.DataFrame
+    excluded: dict[str, str] = field(default_factory=dict)
+    gates: list[str] = field(default_factory=list)
+    axes: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    resolved: bool = True
+
+    @property
+    def ranked(self) -> pd.DataFrame:
+        return self.table[self.table["kind"] == "ranked"]
+
+    @property
+    def controls(self) -> pd.DataFrame:
+        return self.table[self.table["kind"] == "control"]
+
+    def top(self) -> list[str]:
+        """Members whose declared rank is 1 (empty when the track cannot rank)."""
+        r = self.ranked
+        return [] if r.empty or not self.resolved else list(r.loc[r["rank"] == 1, "explainer"])
+
+
+def _overall(S: np.ndarray, counts: np.ndarray, check_cols: list[np.ndarray], cat_of_check: list[int],
+             n_cats: int) -> np.ndarray:
+    """Overall per row of ``S`` [E, n] for each count vector in ``counts`` [B, n]: mean over categories of the mean
+    over checks of the count-weighted mean over cases; a check with no drawn case drops out. Returns [E, B]."""
+    E, B = S.shape[0], counts.shape[0]
+    cat_sum = np.zeros((n_cats, E, B))
+    cat_n = np.zeros((n_cats, B))
+    for cols, cat in zip(check_cols, cat_of_check):
+        c = counts[:, cols]
+        den = c.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            check = (S[:, cols] @ c.T) / den
+        present = den > 0
+        cat_sum[cat] += np.where(present, check, 0.0)
+        cat_n[cat] += present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cats = cat_sum / cat_n[:, None, :]
+    have = cat_n > 0
+    total = np.where(have[:, None, :], cats, 0.0).sum(axis=0)
+    return total / np.maximum(have.sum(axis=0), 1)[None, :]
+
+
+def _nanmean_rows(rows: Any) -> np.ndarray:
+    """Column means ignoring NaN; NaN where a column has no finite value."""
+    a = np.asarray(rows, dtype=float)
+    ok = np.isfinite(a)
+    return np.where(ok.any(axis=0), np.where(ok, a, 0.0).sum(axis=0) / np.maximum(ok.sum(axis=0), 1), np.nan)
+
+
+def _competition_ranks(O: np.ndarray) -> np.ndarray:
+    """Ranks [E, B] of the columns of ``O`` (descending; equal after rounding to 9 decimals share the best)."""
+    R = np.round(O, 9)
+    return 1 + (R[None, :, :] > R[:, None, :]).sum(axis=1)
+
+
+def rank_tracks(ok: pd.DataFrame, cells: pd.DataFrame, meta: Mapping[str, Mapping[str, Any]],
+                case_info: Mapping[str, CaseInfo], roles: Mapping[str, str], axes: Mapping[str, str],
+                *, random_control: str = "random", n_boot: int = N_BOOT, seed: int = BOOT_SEED) -> list[TrackResult]:
+    """Every track that has cases and at least one member (see the module docstring)."""
+    out = []
+    for track in TRACKS:
+        res = _rank_track(track, ok, cells, meta, case_info, roles, axes, random_control, n_boot, seed)
+        if res is not None:
+            out.append(res)
+    return out
+
+
+def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mapping[str, Mapping[str, Any]],
+                case_info: Mapping[str, CaseInfo], roles: Mapping[str, str], axes: Mapping[str, str],
+                random_control: str, n_boot: int, seed: int) -> TrackResult | None:
+    in_track = sorted(k for k in set(cells["case_id"]) if k in case_info and track.cases(case_info[k]))
+    if not in_track:
+        return None
+    tc = cells[cells["case_id"].isin(in_track)]
+    check_of = dict(zip(tc["case_id"], tc["check"]))
+    exam = [k for k in in_track if roles.get(check_of[k], "score") == "score" and not axes.get(check_of[k])]
+    if not exam:
+        return None
+    te = tc[tc["case_id"].isin(exam)]
+    applicable = te[te["status"] != "not_applicable"].groupby("explainer")["case_id"].nunique()
+    members, controls, excluded = [], [], {}
+    for name in sorted(set(tc["explainer"])):
+        m = meta.get(name, {})
+        is_control = m.get("family") == "control" or name == random_control
+        if not is_control and not track.admits(tags_of(m)):
+            continue
+        cov = applicable.get(name, 0) / len(exam)
+        if cov < TRACK_MIN_COVERAGE - 1e-12:
+            if not is_control and cov > 0:
+                excluded[name] = f"applicable to {applicable.get(name, 0)} of the track's {len(exam)} cases"
+            continue
+        (controls if is_control else members).append(name)
+    if not members:
+        return None
+    rows = members + controls
+    tok = ok[ok["case_id"].isin(in_track) & ok["explainer"].isin(rows + [random_control])]
+    case_scores = tok.groupby(["explainer", "case_id"])["score"].mean()
+    scored_checks = sorted({c for c in tok["check"].unique() if roles.get(c, "score") == "score" and not axes.get(c)})
+    cat_of = dict(zip(tc["check"], tc["category"]))
+    sc = [k for k in exam if check_of[k] in scored_checks
+          and any((e, k) in case_scores.index for e in members)]
+    wide = case_scores.unstack() if len(case_scores) else pd.DataFrame()
+    wide = wide.reindex(index=list(dict.fromkeys(rows + [random_control])), columns=sc)
+    fill = wide.loc[random_control].fillna(0.0).to_numpy(float) if len(sc) else np.zeros(0)
+    raw = wide.reindex(index=rows).to_numpy(float) if len(sc) else np.zeros((len(rows), 0))
+    missing = ~np.isfinite(raw)
+    S = np.where(missing, fill[None, :], raw)
+    filled = missing.sum(axis=1)
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    cats = sorted({cat_of[check_of[k]] for k in sc}, key=lambda c: (order.get(c, len(order)), c))
+    checks = sorted({check_of[k] for k in sc})
+    check_cols = [np.array([j for j, k in enumerate(sc) if check_of[k] == c]) for c in checks]
+    cat_idx = [cats.index(cat_of[c]) for c in checks]
+    ones = np.ones((1, len(sc)))
+    point = _overall(S, ones, check_cols, cat_idx, len(cats))[:, 0] if sc else np.full(len(rows), math.nan)
+
+    # calibrated: per check against the random control on the same cells
+    calibrated = np.full(len(rows), math.nan)
+    if sc and random_control in rows:
+        ri = rows.index(random_control)
+        per_check = np.array([S[:, cols].mean(axis=1) for cols in check_cols])  # [checks, E]
+        rc = per_check[:, ri]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cal = np.clip((per_check - rc[:, None]) / (1.0 - rc[:, None]), -1.0, 1.0)
+        cal[rc >= 1.0 - 1e-12] = np.nan
+        calibrated = _nanmean_rows([_nanmean_rows(cal[[k for k, c in enumerate(cat_idx) if c == ci]])
+                                    for ci in range(len(cats))])
+
+    # bootstrap over cases (members only are ranked)
+    E = len(members)
+    resolved = len(sc) >= MIN_TRACK_CASES
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(len(sc), np.full(len(sc), 1.0 / len(sc)), size=n_boot) if sc else np.zeros((n_boot, 0))
+    O = _overall(S[:E], counts, check_cols, cat_idx, len(cats)) if sc else np.full((E, n_boot), math.nan)
+    R = _competition_ranks(O)
+    lo = np.quantile(R, (1 - LEVEL) / 2, axis=1, method="lower").astype(int)
+    hi = np.quantile(R, 1 - (1 - LEVEL) / 2, axis=1, method="higher").astype(int)
+    first = (R == 1)
+    p1 = (first / np.maximum(first.sum(axis=0), 1)[None, :]).mean(axis=1)
+    declared = [1 + int(np.sum(hi < lo[i])) for i in range(E)]
+    olo = np.quantile(O, (1 - LEVEL) / 2, axis=1) if sc else np.full(E, math.nan)
+    ohi = np.quantile(O, 1 - (1 - LEVEL) / 2, axis=1) if sc else np.full(E, math.nan)
+
+    gates = sorted({c for c in tok["check"].unique() if roles.get(c) == "gate"})
+    axis_names = sorted({axes[c] for c in tok["check"].unique() if axes.get(c) and roles.get(c, "score") == "score"})
+    table = []
+    tok = tok.assign(_axis=tok["check"].map(lambda c: axes.get(c, "")))
+    by_explainer = dict(tuple(tok.groupby("explainer")))
+    for i, e in enumerate(rows):
+        mine = by_explainer.get(e, tok.iloc[:0])
+        row: dict[str, Any] = {
+            "explainer": e, "kind": "ranked" if i < E else "control",
+            "rank": (declared[i] if resolved else None) if i < E else None,
+            "rank_lo": int(lo[i]) if i < E and resolved else None,
+            "rank_hi": int(hi[i]) if i < E and resolved else None,
+            "p_rank1": float(p1[i]) if i < E and resolved else math.nan,
+            "overall": float(point[i]), "overall_lo": float(olo[i]) if i < E else math.nan,
+            "overall_hi": float(ohi[i]) if i < E else math.nan, "calibrated": float(calibrated[i]),
+            "cases": len(sc), "not_answered": int(filled[i]),
+            "coverage": applicable.get(e, 0) / len(exam),
+        }
+        for ci, cat in enumerate(cats):  # every category in ``cats`` has at least one check
+            row[cat] = float(np.mean([S[i, check_cols[k]].mean() for k in range(len(checks)) if cat_idx[k] == ci]))
+        for g in gates:
+            gc = mine[mine["check"] == g]
+            failed = int((gc["passed"] == 0).sum())
+            row[f"gate:{g}"] = "" if gc.empty else ("pass" if failed == 0 else f"fail {failed}/{len(gc)}")
+        for a in axis_names:
+            ac = mine[mine["_axis"] == a]
+            row[f"axis:{a}"] = float(ac.groupby("case_id")["score"].mean().mean()) if len(ac) else math.nan
+        fails = []
+        sc_cells = mine[mine["check"].isin(scored_checks)]
+        for c, (bad, n) in sc_cells.groupby("check")["passed"].agg([lambda p: int((p == 0).sum()), "size"]).iterrows():
+            if bad:
+                fails.append(f"{c} ({bad}/{n} cells)")
+        fails += [f"gate {g}" for g in gates if str(row.get(f"gate:{g}", "")).startswith("fail")]
+        row["fails"] = "; ".join(fails)
+        table.append(row)
+    df = pd.DataFrame(table)
+    if E:
+        floor = float(np.nanmin(point[:E]))
+        df["below_all_ranked"] = [None if k == "ranked" else bool(v < floor) for k, v in zip(df["kind"], df["overall"])]
+    df["_k"] = (df["kind"] != "ranked").astype(int)
+    df["_r"] = df["rank"].astype("float").fillna(1e9)
+    df = (df.sort_values(["_k", "_r", "overall", "explainer"], ascending=[True, True, False, True], kind="mergesort")
+          .drop(columns=["_k", "_r"]).reset_index(drop=True))
+    df["rank"] = pd.array(df["rank"], dtype="Int64")
+    return TrackResult(track, sc, df, excluded, gates, axis_names, cats, resolved)
