@@ -58,7 +58,7 @@ def _scalar_output(out: np.ndarray, rows: int) -> np.ndarray:
     return out
 
 
-def blocks(n: int, c: int, m: int, rows: int = BLOCK_ROWS) -> Iterator[tuple[slice, slice, slice]]:
+def blocks(n: int, c: int, m: int, rows: int) -> Iterator[tuple[slice, slice, slice]]:
     """Cut the row-major grid ``[n instances, c coalitions, m reference rows]`` into boxes of at most ``rows`` rows:
     whole instances when ``c·m <= rows``, else whole reference sets when ``m <= rows``, else pieces of one
     reference set."""
@@ -104,8 +104,8 @@ def _enumerated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarra
     n, d = X.shape
     c, m = masks.shape[0], R.shape[1]
     V = np.zeros((n, c))
-    partial = m > BLOCK_ROWS
-    for ks, cs, js in blocks(n, c, m):
+    partial = m > buf.shape[0]
+    for ks, cs, js in blocks(n, c, m, buf.shape[0]):
         nk, nc, nm = ks.stop - ks.start, cs.stop - cs.start, js.stop - js.start
         rows = nk * nc * nm
         hybrid = buf[:rows].reshape(nk, nc, nm, d)
