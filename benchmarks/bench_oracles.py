@@ -14,8 +14,8 @@ enumeration is measured), ``rows`` instances from U[-1, 1]^d:
   = their number, so nothing is subsampled), after one call that compiles its numba kernels.
 
 Times are CPU seconds of this process (``time.process_time``: on a shared machine wall time measures the neighbours),
-best of ``--repeats``, ours and the floor interleaved so both see the same machine state; peak memory is numpy's traced allocations (``tracemalloc``, numpy
-reports to it) during one separate call. BLAS is pinned to one thread (``threadpoolctl``) on every side. Targets
+best of ``--repeats``, ours and the floor interleaved so both see the same machine state; peak memory is numpy's
+traced allocations (``tracemalloc``, numpy reports to it) during one separate call. BLAS is pinned to one thread (``threadpoolctl``) on every side. Targets
 (issue 16): ours / floor <= 1.5 and shap / ours >= 1 at every d, both games; max |ours - shap| <= 1e-12 scale.
 """
 

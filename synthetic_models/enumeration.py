@@ -99,10 +99,44 @@ def _codes(rows: np.ndarray) -> np.ndarray:
     return (rows.astype(np.int64) << np.arange(rows.shape[-1], dtype=np.int64)).sum(axis=-1)
 
 
+def _templated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """``_enumerated`` when one instance's ``c · m`` rows span several blocks (``m <= rows < c · m``).
+
+    Blocks of ``nc = 2^L`` coalitions aligned on multiples of ``nc`` share their low ``L`` bits (all subsets of
+    features ``0..L-1``) and fix every higher bit. So the block is written once per instance (low features from the
+    masks, high ones from the reference) and, from one block to the next, only the columns of the high bits that
+    changed are rewritten (about two per block): same hybrid rows as a full rebuild, a fraction of the copying.
+    ``predict`` must not write into its input (the buffer is reused)."""
+    n, d = X.shape
+    c, m = masks.shape[0], R.shape[1]
+    nc = 1 << ((buf.shape[0] // m).bit_length() - 1)
+    low = nc.bit_length() - 1
+    hybrid = buf[:nc * m].reshape(nc, m, d)
+    V = np.empty((n, c))
+    for k in range(n):
+        x, r = X[k], R[k] if R.shape[0] > 1 else R[0]
+        np.copyto(hybrid, r[None])
+        np.copyto(hybrid, x, where=masks[:nc, None, :])  # bits >= low are 0 below nc: high features stay r
+        applied = 0
+        for s in range(0, c, nc):
+            high = s >> low
+            changed = high ^ applied
+            for b in range(changed.bit_length()):
+                if (changed >> b) & 1:
+                    i = low + b
+                    hybrid[:, :, i] = x[i] if (high >> b) & 1 else r[None, :, i]
+            applied = high
+            out = _scalar_output(predict(buf[:nc * m]), nc * m)
+            V[k, s:s + nc] = out.reshape(nc, m).mean(axis=1)
+    return V
+
+
 def _enumerated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarray, buf: np.ndarray) -> np.ndarray:
     """``V[nk, c]`` for instances ``X[nk, d]`` and references ``R[nr, m, d]`` (``nr`` is 1 or ``nk``)."""
     n, d = X.shape
     c, m = masks.shape[0], R.shape[1]
+    if m <= buf.shape[0] < c * m:
+        return _templated(predict, X, R, masks, buf)
     V = np.zeros((n, c))
     partial = m > buf.shape[0]
     for ks, cs, js in blocks(n, c, m, buf.shape[0]):
