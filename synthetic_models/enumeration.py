@@ -113,9 +113,13 @@ def _templated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarray
     low = nc.bit_length() - 1
     hybrid = buf[:nc * m].reshape(nc, m, d)
     V = np.empty((n, c))
+    shared = R.shape[0] == 1
     for k in range(n):
-        x, r = X[k], R[k] if R.shape[0] > 1 else R[0]
-        np.copyto(hybrid, r[None])
+        x, r = X[k], R[0] if shared else R[k]
+        if k == 0 or not shared:
+            np.copyto(hybrid, r[None])
+        else:  # the shared reference is still in place outside the mask: reset the high columns only
+            hybrid[:, :, low:] = r[None, :, low:]
         np.copyto(hybrid, x, where=masks[:nc, None, :])  # bits >= low are 0 below nc: high features stay r
         applied = 0
         for s in range(0, c, nc):
@@ -139,12 +143,15 @@ def _enumerated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarra
         return _templated(predict, X, R, masks, buf)
     V = np.zeros((n, c))
     partial = m > buf.shape[0]
-    for ks, cs, js in blocks(n, c, m, buf.shape[0]):
+    # Whole instances per block and one shared reference set: outside the masks every block holds the same
+    # reference rows, so they are written once and each block only writes its instances' x (one pass, not two).
+    keep = R.shape[0] == 1 and c * m <= buf.shape[0]
+    for b, (ks, cs, js) in enumerate(blocks(n, c, m, buf.shape[0])):
         nk, nc, nm = ks.stop - ks.start, cs.stop - cs.start, js.stop - js.start
         rows = nk * nc * nm
         hybrid = buf[:rows].reshape(nk, nc, nm, d)
-        ref = R[ks, None, js, :] if R.shape[0] > 1 else R[None, :, js, :]
-        np.copyto(hybrid, ref)
+        if not (keep and b):
+            np.copyto(hybrid, R[ks, None, js, :] if R.shape[0] > 1 else R[None, :, js, :])
         np.copyto(hybrid, X[ks, None, None, :], where=masks[None, cs, None, :])
         out = _scalar_output(predict(buf[:rows]), rows).reshape(nk, nc, nm)
         if partial:
