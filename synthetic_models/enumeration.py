@@ -6,7 +6,9 @@ The hybrid rows ``(instance, coalition, reference row)`` are enumerated in row-m
 most ``BLOCK_ROWS`` rows, each written into one reused ``[BLOCK_ROWS, d]`` buffer and passed to a single ``predict``
 call; the block is reduced over the reference axis at once (``mean``; a reference axis longer than a block is summed
 in pieces and divided by ``m``). The value matrix is produced in instance chunks of at most ``VALUE_CELLS`` cells and
-contracted with the weights ``W[2^d, d]`` chunk by chunk, so nothing scales with ``n · 2^d · m``.
+contracted with the weights ``W[2^d, d]`` chunk by chunk, so nothing scales with ``n · 2^d · m``. When one
+instance spans several blocks, blocks are aligned power-of-two runs of coalitions, written once per instance and then
+only in the columns whose high coalition bit changed (``_templated``); a shared reference set is written once.
 
 **Memory bound** (``WORKING_BYTES``, asserted by ``tests/test_oracle_memory.py``): besides the inputs, the ``[n, d]``
 output, the cached ``coalitions``/weights (``2^d · d`` each) and ``predict``'s own working memory on ``BLOCK_ROWS``

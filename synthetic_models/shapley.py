@@ -5,8 +5,10 @@ For a value function ``v`` over coalitions ``S ⊆ N = {0..d-1}``:
     Shapley  φ_i = Σ_{S ⊆ N\\{i}} |S|! (d-|S|-1)! / d! · [v(S ∪ {i}) - v(S)]      (Shapley 1953)
     Banzhaf  β_i = 2^{-(d-1)} Σ_{S ⊆ N\\{i}} [v(S ∪ {i}) - v(S)]                    (Banzhaf 1965)
 
-Both are linear in ``v``, so for a batch we build ``V[n, 2^d]`` (each instance's coalition values, all computed in one
-batched ``predict`` call) and return ``V @ W`` with a fixed weight matrix ``W[2^d, d]``.
+Both are linear in ``v``, so for a batch we build ``V[n, 2^d]`` (each instance's coalition values) and return
+``V @ W`` with a fixed weight matrix ``W[2^d, d]``. The values are evaluated by ``enumeration`` in blocks of 8k rows
+in a reused buffer, in instance chunks of bounded size (memory bound ``enumeration.WORKING_BYTES``), and through a
+corner table when every input is 0/1; the result equals the one-call enumeration bit for bit.
 
 The value functions (Sundararajan & Najmi 2020, "The many Shapley values for model explanation"):
 
