@@ -12,8 +12,8 @@ only in the columns whose high coalition bit changed (``_templated``); a shared 
 
 **Memory bound** (``WORKING_BYTES``, asserted by ``tests/test_oracle_memory.py``): besides the inputs, the ``[n, d]``
 output, the cached ``coalitions``/weights (``2^d · d`` each) and ``predict``'s own working memory on ``BLOCK_ROWS``
-rows, one call allocates at most the hybrid buffer (``8 · BLOCK_ROWS · d`` bytes), its mask view, one block of
-outputs and one value chunk (``8 · VALUE_CELLS`` bytes): below ``WORKING_BYTES`` for every ``d <= 16``.
+rows, one call allocates at most the hybrid buffer (``8 · BLOCK_ROWS · d`` bytes), the transposed coalition masks
+(``2^d · d`` bytes), one block of outputs and one value chunk (``8 · VALUE_CELLS`` bytes): below ``WORKING_BYTES`` for every ``d <= 16``.
 
 **Binary corner table**: when every instance and reference entry is 0 or 1, every hybrid row is a corner of
 ``{0,1}^d``; ``f`` is evaluated once on the ``2^d`` corners (``T[c] = f(bits of c)``, bit ``i`` = feature ``i``) and
@@ -114,6 +114,7 @@ def _templated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarray
     nc = 1 << ((buf.shape[0] // m).bit_length() - 1)
     low = nc.bit_length() - 1
     hybrid = buf[:nc * m].reshape(nc, m, d)
+    columns = np.ascontiguousarray(masks[:nc].T)
     V = np.empty((n, c))
     shared = R.shape[0] == 1
     for k in range(n):
@@ -122,7 +123,8 @@ def _templated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarray
             np.copyto(hybrid, r[None])
         else:  # the shared reference is still in place outside the mask: reset the high columns only
             hybrid[:, :, low:] = r[None, :, low:]
-        np.copyto(hybrid, x, where=masks[:nc, None, :])  # bits >= low are 0 below nc: high features stay r
+        for i in range(low):  # bits >= low are 0 below nc: high features stay r
+            np.copyto(hybrid[:, :, i], x[i], where=columns[i, :nc, None])
         applied = 0
         for s in range(0, c, nc):
             high = s >> low
@@ -148,13 +150,15 @@ def _enumerated(predict: Predict, X: np.ndarray, R: np.ndarray, masks: np.ndarra
     # Whole instances per block and one shared reference set: outside the masks every block holds the same
     # reference rows, so they are written once and each block only writes its instances' x (one pass, not two).
     keep = R.shape[0] == 1 and c * m <= buf.shape[0]
+    columns = np.ascontiguousarray(masks.T)
     for b, (ks, cs, js) in enumerate(blocks(n, c, m, buf.shape[0])):
         nk, nc, nm = ks.stop - ks.start, cs.stop - cs.start, js.stop - js.start
         rows = nk * nc * nm
         hybrid = buf[:rows].reshape(nk, nc, nm, d)
         if not (keep and b):
             np.copyto(hybrid, R[ks, None, js, :] if R.shape[0] > 1 else R[None, :, js, :])
-        np.copyto(hybrid, X[ks, None, None, :], where=masks[None, cs, None, :])
+        for i in range(d):  # column by column: long inner loops (a [.., d] mask makes numpy loop d at a time)
+            np.copyto(hybrid[..., i], X[ks, None, None, i], where=columns[i, None, cs, None])
         out = _scalar_output(predict(buf[:rows]), rows).reshape(nk, nc, nm)
         if partial:
             V[ks, cs] += out.sum(axis=2)

@@ -67,6 +67,6 @@ def test_numpy_working_memory_within_stated_bound() -> None:
 def test_value_chunks_bound_the_value_matrix() -> None:
     """The stated bound covers the parts: hybrid buffer + value chunk + one output block, for every d <= 16."""
     for d in range(1, shapley.MAX_EXACT_FEATURES + 1):
-        buffers = 8 * enumeration.BLOCK_ROWS * (d + 2) + 8 * enumeration.GATHER_ROWS * 3
+        buffers = 8 * enumeration.BLOCK_ROWS * (d + 2) + 8 * enumeration.GATHER_ROWS * 3 + (1 << d) * d  # + masks.T
         values = 8 * max(enumeration.VALUE_CELLS, 1 << d)
         assert buffers + values <= enumeration.WORKING_BYTES, d
