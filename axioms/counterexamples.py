@@ -33,6 +33,7 @@ from hypothesis.errors import NoSuchExample
 
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 
+from . import _search_cache
 from .base import Case, Counterexample, get_check
 
 if TYPE_CHECKING:
@@ -335,7 +336,9 @@ def find_counterexample(check: "Searchable | str", explainer: "Explainer", budge
 
     Deterministic (``derandomize=True``, no database). At most ``budget`` generated examples and
     ``MAX_PREDICATE_CALLS`` predicate calls in all (after that, shrinking stops at the smallest violation so far);
-    an explainer error on an example counts as no violation. Results are cached per process.
+    an explainer error on an example counts as no violation. Results are cached per process and, for registered
+    explainers, on disk (``_search_cache``: keyed by check, explainer, budget, search space and code fingerprint),
+    so the workers of a run and later runs each reuse one search.
     """
     chk = get_check(check) if isinstance(check, str) else check
     if not hasattr(chk, "search_space"):
@@ -345,6 +348,12 @@ def find_counterexample(check: "Searchable | str", explainer: "Explainer", budge
     key = (chk.name, explainer.name, id(explainer), budget, _space_key(chk, case))
     if key in _FOUND:
         return _FOUND[key]
+    disk_key = _disk_key(chk, explainer, budget, case)
+    if disk_key is not None:
+        stored = _search_cache.load(disk_key)
+        if not _search_cache.is_missing(stored):
+            _FOUND[key] = stored
+            return stored
     verdicts: dict[str, bool] = {}
     calls = [0]
     best: list[Example] = []
@@ -368,12 +377,30 @@ def find_counterexample(check: "Searchable | str", explainer: "Explainer", budge
     try:
         example = find(chk.search_space(case), predicate, settings=cfg)
     except NoSuchExample:
-        _FOUND[key] = None
-        return None
+        example = None
     except _StopSearch:
         example = best[-1]
-    _FOUND[key] = chk.violation(explainer, example)
+    _FOUND[key] = None if example is None else chk.violation(explainer, example)
+    if disk_key is not None:
+        _search_cache.store(disk_key, _FOUND[key])
     return _FOUND[key]
+
+
+def _disk_key(chk: Any, explainer: "Explainer", budget: int, case: Case | None) -> str | None:
+    """The on-disk cache key, or ``None`` for an explainer that is not the registered one under its name (a user's
+    function, a test double): its name says nothing about its code."""
+    from xaicheck.explainers.base import get_explainer
+
+    try:
+        if get_explainer(explainer.name) is not explainer:
+            return None
+    except KeyError:
+        return None
+    return _search_cache.key_for({
+        "check": [chk.name, f"{type(chk).__module__}.{type(chk).__qualname__}", getattr(chk, "version", None)],
+        "explainer": [explainer.name, f"{type(explainer).__module__}.{type(explainer).__qualname__}",
+                      explainer.library, explainer.library_version, dict(explainer.settings)],
+        "budget": budget, "max_predicate_calls": MAX_PREDICATE_CALLS, "space": _space_key(chk, case)})
 
 
 class _StopSearch(BaseException):

@@ -5,8 +5,10 @@ For a value function ``v`` over coalitions ``S ⊆ N = {0..d-1}``:
     Shapley  φ_i = Σ_{S ⊆ N\\{i}} |S|! (d-|S|-1)! / d! · [v(S ∪ {i}) - v(S)]      (Shapley 1953)
     Banzhaf  β_i = 2^{-(d-1)} Σ_{S ⊆ N\\{i}} [v(S ∪ {i}) - v(S)]                    (Banzhaf 1965)
 
-Both are linear in ``v``, so for a batch we build ``V[n, 2^d]`` (each instance's coalition values, all computed in one
-batched ``predict`` call) and return ``V @ W`` with a fixed weight matrix ``W[2^d, d]``.
+Both are linear in ``v``, so for a batch we build ``V[n, 2^d]`` (each instance's coalition values) and return
+``V @ W`` with a fixed weight matrix ``W[2^d, d]``. The values are evaluated by ``enumeration`` in blocks of 8k rows
+in a reused buffer, in instance chunks of bounded size (memory bound ``enumeration.WORKING_BYTES``), and through a
+corner table when every input is 0/1; the result equals the one-call enumeration bit for bit.
 
 The value functions (Sundararajan & Najmi 2020, "The many Shapley values for model explanation"):
 
@@ -22,9 +24,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from math import factorial
-from typing import Callable
 
 import numpy as np
+
+from .enumeration import VALUE_CELLS, Predict, game_attributions, game_values
 
 __all__ = [
     "MAX_EXACT_FEATURES",
@@ -38,14 +41,12 @@ __all__ = [
     "interventional_shapley",
     "conditional_shapley",
     "baseline_banzhaf",
+    "interventional_banzhaf",
+    "conditional_banzhaf",
 ]
 
 #: Above this many features, enumeration (``2^d`` model calls per instance) is refused with a clear error.
 MAX_EXACT_FEATURES = 16
-#: Rows evaluated per ``predict`` call at most (bounds memory; each instance's coalitions stay in one call).
-MAX_ROWS_PER_CALL = 1 << 21
-
-Predict = Callable[[np.ndarray], np.ndarray]
 
 
 def _check_d(d: int) -> None:
@@ -95,38 +96,24 @@ def _scalar_output(out: np.ndarray, rows: int) -> np.ndarray:
     return out
 
 
-def _instance_chunks(n: int, rows_per_instance: int) -> list[slice]:
-    step = max(1, MAX_ROWS_PER_CALL // max(rows_per_instance, 1))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+def _references(X: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """The baseline game's reference set ``[1 or n, 1, d]`` (one row shared, or one row per instance)."""
+    B = np.asarray(baseline, dtype=np.float64)
+    if B.ndim == 1 or B.shape[0] == 1:
+        return np.broadcast_to(B.reshape(1, 1, -1), (1, 1, X.shape[1]))
+    return np.broadcast_to(B, X.shape)[:, None, :]
 
 
 def baseline_values(predict: Predict, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     """``V[n, 2^d]`` with ``V[k, S] = f(x_k on S, baseline on N\\S)``; baseline ``[d]`` or ``[n, d]``."""
     X = _as_2d(X)
-    n, d = X.shape
-    B = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (n, d))
-    masks = coalitions(d)
-    c = masks.shape[0]
-    V = np.empty((n, c))
-    for sl in _instance_chunks(n, c):
-        hybrid = np.where(masks[None, :, :], X[sl, None, :], B[sl, None, :]).reshape(-1, d)
-        V[sl] = _scalar_output(predict(hybrid), hybrid.shape[0]).reshape(-1, c)
-    return V
+    return game_values(predict, X, _references(X, baseline), coalitions(X.shape[1]))
 
 
 def interventional_values(predict: Predict, X: np.ndarray, background: np.ndarray) -> np.ndarray:
     """``V[n, 2^d]`` with ``V[k, S] = mean_z f(x_k on S, z on N\\S)`` over the background rows ``z``."""
     X = _as_2d(X)
-    Z = _as_2d(background)
-    n, d = X.shape
-    m = Z.shape[0]
-    masks = coalitions(d)
-    c = masks.shape[0]
-    V = np.empty((n, c))
-    for sl in _instance_chunks(n, c * m):
-        hybrid = np.where(masks[None, :, None, :], X[sl, None, None, :], Z[None, None, :, :]).reshape(-1, d)
-        V[sl] = _scalar_output(predict(hybrid), hybrid.shape[0]).reshape(-1, c, m).mean(axis=2)
-    return V
+    return game_values(predict, X, _as_2d(background)[None], coalitions(X.shape[1]))
 
 
 def conditional_values(
@@ -134,6 +121,7 @@ def conditional_values(
 ) -> np.ndarray:
     """``V[n, 2^d]`` with ``V[k, S] = E[f(Z) | Z_S = x_S]`` for ``Z`` on ``support`` (``[m, d]``) with ``probabilities``.
 
+    Computed in coalition blocks holding at most ``VALUE_CELLS`` cells of the ``[n, m, block]`` agreement tensor.
     Raises if some ``x_S`` has zero probability (the conditional expectation is undefined there).
     """
     X = _as_2d(X)
@@ -141,27 +129,35 @@ def conditional_values(
     p = np.asarray(probabilities, dtype=np.float64)
     if p.shape != (P.shape[0],) or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
         raise ValueError("probabilities must be a non-negative vector over the support rows, summing to 1")
-    d = X.shape[1]
-    masks = coalitions(d).astype(np.float64)
+    n, d = X.shape
+    masks = coalitions(d)
+    c = masks.shape[0]
     f_support = _scalar_output(predict(P), P.shape[0])
     mismatch = (X[:, None, :] != P[None, :, :]).astype(np.float64)  # [n, m, d]
-    agrees = (mismatch @ masks.T) == 0  # [n, m, 2^d]: support row agrees with x on S
-    mass = np.einsum("nmc,m->nc", agrees, p)
-    if np.any(mass <= 0):
-        raise ValueError("conditional expectation undefined: some x_S has zero probability under the distribution")
-    return np.einsum("nmc,m->nc", agrees, p * f_support) / mass
+    V = np.empty((n, c))
+    step = max(1, VALUE_CELLS // max(n * P.shape[0], 1))
+    for s in range(0, c, step):
+        block = masks[s:s + step].astype(np.float64)
+        agrees = (mismatch @ block.T) == 0  # [n, m, block]: support row agrees with x on S
+        mass = np.einsum("nmc,m->nc", agrees, p)
+        if np.any(mass <= 0):
+            raise ValueError("conditional expectation undefined: some x_S has zero probability under the distribution")
+        V[:, s:s + step] = np.einsum("nmc,m->nc", agrees, p * f_support) / mass
+    return V
 
 
 def baseline_shapley(predict: Predict, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     """Exact baseline Shapley values ``[n, d]`` (BShap, Sundararajan & Najmi 2020)."""
-    V = baseline_values(predict, X, baseline)
-    return V @ shapley_weights(_as_2d(X).shape[1])
+    X = _as_2d(X)
+    d = X.shape[1]
+    return game_attributions(predict, X, _references(X, baseline), coalitions(d), shapley_weights(d))
 
 
 def interventional_shapley(predict: Predict, X: np.ndarray, background: np.ndarray) -> np.ndarray:
     """Exact interventional (marginal) Shapley values ``[n, d]`` over a background set (Janzing et al. 2020)."""
-    V = interventional_values(predict, X, background)
-    return V @ shapley_weights(_as_2d(X).shape[1])
+    X = _as_2d(X)
+    d = X.shape[1]
+    return game_attributions(predict, X, _as_2d(background)[None], coalitions(d), shapley_weights(d))
 
 
 def conditional_shapley(
@@ -174,5 +170,21 @@ def conditional_shapley(
 
 def baseline_banzhaf(predict: Predict, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     """Exact Banzhaf values ``[n, d]`` for the baseline value function."""
-    V = baseline_values(predict, X, baseline)
+    X = _as_2d(X)
+    d = X.shape[1]
+    return game_attributions(predict, X, _references(X, baseline), coalitions(d), banzhaf_weights(d))
+
+
+def interventional_banzhaf(predict: Predict, X: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Exact Banzhaf values ``[n, d]`` for the interventional value function."""
+    X = _as_2d(X)
+    d = X.shape[1]
+    return game_attributions(predict, X, _as_2d(background)[None], coalitions(d), banzhaf_weights(d))
+
+
+def conditional_banzhaf(
+    predict: Predict, X: np.ndarray, support: np.ndarray, probabilities: np.ndarray
+) -> np.ndarray:
+    """Exact Banzhaf values ``[n, d]`` for the conditional value function."""
+    V = conditional_values(predict, X, support, probabilities)
     return V @ banzhaf_weights(_as_2d(X).shape[1])

@@ -187,3 +187,75 @@ def test_search_spaces_reach_the_shared_strategies(check):
 
     found = find(space, drawn, settings=settings(max_examples=200, derandomize=True, database=None, deadline=None))
     assert drawn(found)
+
+
+# ------------------------------------------------------------------------------------------------ on-disk search cache
+@pytest.fixture
+def disk_cache(tmp_path, monkeypatch):
+    from xaicheck.axioms import counterexamples as module
+
+    monkeypatch.setenv("XAICHECK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(module, "_FOUND", {})
+    return tmp_path
+
+
+def _no_search(*args, **kwargs):
+    raise RuntimeError("the search ran")
+
+
+def test_search_is_stored_once_and_reused_from_disk(disk_cache, monkeypatch):
+    import json
+
+    from xaicheck.axioms import counterexamples as module
+
+    saliency = get_explainer("saliency")
+    first = find_counterexample("sensitivity", saliency, budget=20)
+    assert first is not None and len(list(disk_cache.glob("*.json"))) == 1
+    monkeypatch.setattr(module, "_FOUND", {})  # a new worker / a new run: only the disk remembers
+    monkeypatch.setattr(module, "find", _no_search)
+    again = find_counterexample("sensitivity", saliency, budget=20)
+    assert json.dumps(again.to_json(), sort_keys=True) == json.dumps(first.to_json(), sort_keys=True)
+    with pytest.raises(RuntimeError, match="the search ran"):  # another budget is another search
+        find_counterexample("sensitivity", saliency, budget=21)
+
+
+def test_no_violation_is_cached_too(disk_cache, monkeypatch):
+    from xaicheck.axioms import counterexamples as module
+
+    oracle = get_explainer("exact_baseline_shapley")
+    assert find_counterexample("sensitivity", oracle, budget=5) is None
+    monkeypatch.setattr(module, "_FOUND", {})
+    monkeypatch.setattr(module, "find", _no_search)
+    assert find_counterexample("sensitivity", oracle, budget=5) is None
+
+
+def test_cache_key_follows_check_version_and_code(disk_cache, monkeypatch):
+    from xaicheck.axioms import _search_cache
+    from xaicheck.axioms import counterexamples as module
+
+    chk, saliency = get_check("sensitivity"), get_explainer("saliency")
+    key = module._disk_key(chk, saliency, 20, None)
+    monkeypatch.setattr(chk, "version", chk.version + 1, raising=False)
+    assert module._disk_key(chk, saliency, 20, None) != key
+    monkeypatch.undo()
+    monkeypatch.setenv("XAICHECK_CACHE_DIR", str(disk_cache))
+    monkeypatch.setattr(_search_cache, "code_fingerprint", lambda: "edited sources")
+    assert module._disk_key(chk, saliency, 20, None) != key
+    assert module._disk_key(chk, BSHAP, 20, None) is None  # an unregistered explainer is never cached on disk
+
+
+def test_corrupt_or_disabled_cache_is_ignored(disk_cache, monkeypatch):
+    from xaicheck.axioms import counterexamples as module
+
+    saliency = get_explainer("saliency")
+    first = find_counterexample("sensitivity", saliency, budget=20)
+    (path,) = disk_cache.glob("*.json")
+    path.write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr(module, "_FOUND", {})
+    assert find_counterexample("sensitivity", saliency, budget=20).line == first.line  # searched again ...
+    assert path.read_text(encoding="utf-8").startswith("{")  # ... and rewritten
+    path.unlink()
+    monkeypatch.setenv("XAICHECK_CACHE_DIR", "off")
+    monkeypatch.setattr(module, "_FOUND", {})
+    find_counterexample("sensitivity", saliency, budget=20)
+    assert not list(disk_cache.glob("*"))

@@ -1,0 +1,131 @@
+"""An on-disk cache of counterexample searches, shared by the workers of a run and by later runs.
+
+A search (``counterexamples.find_counterexample``) is deterministic given the code that runs it: hypothesis with
+``derandomize=True`` and no database, a deterministic explainer, a fixed budget. So its answer is stored under a key
+of everything it depends on:
+
+- the check (name, class, ``version``), the search budget, ``MAX_PREDICATE_CALLS`` and the search-space key;
+- the explainer (name, class, library and its version, ``settings``);
+- a fingerprint of the code: the sha256 of every ``.py`` file of the xaicheck packages (any edit invalidates the
+  cache, so a stale answer cannot survive a code change even when no version was bumped) and the versions of python,
+  hypothesis, numpy, torch, captum, shap, lime and scikit-learn.
+
+One JSON file per key in ``cache_dir()``, written atomically (a temporary file in the same directory, then
+``os.replace``), so concurrent workers never read half a file; two workers racing on one key compute the same answer
+and either write wins. A value is stored only if its JSON round trip is exact; an unreadable file is ignored.
+``XAICHECK_CACHE_DIR`` sets the directory (``off`` or empty turns the cache off); by default
+``$XDG_CACHE_HOME/xaicheck/searches`` (``~/.cache/...``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from .base import Counterexample
+
+__all__ = ["CACHE_ENV", "FORMAT", "cache_dir", "code_fingerprint", "key_for", "load", "store", "is_missing"]
+
+CACHE_ENV = "XAICHECK_CACHE_DIR"
+#: Bumped when the stored layout changes.
+FORMAT = 1
+_LIBRARIES = ("hypothesis", "numpy", "torch", "captum", "shap", "lime", "scikit-learn")
+_PACKAGES = ("xaicheck", "xaicheck.axioms", "xaicheck.benchmarks", "xaicheck.explainers", "xaicheck.synthetic_models")
+_MISSING = object()
+
+
+def cache_dir() -> Path | None:
+    """The cache directory, or ``None`` when ``XAICHECK_CACHE_DIR`` is ``off`` / empty."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return None if value.strip() in ("", "off") else Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "xaicheck" / "searches"
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 of the xaicheck sources (path and bytes of every ``.py`` file) and the library versions."""
+    import importlib
+
+    digest = hashlib.sha256()
+    for package in _PACKAGES:
+        for root in getattr(importlib.import_module(package), "__path__", []):
+            for path in sorted(Path(root).rglob("*.py")):
+                digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    digest.update(json.dumps([platform.python_version(), [(d, _version(d)) for d in _LIBRARIES]]).encode())
+    return digest.hexdigest()
+
+
+def key_for(parts: Mapping[str, Any]) -> str:
+    """A file-name-safe key: sha256 of ``parts`` (JSON, sorted keys), the format and the code fingerprint."""
+    text = json.dumps({"format": FORMAT, "code": code_fingerprint(), **parts}, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _encode(value: Counterexample | None) -> dict[str, Any]:
+    if value is None:
+        return {"found": False}
+    return {"found": True, "model_spec": dict(value.model_spec), "x": value.x, "attributions": value.attributions,
+            "expected": value.expected, "line": value.line, "baseline": value.baseline}
+
+
+def _decode(data: Mapping[str, Any]) -> Counterexample | None:
+    if not data["found"]:
+        return None
+    return Counterexample(model_spec=data["model_spec"], x=data["x"], attributions=data["attributions"],
+                          expected=data["expected"], line=data["line"], baseline=data["baseline"])
+
+
+def load(key: str) -> Any:
+    """The stored answer (a ``Counterexample`` or ``None``), or the module's ``_MISSING`` sentinel."""
+    directory = cache_dir()
+    if directory is None:
+        return _MISSING
+    try:
+        return _decode(json.loads((directory / f"{key}.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return _MISSING
+
+
+def store(key: str, value: Counterexample | None) -> bool:
+    """Write the answer atomically; ``False`` (nothing written) if caching is off, the directory cannot be written
+    or the value does not survive a JSON round trip unchanged."""
+    directory = cache_dir()
+    if directory is None:
+        return False
+    try:
+        text = json.dumps(_encode(value), sort_keys=True, allow_nan=True)
+        if json.dumps(_encode(_decode(json.loads(text))), sort_keys=True) != text:
+            return False
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, directory / f"{key}.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def is_missing(value: Any) -> bool:
+    return value is _MISSING
