@@ -107,7 +107,8 @@ def _child(conn: Any, fn: Callable[[], Any], timeout: float) -> None:
     except SystemExit as exc:
         reply = ("error", f"SystemExit: sys.exit({exc.code!r}) inside the cell", traceback.format_exc())
     except BaseException as exc:  # noqa: BLE001 - everything the work raised is the cell's outcome
-        reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} raised inside the cell"
+        reply = ("error", text, traceback.format_exc())
     try:
         conn.send(reply)
     except Exception as exc:  # noqa: BLE001 - an unpicklable value
@@ -115,11 +116,13 @@ def _child(conn: Any, fn: Callable[[], Any], timeout: float) -> None:
     conn.close()
 
 
-def call_isolated(fn: Callable[[], T], *, timeout: float, grace: float = KILL_GRACE) -> "T | Isolated":
+def call_isolated(fn: Callable[[], T], *, timeout: float, grace: float | None = None) -> "T | Isolated":
     """``fn()`` run in a forked child with a ``timeout`` (0: none), or the :class:`Isolated` reason it failed.
 
-    The value travels back pickled. Without ``fork`` (not POSIX) ``fn`` runs in this process under :func:`alarm`."""
+    ``grace`` (default :data:`KILL_GRACE`, read at call time) is how long after the deadline a child that ignores
+    the alarm is killed. The value travels back pickled. Without ``fork`` (not POSIX) ``fn`` runs in this process under :func:`alarm`."""
     timeout = validate_timeout(timeout)
+    grace = KILL_GRACE if grace is None else grace
     if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
         try:
             with alarm(timeout):

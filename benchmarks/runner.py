@@ -183,7 +183,10 @@ def _worker_main(conn: Connection, timeout: float) -> None:
             return
         if idx is None:
             return
-        rec = run_cell(suite, cells[idx], timeout)
+        try:
+            rec = run_cell(suite, cells[idx], timeout)
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt & co. raised by the cell itself (SIGINT is ignored here)
+            rec = _failed(suite, cells[idx], Status.ERROR, f"{type(exc).__name__} raised inside the cell")
         conn.send((idx, rec.to_json()))
 
 
