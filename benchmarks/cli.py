@@ -215,6 +215,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     unknown = [n for n in todo if n not in names]
     if unknown:
         raise UsageError(f"unknown paper {unknown[0]!r}; known: {', '.join(names)}")
+    from .safe_io import check_out_dir
+
+    check_out_dir(args.out)
     for name in todo:
         result = run_paper(name, out_dir=args.out)
         print(result.to_table() if hasattr(result, "to_table") else result)

@@ -5,7 +5,8 @@ link named ``counterexamples`` pointing at ``~/papers`` must never make a run de
 ``scores.csv`` must never be written through or read. The rules:
 
 - :func:`check_out_dir` runs before any work: ``--out`` is non-empty, is (or can be created as) a writable
-  directory, and none of the names xaicheck reads or writes inside it (``OUTPUT_NAMES``) is a symbolic link;
+  directory, and none of the names xaicheck reads or writes inside it (``OUTPUT_NAMES``, and the entries of its
+  sub-directories) is a symbolic link;
 - files are written by :func:`atomic_write_text`: a *fresh* temporary file (``mkstemp``, ``O_EXCL``) in the same
   directory, then ``os.replace``, which replaces a link instead of writing through it;
 - :func:`safe_dir` creates a sub-directory and refuses a link; :func:`remove_files` deletes only regular files
@@ -69,6 +70,12 @@ def check_out_dir(out: str | os.PathLike[str], *, create: bool = True, must_exis
         if entry.is_symlink():
             raise OutDirError(f"{entry} is a symbolic link (to {os.readlink(entry)}); xaicheck never reads or writes "
                               "through links in a result directory: remove it")
+    for sub in ("counterexamples", "history", "plots", "papers", ".partial"):
+        if (path / sub).is_dir():
+            for entry in sorted((path / sub).iterdir()):
+                if entry.is_symlink():
+                    raise OutDirError(f"{entry} is a symbolic link (to {os.readlink(entry)}); xaicheck never reads or "
+                                      "writes through links in a result directory: remove it")
     for name in ("scores.csv", "timings.csv", "evidence.jsonl", "provenance.json"):
         if (path / name).exists() and not (path / name).is_file():
             raise OutDirError(f"{path / name} is not a regular file (a directory?): remove or rename it")
