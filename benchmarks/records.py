@@ -435,13 +435,13 @@ class PartialLog:
                 continue
             try:
                 obj = json.loads(line)
-                body = json.dumps(obj["record"], sort_keys=True, allow_nan=False)
-                if obj.get("digest") != self._digest(fp, body):
-                    raise ValueError("digest does not match the record and the run's fingerprint")
                 rec = CellRecord.from_json(obj["record"])
                 why = validate_record(rec)
                 if why:
                     raise ValueError(why)
+                body = json.dumps(obj["record"], sort_keys=True, allow_nan=False)
+                if obj.get("digest") != self._digest(fp, body):
+                    raise ValueError("digest does not match the record and the run's fingerprint")
             except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
                 if k < len(lines) or line.endswith("}"):  # not just a torn last line
                     self.rejected.append(f"line {k}: {exc}")

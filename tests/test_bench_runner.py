@@ -189,3 +189,58 @@ def test_parent_warms_up_compiling_libraries_once_and_workers_use_one_blas_threa
     WARM_CALLS.clear()
     assert runner.warm_up(suite, [c for c in suite.cells() if c.explainer != "fake_shap"]) == {}
     assert WARM_CALLS == []
+
+
+def test_resume_reruns_tampered_partial_records(tmp_path, monkeypatch):
+    """A partial-log line edited to an impossible score (57) or to another valid score (digest mismatch) is not
+    trusted: its cell runs again and the finished run equals an uninterrupted one byte for byte."""
+    suite = toy_suite("default")
+    runner.run_suite(suite, tmp_path / "ref", jobs=1, progress=False)
+    real = PartialLog.append
+    calls = {"n": 0}
+
+    def flaky(self, rec):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return real(self, rec)
+
+    monkeypatch.setattr(PartialLog, "append", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_suite(suite, tmp_path / "run", jobs=1, progress=False)
+    monkeypatch.setattr(PartialLog, "append", real)
+    log = PartialLog(tmp_path / "run")
+    lines = log.path.read_text().splitlines()
+    oks = [k for k, line in enumerate(lines[1:], start=1) if json.loads(line)["record"]["status"] == "ok"]
+    assert len(oks) >= 2
+    for k, score in zip(oks[:2], (57, 0.123)):
+        obj = json.loads(lines[k])
+        obj["record"]["score"] = score
+        lines[k] = json.dumps(obj, sort_keys=True)
+    log.path.write_text("\n".join(lines) + "\n")
+    assert len(log.load(runner.fingerprint(suite))) == 3 and len(log.rejected) == 2
+    assert "outside" in " ".join(log.rejected) or "not a number in [0, 1]" in " ".join(log.rejected)
+    resumed = runner.run_suite(suite, tmp_path / "run", jobs=2, progress=False)
+    assert resumed.resumed == 3 and resumed.rejected == 2 and resumed.ran == len(suite.cells()) - 3
+    assert (tmp_path / "run" / "scores.csv").read_bytes() == (tmp_path / "ref" / "scores.csv").read_bytes()
+
+
+def test_longest_first_schedule_and_determinism_sample_are_deterministic(tmp_path):
+    suite = toy_suite("default", ("exact", "noisy", "sleepy"))
+    cells = suite.cells()
+    order = runner.schedule(suite, cells, list(range(len(cells))))
+    # the perturbation-family explainer (noisy) is estimated costlier than the user/oracle ones: it goes first
+    assert {cells[i].explainer for i in order[:12]} == {"noisy"}
+    assert order == runner.schedule(suite, cells, list(range(len(cells))))
+    # with timings of an earlier run in --out, the slowest known cell leads
+    slow = ("exact", "toy_b", "bench_toy_truth")
+    (tmp_path / "timings.csv").write_text("explainer,case,check,seed,status,seconds\n" + "".join(
+        f"{c.explainer},{c.case},{c.check},{c.seed},ok,{9.5 if (c.explainer, c.case, c.check) == slow else 0.01}\n"
+        for c in cells))
+    first = cells[runner.schedule(suite, cells, list(range(len(cells))), tmp_path)[0]]
+    assert (first.explainer, first.case, first.check) == ("exact", "toy_b", "bench_toy_truth")
+    summary = runner.run_suite(toy_suite("default", ("exact", "random")), tmp_path / "r", jobs=2, progress=False)
+    sample = runner.determinism_sample(summary.records)
+    assert len(sample) == 4 and sample == runner.determinism_sample(list(reversed(summary.records)))
+    assert (tmp_path / "r" / "determinism.csv").read_text().splitlines() == [
+        "explainer,rerun,differed,nondeterministic,example", "exact,2,0,false,", "random,2,0,false,"]
