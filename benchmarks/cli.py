@@ -170,6 +170,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _existing_run(directory: str) -> Path:
     from .safe_io import check_out_dir
 
+    if not str(directory).strip() or not Path(directory).exists():
+        raise UsageError(f"no scores.csv in {directory!r}: the directory does not exist; run `xaicheck run --out "
+                         f"{directory}` first")
     path = check_out_dir(directory, create=False, must_exist=True)
     if not (path / "scores.csv").is_file():
         raise UsageError(f"no scores.csv in {directory!r}; run `xaicheck run --out {directory}` first")

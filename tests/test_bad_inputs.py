@@ -77,7 +77,7 @@ CLI_CASES: list[tuple[str, Callable[[Path, Path], list[str]], str]] = [
     ("rerun_sample_negative", lambda t, g: ["run", "--out", str(t / "o"), *RUN, "--rerun-sample", "-1"],
      "--rerun-sample must be >= 0"),
     ("unknown_option", lambda t, g: ["run", "--fast"], "unrecognized arguments: --fast"),
-    ("report_missing_dir", lambda t, g: ["report", str(t / "nope")], "no directory"),
+    ("report_missing_dir", lambda t, g: ["report", str(t / "nope")], "the directory does not exist"),
     ("report_no_scores", lambda t, g: (t / "e").mkdir() or ["report", str(t / "e")], "no scores.csv"),
 ]
 
@@ -129,7 +129,7 @@ CLI_CASES += [
     ("diff_tol_nan", lambda t, g: ["diff", str(g), str(g), "--tol", "nan"], "--tol must be a finite number >= 0"),
     ("diff_tol_negative", lambda t, g: ["diff", str(g), str(g), "--tol", "-1"], "--tol must be a finite number >= 0"),
     ("diff_tol_inf", lambda t, g: ["diff", str(g), str(g), "--tol", "inf"], "--tol must be a finite number >= 0"),
-    ("diff_missing_dir", lambda t, g: ["diff", str(g), str(t / "nope")], "no directory"),
+    ("diff_missing_dir", lambda t, g: ["diff", str(g), str(t / "nope")], "the directory does not exist"),
     ("diff_bad_csv", lambda t, g: [*_tampered(_row1(lambda l: _field(l, 5, "1e9")))(t, g)[:0], "diff", str(g),
                                    str(t / "t")], "outside [0, 1]"),
     ("reproduce_unknown", lambda t, g: ["reproduce", "sundararajan2071"], "unknown paper 'sundararajan2071'"),
