@@ -14,6 +14,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import traceback
 from contextlib import contextmanager
@@ -132,7 +133,15 @@ def call_isolated(fn: Callable[[], T], *, timeout: float, grace: float | None = 
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, timeout), daemon=True)
-    proc.start()
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    try:  # fork with one intra-op thread: a child must not inherit half of an OpenMP pool (it can hang)
+        if threads is not None and threads != 1:
+            torch.set_num_threads(1)
+        proc.start()
+    finally:
+        if threads is not None and threads != 1:
+            torch.set_num_threads(threads)
     child.close()
     try:
         deadline = timeout + grace if timeout > 0 else None

@@ -5,9 +5,9 @@ markers. Work starts only when a test asks for the ``xaicheck_cell`` argument (`
 then every applicable cell of the suite (explainer x case x seed, exactly the cells of ``xaicheck run``) becomes an
 item with id ``<explainer>-<check>-<case>[-seed<N>]``, a mark for its check's category, ``slow`` for expensive
 explainer families, and a strict ``xfail`` for known violations (``xaicheck.explainers.expectations``). Cells run through
-``xaicheck.benchmarks.runner.run_cell_isolated`` (a forked child per cell with the same per-cell timeout, so an
-explainer that exits, dies or hangs costs its cell, not the session; a pool via the runner when
-``--xaicheck-jobs > 1``). Bad options (a non-finite timeout, an empty or unknown selection, an unusable
+the runner's worker pool once collection is final (``--xaicheck-jobs`` workers, 1 by default: a pool of one), with
+the same per-cell timeout, so an explainer that exits, dies or hangs costs its cell, not the session; a cell asked
+for outside the selection runs through ``runner.run_cell_isolated`` (a forked child). Bad options (a non-finite timeout, an empty or unknown selection, an unusable
 ``--xaicheck-out``) are one-line ``pytest.UsageError``s before collection ends. At
 session end the records (plus the suite's not-applicable cells) go through the same two steps as ``xaicheck run``:
 ``runner.write_outputs`` (scores.csv, timings, evidence, provenance) and ``report.build_report`` (leaderboard,
@@ -267,16 +267,19 @@ class XaicheckSession:
         self._all_selected = len(cells) == len(self.cells)
         self._selected_pairs = {(c.explainer.name, c.check.name) for c in cells}
         self._selected_cells = list(cells)
-        if self.jobs > 1 and cells:
-            from xaicheck.benchmarks.runner import _run_parallel
+        if cells:  # every jobs value runs the cells in worker processes (1: a pool of one), longest first
+            from xaicheck.benchmarks.runner import _run_parallel, one_thread, schedule
 
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
-                reporter.write_line(f"xaicheck: running {len(cells)} cells on {self.jobs} worker processes ...")
+                reporter.write_line(f"xaicheck: running {len(cells)} cells on {self.jobs} worker process"
+                                    f"{'es' if self.jobs > 1 else ''} ...")
 
             suite_cells = [self._suite_cell(c) for c in cells]
-            _run_parallel(self.suite, suite_cells, list(range(len(suite_cells))), self.jobs, self.timeout,
-                          lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
+            order = schedule(self.suite, suite_cells, list(range(len(suite_cells))))
+            with one_thread():  # as `xaicheck run`: no OpenMP/BLAS pool in the parent for forked workers to inherit
+                _run_parallel(self.suite, suite_cells, order, self.jobs, self.timeout,
+                              lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
 
     # -- running ----------------------------------------------------------------------------------------------
     @staticmethod

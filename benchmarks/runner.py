@@ -33,10 +33,11 @@ import threading
 import time
 import traceback
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from xaicheck.axioms.base import CheckResult, Status
 from xaicheck.axioms.isolation import (KILL_GRACE, CellTimeout, Isolated, alarm, call_isolated, died_message,
@@ -50,7 +51,7 @@ from .suite import Cell, Suite, seeds_for
 
 __all__ = ["DEFAULT_TIMEOUT", "WARM_UP_LIBRARIES", "RERUN_SAMPLE", "CellTimeout", "RunSummary", "run_cell",
            "run_cell_isolated", "run_suite", "write_outputs", "fingerprint", "default_jobs", "warm_up",
-           "schedule", "determinism_sample", "KILL_GRACE"]
+           "schedule", "determinism_sample", "one_thread", "KILL_GRACE"]
 
 DEFAULT_TIMEOUT = 120.0
 #: Libraries whose explainers compile code (numba) on first use: warmed up once in the parent before forking.
@@ -132,6 +133,27 @@ def _limit_blas_threads() -> Any:
     except ImportError:  # pragma: no cover - installed with scikit-learn
         return None
     return threadpool_limits(limits=1)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """One torch and one BLAS/OpenMP thread in this process while the block runs (then restored): a process that
+    forks workers must not hold a thread pool the children would inherit half of."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        torch = None
+    threads = torch.get_num_threads() if torch is not None else None
+    blas = None
+    try:
+        _limit_torch_threads()
+        blas = _limit_blas_threads()
+        yield
+    finally:
+        if blas is not None:
+            blas.restore_original_limits()
+        if threads is not None:
+            torch.set_num_threads(threads)
 
 
 def _warm_up_model() -> Any:

@@ -101,6 +101,8 @@ from xaicheck.axioms import isolation
 explainer_names()
 register_faults()
 isolation.KILL_GRACE = 1.0
+from xaicheck.benchmarks import runner
+runner.KILL_GRACE = 1.0
 """
 TEST_FILE = """
 def test_cell(xaicheck_cell, xaicheck_session):
