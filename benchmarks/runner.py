@@ -23,7 +23,6 @@ explainer whose sample differs is flagged nondeterministic in ``determinism.csv`
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -44,9 +43,10 @@ from xaicheck.axioms.isolation import (KILL_GRACE, CellTimeout, Isolated, alarm,
                                        timeout_message, validate_timeout)
 
 from . import provenance as prov
-from .records import (CellRecord, PartialLog, jsonable, read_timings, scores_digest, write_evidence, write_scores,
-                      write_timings)
+from .records import CellRecord, PartialLog, jsonable, scores_digest, write_evidence, write_scores, write_timings
+from .determinism import RERUN_SAMPLE, determinism_report, determinism_sample, write_determinism
 from .safe_io import atomic_write_text, check_out_dir, remove_files, safe_dir, write_gitignore
+from .scheduling import schedule
 from .suite import Cell, Suite, seeds_for
 
 __all__ = ["DEFAULT_TIMEOUT", "WARM_UP_LIBRARIES", "RERUN_SAMPLE", "CellTimeout", "RunSummary", "run_cell",
@@ -56,10 +56,6 @@ __all__ = ["DEFAULT_TIMEOUT", "WARM_UP_LIBRARIES", "RERUN_SAMPLE", "CellTimeout"
 DEFAULT_TIMEOUT = 120.0
 #: Libraries whose explainers compile code (numba) on first use: warmed up once in the parent before forking.
 WARM_UP_LIBRARIES: tuple[str, ...] = ("shap",)
-#: Cells per explainer re-run after the run to notice nondeterminism (same seed, another worker).
-RERUN_SAMPLE = 2
-#: Relative cost of one cell by explainer family, when no earlier timing is known (sampling methods are slow).
-FAMILY_COST: dict[str, float] = {"surrogate": 8.0, "shapley": 4.0, "perturbation": 2.0}
 
 
 def default_jobs() -> int:
@@ -368,86 +364,6 @@ def fingerprint(suite: Suite) -> dict[str, Any]:
     return {"suite": suite.name, "base_seed": suite.base_seed, "xaicheck_version": prov.xaicheck_version(),
             "checks": {name: check.version for name, check in sorted(suite.checks.items())},
             "explainer_settings": {name: jsonable(dict(e.settings)) for name, e in sorted(suite.explainers.items())}}
-
-
-def _cell_cost(suite: Suite, cell: Cell, prior: dict[tuple[str, str, str, int], float]) -> float:
-    known = prior.get((cell.explainer, cell.check, cell.case, cell.seed))
-    if known is not None:
-        return known
-    exp, check, case = suite.explainer_of(cell), suite.check_of(cell), suite.case_of(cell)
-    rows = int(getattr(case.X, "shape", (1,))[0] or 1)
-    search = 3.0 if hasattr(check, "search_space") else 1.0
-    return FAMILY_COST.get(exp.family, 1.0) * search * (1.0 + rows / 16.0)
-
-
-def schedule(suite: Suite, cells: list[Cell], todo: list[int], out: Path | None = None) -> list[int]:
-    """``todo`` ordered longest first: seconds from the previous run's ``OUT/timings.csv`` when known, else a cost
-    estimate (family, counterexample search, rows). Ties keep cell order, so the order is deterministic."""
-    prior: dict[tuple[str, str, str, int], float] = {}
-    if out is not None:
-        try:
-            prior = {(t["explainer"], t["check"], t["case"], t["seed"]): t["seconds"]
-                     for t in read_timings(Path(out) / "timings.csv")}
-        except (ValueError, OSError):
-            prior = {}
-    if prior:  # cells not in the earlier run: the median known time scaled by the estimate
-        known = sorted(prior.values())
-        median = known[len(known) // 2]
-        base = {i: _cell_cost(suite, cells[i], {}) for i in todo}
-        mean_base = sum(base.values()) / max(len(base), 1)
-        cost = {i: prior.get((cells[i].explainer, cells[i].check, cells[i].case, cells[i].seed),
-                             median * base[i] / mean_base) for i in todo}
-    else:
-        cost = {i: _cell_cost(suite, cells[i], {}) for i in todo}
-    return sorted(todo, key=lambda i: (-cost[i], i))
-
-
-def determinism_sample(records: list[CellRecord], k: int = RERUN_SAMPLE) -> list[str]:
-    """Cell ids to re-run: per explainer, the ``k`` ok cells whose ids hash lowest (the same on every machine)."""
-    by_exp: dict[str, list[CellRecord]] = {}
-    for r in records:
-        if r.status == "ok":
-            by_exp.setdefault(r.explainer, []).append(r)
-    out: list[str] = []
-    for name in sorted(by_exp):
-        ranked = sorted(by_exp[name], key=lambda r: hashlib.sha256(r.cell_id.encode()).hexdigest())
-        out.extend(r.cell_id for r in ranked[:k])
-    return out
-
-
-def _same(a: CellRecord, b: CellRecord) -> bool:
-    return a.score_row() == b.score_row()
-
-
-def determinism_report(records: dict[str, CellRecord], reruns: list[CellRecord]) -> dict[str, dict[str, Any]]:
-    """``{explainer: {rerun, differed, nondeterministic, example}}`` from the re-run cells."""
-    out: dict[str, dict[str, Any]] = {}
-    for rec in sorted(reruns, key=lambda r: r.cell_id):
-        first = records[rec.cell_id]
-        row = out.setdefault(rec.explainer, {"rerun": 0, "differed": 0, "nondeterministic": False, "example": ""})
-        row["rerun"] += 1
-        if not _same(first, rec):
-            row["differed"] += 1
-            row["nondeterministic"] = True
-            if not row["example"]:
-                what = (f"score {first.score} then {rec.score}" if first.score != rec.score
-                        else f"status {first.status} then {rec.status}" if first.status != rec.status
-                        else "message changed")
-                row["example"] = f"{rec.cell_id}: {what}"
-    return out
-
-
-def write_determinism(report: dict[str, dict[str, Any]], path: Path) -> None:
-    """``determinism.csv``: explainer, rerun, differed, nondeterministic (true/false), example."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["explainer", "rerun", "differed", "nondeterministic", "example"])
-    for name, row in sorted(report.items()):
-        writer.writerow([name, row["rerun"], row["differed"], str(row["nondeterministic"]).lower(), row["example"]])
-    atomic_write_text(path, buf.getvalue())
 
 
 @dataclass
