@@ -244,3 +244,23 @@ def test_longest_first_schedule_and_determinism_sample_are_deterministic(tmp_pat
     assert len(sample) == 4 and sample == runner.determinism_sample(list(reversed(summary.records)))
     assert (tmp_path / "r" / "determinism.csv").read_text().splitlines() == [
         "explainer,rerun,differed,nondeterministic,example", "exact,2,0,false,", "random,2,0,false,"]
+
+
+def test_floating_point_noise_prints_as_zero_so_bytes_match_across_machines(tmp_path):
+    """Issue 15: lime_tabular rows differed between machines only at 1e-17 in messages; noise < 1e-12 prints as 0
+    in scores.csv and is stored as 0 (other floats to 12 significant digits) in evidence.jsonl."""
+    from xaicheck.benchmarks.records import CellRecord, write_evidence
+
+    def rec(noise: float) -> CellRecord:
+        return CellRecord("e/c/k/s0", "e", "c", "k", "axioms", 0, "ok", 1.0, True,
+                          message=f"worst |a(f) - a(twin)| = {noise:.4g} = {noise * 150:.4g}% of scale 0.6419; "
+                                  f"x=[1e-3, 2.5e-07]",
+                          evidence={"measured": noise, "scale": 0.64190000000000007})
+
+    rows = [rec(n).score_row()["message"] for n in (4.163e-17, 2.22e-16, 0.0)]
+    assert rows[0] == rows[1] == "worst |a(f) - a(twin)| = 0 = 0% of scale 0.6419; x=[1e-3, 2.5e-07]"
+    assert rows[2] == "worst |a(f) - a(twin)| = 0 = 0% of scale 0.6419; x=[1e-3, 2.5e-07]"
+    write_evidence([rec(4.163e-17)], tmp_path / "a.jsonl")
+    write_evidence([rec(2.22e-16)], tmp_path / "b.jsonl")
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    assert '"scale": 0.6419' in (tmp_path / "a.jsonl").read_text()
