@@ -14,17 +14,24 @@ xfails, so a change of outcome fails the run and names the cell.
 
 ``expected_failures`` maps ``{explainer_name: {check_name or "check/case": reason}}``; it adds to what the explainer
 declares itself (``Explainer.expected_failures``) and to the built-in table in ``xaicheck.explainers.expectations``.
+
+No silent green: an unknown suite, check, case, capability value or ``expected_failures`` key, and an empty
+selection (no explainer, no check, no applicable cell) raise :class:`SelectionError` naming the known values. Each
+cell runs in a forked child under ``timeout`` (``xaicheck.axioms.isolation``): an explainer that exits, dies or
+hangs costs its cell (an error/timeout result), never the test session.
 """
 
 from __future__ import annotations
 
 import inspect
+import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
-from xaicheck.explainers.base import Capabilities, Explainer, FunctionExplainer, get_explainer
+from xaicheck.explainers.base import Capabilities, Explainer, FunctionExplainer, Requirement, get_explainer
 
 from .base import TIERS, Case, Check, CheckResult, Status, cases_of, check_names, get_check
+from .isolation import Isolated, call_isolated, validate_timeout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,6 +40,8 @@ __all__ = [
     "ExplainerLike",
     "ExpectedFailures",
     "CellError",
+    "SelectionError",
+    "DEFAULT_TIMEOUT",
     "Cell",
     "BoundCheck",
     "as_explainer",
@@ -51,10 +60,22 @@ ExplainerLike = Union[Explainer, str, Callable[..., Any]]
 ExpectedFailures = Mapping[str, Mapping[str, str]]
 
 _CAPABILITY_FIELDS = frozenset(inspect.signature(Capabilities).parameters)
+#: Allowed values of the non-boolean capabilities.
+_CAPABILITY_VALUES: dict[str, tuple[str, ...]] = {"requires": typing.get_args(Requirement),
+                                                   "scope": ("local", "global")}
+#: Seconds one cell may take in ``check_explainer`` / ``parametrize_with_checks`` (as ``xaicheck run``).
+DEFAULT_TIMEOUT = 120.0
 
 
 class CellError(RuntimeError):
     """A cell ended in error or timeout: a broken run, never mistaken for an (expected) axiom violation."""
+
+
+class SelectionError(KeyError, ValueError):
+    """An unknown name or an empty selection; the message names the known values."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,9 +102,19 @@ class Cell:
     def category(self) -> str:
         return self.check.category
 
-    def run(self, explainer: Explainer | None = None) -> CheckResult:
-        """The check's result for this cell (``Check.run`` never raises)."""
-        return self.check.run(self.explainer if explainer is None else explainer, self.case, self.seed)
+    def run(self, explainer: Explainer | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+            isolate: bool = True) -> CheckResult:
+        """The check's result for this cell, run in a forked child under ``timeout`` seconds (0: no limit) unless
+        ``isolate=False``; an exit, a fatal signal or a hang becomes an error/timeout result, never a crash."""
+        exp = self.explainer if explainer is None else explainer
+        if not isolate:
+            return self.check.run(exp, self.case, self.seed)
+        out = call_isolated(lambda: self.check.run(exp, self.case, self.seed), timeout=timeout)
+        if isinstance(out, Isolated):
+            return CheckResult(Status(out.status), message=out.message, traceback=out.traceback)
+        if not isinstance(out, CheckResult):
+            return CheckResult(Status.ERROR, message=f"{self.check.name}.run returned {type(out).__name__}")
+        return out
 
     def row(self, result: CheckResult) -> dict[str, Any]:
         """One flat, JSON-friendly record of ``result`` (the columns of ``check_explainer``)."""
@@ -172,6 +203,12 @@ def as_explainer(obj: ExplainerLike, *, name: str | None = None, **capabilities:
         unknown = set(capabilities) - _CAPABILITY_FIELDS
         if unknown:
             raise TypeError(f"unknown capabilities {sorted(unknown)}; known: {sorted(_CAPABILITY_FIELDS)}")
+        for key, value in capabilities.items():
+            allowed = _CAPABILITY_VALUES.get(key)
+            if allowed is not None and value not in allowed:
+                raise SelectionError(f"unknown {key}={value!r}; known: {', '.join(allowed)}")
+            if allowed is None and not isinstance(value, bool):
+                raise TypeError(f"capability {key} must be True or False; got {value!r}")
         fn_name = name or getattr(obj, "__name__", None)
         if not fn_name or fn_name == "<lambda>":
             raise ValueError(f"give a name= for {obj!r}: it becomes the explainer's id in results and tests")
@@ -188,6 +225,10 @@ def resolve_checks(checks: Iterable[str | Check] | None = None) -> list[tuple[Ch
         return [(get_check(name), None) for name in check_names()]
     if isinstance(checks, (str, Check)):
         checks = [checks]
+    checks = list(checks)
+    if not checks or any(isinstance(c, str) and not c.strip() for c in checks):
+        raise SelectionError(f"checks={checks!r} selects no check; leave it out for all; known: "
+                             f"{', '.join(check_names())}")
     order: list[Check] = []
     cases: dict[str, set[str] | None] = {}
     for item in checks:
@@ -195,10 +236,12 @@ def resolve_checks(checks: Iterable[str | Check] | None = None) -> list[tuple[Ch
             check, case = item, None
         else:
             name, _, case = str(item).partition("/")
+            if name not in check_names():
+                raise SelectionError(f"unknown check {name!r}; known: {', '.join(check_names())}")
             check = get_check(name)
             if case and case not in {c.name for c in cases_of(check)}:
                 known = ", ".join(c.name for c in cases_of(check))
-                raise KeyError(f"unknown case {item!r}; {check.name} has: {known}")
+                raise SelectionError(f"unknown case {item!r}; {check.name} has: {known}")
         if check.name not in cases:
             order.append(check)
             cases[check.name] = set()
@@ -224,7 +267,34 @@ def expected_reason(explainer: Explainer, check: Check, case: Case,
 
 def _validate_suite(suite: str) -> None:
     if suite not in TIERS:
-        raise ValueError(f"unknown suite {suite!r}; known: {', '.join(TIERS)}")
+        raise SelectionError(f"unknown suite {suite!r}; known: {', '.join(TIERS)}")
+
+
+def _validate_expected(expected: ExpectedFailures | None, explainers: Sequence[Explainer],
+                       selected: Sequence[Check] = ()) -> None:
+    """Every key of ``expected_failures`` names a given explainer and a known check or ``check/case``."""
+    if expected is None:
+        return
+    if not isinstance(expected, Mapping):
+        raise TypeError(f"expected_failures must map explainer -> {{check: reason}}; got {type(expected).__name__}")
+    names = [e.name for e in explainers]
+    known = {**{n: get_check(n) for n in check_names()}, **{c.name: c for c in selected}}
+    for exp_name, table in expected.items():
+        if exp_name not in names:
+            raise SelectionError(f"expected_failures names explainer {exp_name!r}, which is not tested here; "
+                                 f"known: {', '.join(names)}")
+        if not isinstance(table, Mapping):
+            raise TypeError(f"expected_failures[{exp_name!r}] must map check -> reason; got {table!r}")
+        for key, reason in table.items():
+            name, _, case = str(key).partition("/")
+            if name not in known:
+                raise SelectionError(f"expected_failures[{exp_name!r}] names unknown check {name!r}; known: "
+                                     f"{', '.join(known)}")
+            if case and case not in {c.name for c in cases_of(known[name])}:
+                raise SelectionError(f"expected_failures[{exp_name!r}] names unknown case {key!r}; {name} has: "
+                                     f"{', '.join(c.name for c in cases_of(known[name]))}")
+            if not str(reason).strip():
+                raise ValueError(f"expected_failures[{exp_name!r}][{key!r}] needs a reason")
 
 
 def iter_cells(
@@ -249,9 +319,14 @@ def iter_cells(
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
+    if isinstance(explainers, (str, Explainer)) or callable(explainers):
+        explainers = [explainers]  # type: ignore[list-item]
     resolved = [as_explainer(e) for e in explainers]
+    if not resolved:
+        raise SelectionError("no explainer given: pass at least one explainer, registered name or function")
     attach_expectations(resolved)
     selection = resolve_checks(checks)
+    _validate_expected(expected_failures, resolved, [c for c, _ in selection])
     for exp in resolved:
         for check, only in selection:
             for case in cases_of(check):
@@ -273,6 +348,7 @@ def check_explainer(
     expected_failures: ExpectedFailures | None = None,
     seed: int = 0,
     name: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
     **capabilities: Any,
 ) -> "pd.DataFrame":
     """Run every applicable check x case of ``suite`` on one explainer; one DataFrame row per cell.
@@ -282,22 +358,36 @@ def check_explainer(
     ``requires="torch", uses_baseline=True``). ``checks``: names or ``"check/case"`` ids (default: all).
     Columns: explainer, check, category, case, seed, status, score, passed, threshold, measured, message,
     counterexample, expected_failure, outcome (passed / failed / xfail / xpass / error / timeout).
+    Each cell runs in a forked child limited to ``timeout`` seconds (0: no limit). No applicable cell is an error.
     """
     import pandas as pd
 
+    timeout = validate_timeout(timeout)
     explainer = as_explainer(explainer_or_fn, name=name, **capabilities)
-    rows = [cell.row(cell.run()) for cell, _ in iter_cells(
+    cells = [cell for cell, _ in iter_cells(
         [explainer], suite=suite, checks=checks, expected_failures=expected_failures, seeds=(seed,))]
+    if not cells:
+        raise SelectionError(_none_applicable(explainer, suite, checks))
+    rows = [cell.row(cell.run(timeout=timeout)) for cell in cells]
     columns = ["explainer", "check", "category", "case", "seed", "status", "score", "passed", "threshold",
                "measured", "message", "counterexample", "expected_failure", "outcome"]
     return pd.DataFrame(rows, columns=columns)
 
 
+def _none_applicable(explainer: Explainer, suite: str, checks: Iterable[str | Check] | None) -> str:
+    reasons = [why for _, why in iter_cells([explainer], suite=suite, checks=checks, include_not_applicable=True)
+               if why]
+    first = f"; e.g. {reasons[0]}" if reasons else ""
+    return (f"no cell of suite {suite!r} applies to {explainer.name} (tags {', '.join(explainer.capabilities.as_tags())}"
+            f"): {len(reasons)} not applicable{first}")
+
+
 class BoundCheck:
     """``check(explainer)``: run one cell and raise if it fails (what a ``parametrize_with_checks`` test calls)."""
 
-    def __init__(self, cell: Cell) -> None:
+    def __init__(self, cell: Cell, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.cell = cell
+        self.timeout = timeout
 
     def __call__(self, explainer: ExplainerLike | None = None) -> CheckResult:
         __tracebackhide__ = True
@@ -306,7 +396,7 @@ class BoundCheck:
             raise ValueError(f"this check was generated for {self.cell.explainer.name!r}; got {exp.name!r}")
         cell = self.cell if exp is self.cell.explainer else Cell(
             exp, self.cell.check, self.cell.case, self.cell.seed, self.cell.expected, self.cell.show_seed)
-        result = cell.run()
+        result = cell.run(timeout=self.timeout)
         assert_result(cell, result)
         return result
 
@@ -330,6 +420,7 @@ def parametrize_with_checks(
     checks: Iterable[str | Check] | None = None,
     expected_failures: ExpectedFailures | None = None,
     seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Any:
     """``pytest.mark.parametrize("explainer, check", ...)`` over every applicable cell of ``suite``.
 
@@ -340,7 +431,12 @@ def parametrize_with_checks(
     """
     import pytest
 
-    params = [pytest.param(cell.explainer, BoundCheck(cell), id=cell.id, marks=_marks(cell))
+    timeout = validate_timeout(timeout)
+    explainers = [explainers] if isinstance(explainers, (str, Explainer)) or callable(explainers) else list(explainers)
+    params = [pytest.param(cell.explainer, BoundCheck(cell, timeout), id=cell.id, marks=_marks(cell))
               for cell, _ in iter_cells(explainers, suite=suite, checks=checks,
                                         expected_failures=expected_failures, seeds=(seed,))]
+    if not params:
+        raise SelectionError(f"parametrize_with_checks: no applicable cell of suite {suite!r} for "
+                             f"{', '.join(as_explainer(e).name for e in explainers)}")
     return pytest.mark.parametrize("explainer, check", params)

@@ -1,14 +1,18 @@
 """``xaicheck``: run suites, list what exists, regenerate reports, diff runs, reproduce papers.
 
-Exit codes: 0 success; 1 ``diff`` found differences; 2 bad input (one clear line on stderr).
+Exit codes: 0 success; 1 ``diff`` found differences; 2 bad input (one clear line on stderr, checked before any
+cell runs where possible); 3 an unexpected internal error (one line; ``XAICHECK_DEBUG=1`` shows the traceback);
+130 interrupted; 141 stdout closed early (``xaicheck diff A B | head``: quiet, no traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 __all__ = ["main", "build_parser", "format_table"]
 
@@ -29,6 +33,20 @@ class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``xaicheck run: error: ...``) instead of usage + error."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _finite(value: float, option: str, *, positive: bool = False) -> float:
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        need = "> 0" if positive else ">= 0"
+        raise UsageError(f"{option} must be a finite number {need}; got {value:g}")
+    return value
+
+
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], max_width: int = 60) -> str:
     """Left-aligned plain-text columns (cells longer than ``max_width`` are shortened with …)."""
     def cell(v: Any) -> str:
@@ -45,32 +63,52 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], max_wid
 
 # ------------------------------------------------------------------------------------------------- commands
 def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
     from .report import build_report
     from .runner import run_suite
-    from .suite import build_suite
+    from .safe_io import check_out_dir
+    from .suite import build_suite, validate_seed
 
+    t0 = time.monotonic()
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1; got {args.jobs}")
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout must be > 0 seconds; got {args.timeout}")
+    _finite(args.timeout, "--timeout", positive=True)
+    if args.rerun_sample < 0:
+        raise UsageError(f"--rerun-sample must be >= 0; got {args.rerun_sample}")
     try:
-        suite = build_suite(args.suite, explainers=args.explainers, checks=args.checks, base_seed=args.seed)
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
+        validate_seed(args.seed)
+    except ValueError as exc:
+        raise UsageError(f"--seed: {exc}") from None
+    check_out_dir(args.out, create=False)  # a file, under a file, a link inside: refused before any work
+    suite = build_suite(args.suite, explainers=args.explainers, checks=args.checks, base_seed=args.seed)
     cells = suite.cells()
     if not cells:
         raise UsageError(f"suite {args.suite!r} has no cells for the selected explainers/checks")
+    reasons = [suite.check_of(c).applies(suite.explainer_of(c), suite.case_of(c)) for c in cells]
+    if not any(ok for ok, _ in reasons):
+        example = next(why for ok, why in reasons if not ok)
+        raise UsageError(f"none of the {len(cells)} selected cells applies (e.g. {example}); choose other "
+                         "explainers or checks (xaicheck list explainers / checks)")
+    out = check_out_dir(args.out)  # created and probed for writing
     print(f"xaicheck: {len(suite.explainers)} explainers x {len(suite.cases)} cases -> {len(cells)} cells "
-          f"(suite {args.suite}, seed {args.seed}) -> {args.out}", file=sys.stderr)
-    summary = run_suite(suite, args.out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
-                        progress=not args.quiet)
-    info = build_report(args.out)
+          f"({sum(ok for ok, _ in reasons)} applicable; suite {args.suite}, seed {args.seed}) -> {out}",
+          file=sys.stderr)
+    summary = run_suite(suite, out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
+                        progress=not args.quiet, rerun_sample=args.rerun_sample)
+    if not args.quiet:
+        print("xaicheck: building leaderboard, plots and report.html ...", file=sys.stderr)
+    info = build_report(out)
     counts = ", ".join(f"{v} {k}" for k, v in summary.counts().items())
-    print(f"{len(summary.records)} cells ({counts}); resumed {summary.resumed}, ran {summary.ran}")
+    print(f"{len(summary.records)} cells ({counts}); resumed {summary.resumed}, ran {summary.ran}"
+          + (f"; {summary.rejected} partial-log records rejected and re-run" if summary.rejected else ""))
+    if summary.nondeterministic:
+        print(f"nondeterministic (same seed, different result): {', '.join(summary.nondeterministic)} "
+              f"(see {out / 'determinism.csv'})")
     skipped = {k: v for k, v in info["plots"].items() if v != "ok"}
     for name, why in skipped.items():
         print(f"plot {name} skipped: {why}", file=sys.stderr)
-    print(f"wrote {Path(args.out) / 'scores.csv'}, leaderboard.md, report.html")
+    print(f"wrote {out / 'scores.csv'}, leaderboard.md, {out / 'report.html'} in {time.monotonic() - t0:.0f} s")
     return 0
 
 
@@ -129,25 +167,38 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_run(directory: str) -> Path:
+    from .safe_io import check_out_dir
+
+    if not str(directory).strip() or not Path(directory).exists():
+        raise UsageError(f"no scores.csv in {directory!r}: the directory does not exist; run `xaicheck run --out "
+                         f"{directory}` first")
+    path = check_out_dir(directory, create=False, must_exist=True)
+    if not (path / "scores.csv").is_file():
+        raise UsageError(f"no scores.csv in {directory!r}; run `xaicheck run --out {directory}` first")
+    return path
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    from .records import read_records
     from .report import build_report
 
-    if not (Path(args.dir) / "scores.csv").exists():
-        raise UsageError(f"no scores.csv in {args.dir!r}; run `xaicheck run --out {args.dir}` first")
-    info = build_report(args.dir)
+    path = _existing_run(args.dir)
+    read_records(path)  # validated before anything is written
+    info = build_report(path)
     for name, why in info["plots"].items():
         if why != "ok":
             print(f"plot {name} skipped: {why}", file=sys.stderr)
-    print(f"{info['explainers']} explainers, {info['cells']} cells -> {Path(args.dir) / 'report.html'}")
+    print(f"{info['explainers']} explainers, {info['cells']} cells -> {path / 'report.html'}")
     return 0
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .diff import diff_dirs, format_changes
 
+    _finite(args.tol, "--tol")
     for d in (args.a, args.b):
-        if not (Path(d) / "scores.csv").exists():
-            raise UsageError(f"no scores.csv in {d!r}")
+        _existing_run(d)
     changes = diff_dirs(args.a, args.b, tol=args.tol)
     print(format_changes(changes, args.a, args.b))
     return 1 if changes else 0
@@ -167,6 +218,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     unknown = [n for n in todo if n not in names]
     if unknown:
         raise UsageError(f"unknown paper {unknown[0]!r}; known: {', '.join(names)}")
+    from .safe_io import check_out_dir
+
+    check_out_dir(args.out)
     for name in todo:
         result = run_paper(name, out_dir=args.out)
         print(result.to_table() if hasattr(result, "to_table") else result)
@@ -181,7 +235,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="xaicheck", description="Axiom tests and a scored leaderboard for XAI attribution methods, on "
         "synthetic models with known ground truth.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="{run,list,report,diff,reproduce}")
@@ -194,10 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--explainers", help="comma-separated explainer names (default: all registered)")
     r.add_argument("--checks", help="comma-separated check names (default: all registered)")
     r.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of cores)")
-    r.add_argument("--seed", type=int, default=0, help="base seed (stochastic explainers use seed, seed+1, ...)")
+    r.add_argument("--seed", type=int, default=0,
+                   help="base seed in [0, 2**32 - 4] (stochastic explainers use seed, seed+1, ...)")
     r.add_argument("--timeout", type=float, default=120.0, help="seconds per cell before it is a timeout (120)")
     r.add_argument("--no-resume", action="store_true", help="ignore a partial run in --out and start over")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--rerun-sample", type=int, default=2, metavar="K",
+                   help="cells per explainer run twice to notice nondeterminism -> determinism.csv (default 2; 0: off)")
     r.set_defaults(func=_cmd_run)
 
     li = sub.add_parser("list", help="list explainers, checks, cases or models")
@@ -227,19 +284,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from xaicheck.axioms.pytest_api import SelectionError
+
+    from .records import RecordError
+    from .safe_io import OutDirError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return int(args.func(args))
-    except UsageError as exc:
+        code = int(args.func(args))
+        sys.stdout.flush()
+        return code
+    except (UsageError, SelectionError, RecordError, OutDirError) as exc:
         print(f"xaicheck {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `xaicheck diff A B | head`: the reader went away; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("xaicheck: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
+        if os.environ.get("XAICHECK_DEBUG"):
+            raise
+        line = " ".join(str(exc).split())
+        print(f"xaicheck {args.command}: internal error: {type(exc).__name__}: {line} "
+              "(set XAICHECK_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

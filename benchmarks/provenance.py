@@ -83,34 +83,62 @@ def collect(*, suite: str, base_seed: int, seeds: Mapping[str, list[int]], expla
 
 
 def write_provenance(record: Mapping[str, Any], directory: Path) -> Path:
-    """Write ``provenance.json`` and a copy in ``history/``; returns the main path."""
+    """Write ``provenance.json`` and a copy in ``history/`` (fresh temporary files, never through a link)."""
+    from .safe_io import atomic_write_text, safe_dir
+
     directory = Path(directory)
     text = json.dumps(record, indent=2, sort_keys=True, default=str) + "\n"
     path = directory / "provenance.json"
-    path.write_text(text, encoding="utf-8")
-    history = directory / "history"
-    history.mkdir(exist_ok=True)
+    atomic_write_text(path, text)
+    history = safe_dir(directory / "history")
     stamp = str(record.get("started", now_utc())).replace(":", "")
     target, k = history / f"provenance-{stamp}.json", 1
-    while target.exists() and target.read_text(encoding="utf-8") != text:  # two runs started in the same second
-        k += 1
+    while target.is_symlink() or (target.exists() and target.read_text(encoding="utf-8") != text):
+        k += 1  # two runs started in the same second
         target = history / f"provenance-{stamp}-{k}.json"
-    target.write_text(text, encoding="utf-8")
+    atomic_write_text(target, text)
     return path
 
 
 def read_history(directory: Path) -> list[dict[str, Any]]:
-    """The provenance records in ``DIR/history/`` (oldest first), each with its file name under ``"file"``."""
+    """The provenance records in ``DIR/history/`` (oldest first), each with its file name under ``"file"``;
+    links and unreadable files are skipped."""
     out = []
-    for path in sorted((Path(directory) / "history").glob("provenance-*.json")):
+    history = Path(directory) / "history"
+    if history.is_symlink() or not history.is_dir():
+        return out
+    for path in sorted(history.glob("provenance-*.json")):
+        if path.is_symlink() or not path.is_file():
+            continue
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
-        out.append({**record, "file": path.name})
+        if isinstance(record, dict):
+            out.append({**record, "file": path.name})
     return sorted(out, key=lambda r: (str(r.get("started", "")), r["file"]))
 
 
 def read_provenance(directory: Path) -> dict[str, Any]:
+    """``provenance.json`` as a dict (empty when absent); raises ``RecordError`` (one line) when it is a link, not
+    JSON, not an object, or carries a non-integer ``base_seed``/``cells``."""
+    from .records import RecordError
+
     path = Path(directory) / "provenance.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if path.is_symlink():
+        raise RecordError(f"{path} is a symbolic link; refusing to read through it")
+    if not path.exists():
+        return {}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordError(f"{path}: cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(record, dict):
+        raise RecordError(f"{path}: expected a JSON object, got {type(record).__name__}")
+    for key in ("base_seed", "cells"):
+        value = record.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise RecordError(f"{path}: {key} {value!r} is not an integer >= 0")
+    return record

@@ -5,7 +5,10 @@ markers. Work starts only when a test asks for the ``xaicheck_cell`` argument (`
 then every applicable cell of the suite (explainer x case x seed, exactly the cells of ``xaicheck run``) becomes an
 item with id ``<explainer>-<check>-<case>[-seed<N>]``, a mark for its check's category, ``slow`` for expensive
 explainer families, and a strict ``xfail`` for known violations (``xaicheck.explainers.expectations``). Cells run through
-``xaicheck.benchmarks.runner.run_cell`` (same per-cell timeout; a pool via the runner when ``--xaicheck-jobs > 1``), and at
+the runner's worker pool once collection is final (``--xaicheck-jobs`` workers, 1 by default: a pool of one), with
+the same per-cell timeout, so an explainer that exits, dies or hangs costs its cell, not the session; a cell asked
+for outside the selection runs through ``runner.run_cell_isolated`` (a forked child). Bad options (a non-finite timeout, an empty or unknown selection, an unusable
+``--xaicheck-out``) are one-line ``pytest.UsageError``s before collection ends. At
 session end the records (plus the suite's not-applicable cells) go through the same two steps as ``xaicheck run``:
 ``runner.write_outputs`` (scores.csv, timings, evidence, provenance) and ``report.build_report`` (leaderboard,
 plots, report.html).
@@ -138,6 +141,8 @@ class XaicheckSession:
         self.checks: str | None = config.getoption("--xaicheck-checks", None)
         self.base_seed: int = int(config.getoption("--xaicheck-seed", 0) or 0)
         self.timeout: float = float(config.getoption("--xaicheck-timeout", 120.0))
+        self.jobs_requested = int(config.getoption("--xaicheck-jobs", 1))
+        _check_options(self.timeout, self.jobs_requested, self.explainers, self.checks, self.base_seed)
         self.baseline_dir: str | None = config.getoption("--xaicheck-baseline", None)
         if self.baseline_dir is not None and not (Path(self.baseline_dir) / "scores.csv").is_file():
             raise pytest.UsageError(f"--xaicheck-baseline {self.baseline_dir}: no scores.csv there")
@@ -168,14 +173,30 @@ class XaicheckSession:
         from xaicheck.benchmarks.suite import build_suite, seeds_for
         from xaicheck.explainers.expectations import attach_expectations
 
+        from xaicheck.axioms.isolation import validate_timeout
+        from xaicheck.axioms.pytest_api import SelectionError
+        from xaicheck.benchmarks.safe_io import OutDirError, check_out_dir
+
         self.started = True
         self._started_at = now_utc()
-        suite = build_suite(self.suite_name, explainers=self.explainers, checks=self.checks,
-                            base_seed=self.base_seed)
+        try:
+            if self.jobs_requested < 1:
+                raise ValueError(f"--xaicheck-jobs must be >= 1; got {self.jobs_requested}")
+            validate_timeout(self.timeout, "--xaicheck-timeout")
+            check_out_dir(self.out_dir, create=False)
+            suite = build_suite(self.suite_name, explainers=self.explainers, checks=self.checks,
+                                base_seed=self.base_seed)
+        except (SelectionError, OutDirError, ValueError) as exc:
+            raise pytest.UsageError(f"xaicheck: {exc}") from None
         self.suite = suite
         attach_expectations(suite.explainers.values())
         if self.baseline_dir is not None:
-            self._load_baseline()
+            from xaicheck.benchmarks.records import RecordError
+
+            try:
+                self._load_baseline()
+            except RecordError as exc:
+                raise pytest.UsageError(f"--xaicheck-baseline: {exc}") from None
         for sc in suite.cells():
             exp, check, case = suite.explainer_of(sc), suite.check_of(sc), suite.case_of(sc)
             ok, why = check.applies(exp, case)
@@ -246,16 +267,19 @@ class XaicheckSession:
         self._all_selected = len(cells) == len(self.cells)
         self._selected_pairs = {(c.explainer.name, c.check.name) for c in cells}
         self._selected_cells = list(cells)
-        if self.jobs > 1 and cells:
-            from xaicheck.benchmarks.runner import _run_parallel
+        if cells:  # every jobs value runs the cells in worker processes (1: a pool of one), longest first
+            from xaicheck.benchmarks.runner import _run_parallel, one_thread, schedule
 
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
-                reporter.write_line(f"xaicheck: running {len(cells)} cells on {self.jobs} worker processes ...")
+                reporter.write_line(f"xaicheck: running {len(cells)} cells on {self.jobs} worker process"
+                                    f"{'es' if self.jobs > 1 else ''} ...")
 
             suite_cells = [self._suite_cell(c) for c in cells]
-            _run_parallel(self.suite, suite_cells, list(range(len(suite_cells))), self.jobs, self.timeout,
-                          lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
+            order = schedule(self.suite, suite_cells, list(range(len(suite_cells))))
+            with one_thread():  # as `xaicheck run`: no OpenMP/BLAS pool in the parent for forked workers to inherit
+                _run_parallel(self.suite, suite_cells, order, self.jobs, self.timeout,
+                              lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
 
     # -- running ----------------------------------------------------------------------------------------------
     @staticmethod
@@ -269,9 +293,9 @@ class XaicheckSession:
         sc = self._suite_cell(cell)
         rec = self._precomputed.get(sc.id)
         if rec is None:
-            from xaicheck.benchmarks.runner import run_cell
+            from xaicheck.benchmarks.runner import run_cell_isolated
 
-            rec = run_cell(self.suite, sc, self.timeout)
+            rec = run_cell_isolated(self.suite, sc, self.timeout)
         self.records[rec.cell_id] = rec
         return rec
 
@@ -292,8 +316,9 @@ class XaicheckSession:
         keep = self.not_applicable if self._all_selected else [
             r for r in self.not_applicable if (r.explainer, r.check) in self._selected_pairs]
         records = [*self.records.values(), *keep]
-        out = Path(self.out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        from xaicheck.benchmarks.safe_io import check_out_dir
+
+        out = check_out_dir(self.out_dir)
         write_outputs(records, out, suite=self.suite, started=self._started_at,
                       extra={"timeout": self.timeout, "jobs": self.jobs, "via": "pytest"})
         info = build_report(out)  # the same two steps as `xaicheck run`: outputs, then leaderboard/plots/report
@@ -301,6 +326,21 @@ class XaicheckSession:
         self.summary = [*self.baseline_summary(self._selected_cells),
                         f"{len(records)} cells ({len(self.records)} run, {len(keep)} not applicable) -> "
                         f"{out / 'scores.csv'}, leaderboard.md, report.html", *skipped]
+
+
+def _check_options(timeout: float, jobs: int, explainers: str | None, checks: str | None, seed: int) -> None:
+    """The cheap option checks, at configure time (no registry import): one-line ``pytest.UsageError``."""
+    import math
+
+    if not math.isfinite(timeout) or timeout < 0:
+        raise pytest.UsageError(f"--xaicheck-timeout must be a finite number of seconds >= 0; got {timeout:g}")
+    if jobs < 1:
+        raise pytest.UsageError(f"--xaicheck-jobs must be >= 1; got {jobs}")
+    if seed < 0:
+        raise pytest.UsageError(f"--xaicheck-seed must be >= 0; got {seed}")
+    for option, value in (("--xaicheck-explainers", explainers), ("--xaicheck-checks", checks)):
+        if value is not None and not [v for v in value.split(",") if v.strip()]:
+            raise pytest.UsageError(f"{option} {value!r} names nothing; leave it out to select all")
 
 
 def _result_of(rec: "CellRecord") -> Any:

@@ -9,7 +9,16 @@ and its cell is recorded as a timeout (or error). Before the first cell, explain
 on first use (``WARM_UP_LIBRARIES``: shap's numba kernels, ~6-15 s) explain a tiny model once in the parent, so
 forked workers inherit the compiled code instead of each compiling it, and no cell's time includes a compile.
 Finished cells are appended to ``DIR/.partial/cells.jsonl`` one fsync'ed line at a time, so an interrupted run
-resumes where it stopped. Serial and parallel runs give the same rows.
+resumes where it stopped; each line read back is validated and checked against a digest (an edited line's cell runs
+again). Serial and parallel runs give the same rows.
+
+Every path isolates: ``--jobs 1`` is a pool of one worker, so an explainer that calls ``sys.exit``/``os._exit``,
+dies by a signal, hangs or swallows the alarm costs its cell (recorded as error/timeout with the reason), never the
+run, and the record is logged so a resume does not run it again. :func:`run_cell_isolated` (one forked child per
+cell) serves the in-process pytest plugin. Cells are scheduled longest first (the previous run's ``timings.csv`` in
+``--out`` when there is one, else a cost estimate) so an expensive cell does not land last. After the cells, a
+deterministic sample of each explainer's cells (``rerun_sample`` per explainer) runs again in another worker: an
+explainer whose sample differs is flagged nondeterministic in ``determinism.csv`` and ``provenance.json``.
 """
 
 from __future__ import annotations
@@ -23,29 +32,30 @@ import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from xaicheck.axioms.base import CheckResult, Status
+from xaicheck.axioms.isolation import (KILL_GRACE, CellTimeout, Isolated, alarm, call_isolated, died_message,
+                                       timeout_message, validate_timeout)
 
 from . import provenance as prov
-from .records import CellRecord, PartialLog, jsonable, write_evidence, write_scores, write_timings
+from .records import CellRecord, PartialLog, jsonable, scores_digest, write_evidence, write_scores, write_timings
+from .determinism import RERUN_SAMPLE, determinism_report, determinism_sample, write_determinism
+from .safe_io import atomic_write_text, check_out_dir, remove_files, safe_dir, write_gitignore
+from .scheduling import schedule
 from .suite import Cell, Suite, seeds_for
 
-__all__ = ["DEFAULT_TIMEOUT", "WARM_UP_LIBRARIES", "CellTimeout", "RunSummary", "run_cell", "run_suite",
-           "write_outputs", "fingerprint", "default_jobs", "warm_up"]
+__all__ = ["DEFAULT_TIMEOUT", "WARM_UP_LIBRARIES", "RERUN_SAMPLE", "CellTimeout", "RunSummary", "run_cell",
+           "run_cell_isolated", "run_suite", "write_outputs", "fingerprint", "default_jobs", "warm_up",
+           "schedule", "determinism_sample", "one_thread", "KILL_GRACE"]
 
 DEFAULT_TIMEOUT = 120.0
-#: Extra seconds the parent waits beyond the in-worker alarm before killing a stuck worker.
-KILL_GRACE = 10.0
 #: Libraries whose explainers compile code (numba) on first use: warmed up once in the parent before forking.
 WARM_UP_LIBRARIES: tuple[str, ...] = ("shap",)
-
-
-class CellTimeout(BaseException):
-    """Raised by the alarm inside a cell. A ``BaseException`` so a check's ``except Exception`` cannot swallow it."""
 
 
 def default_jobs() -> int:
@@ -55,12 +65,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise CellTimeout()
-
-
-def _timeout_message(timeout: float) -> str:
-    return f"timed out after {timeout:g} s"
+_timeout_message = timeout_message
 
 
 def _record(cell: Cell, category: str, result: CheckResult, seconds: float) -> CellRecord:
@@ -74,30 +79,34 @@ def _record(cell: Cell, category: str, result: CheckResult, seconds: float) -> C
 
 
 def run_cell(suite: Suite, cell: Cell, timeout: float = DEFAULT_TIMEOUT) -> CellRecord:
-    """Run one cell in this process, with a SIGALRM timeout (main thread only; ``timeout <= 0`` disables it)."""
+    """Run one cell in this process, with a SIGALRM timeout (main thread only; ``timeout <= 0`` disables it).
+
+    ``sys.exit`` inside the cell is recorded as an error; other ways to end a process (``os._exit``, signals) need
+    a separate process: :func:`run_cell_isolated` or the pool."""
     check, explainer, case = suite.check_of(cell), suite.explainer_of(cell), suite.case_of(cell)
-    use_alarm = (timeout > 0 and hasattr(signal, "setitimer")
-                 and threading.current_thread() is threading.main_thread())
-    previous = signal.signal(signal.SIGALRM, _on_alarm) if use_alarm else None
     start = time.perf_counter()
     try:
-        try:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, timeout)
+        with alarm(timeout):
             result = check.run(explainer, case, cell.seed)
-        finally:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
     except CellTimeout:
         result = CheckResult(Status.TIMEOUT, message=_timeout_message(timeout))
+    except SystemExit as exc:
+        result = CheckResult(Status.ERROR, message=f"SystemExit: sys.exit({exc.code!r}) inside the cell",
+                             traceback=traceback.format_exc())
     except Exception as exc:  # noqa: BLE001 - a check whose run() raised despite the contract
         result = CheckResult(Status.ERROR, message=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
-    finally:
-        if use_alarm:
-            signal.signal(signal.SIGALRM, previous)
     if not isinstance(result, CheckResult):
         result = CheckResult(Status.ERROR, message=f"{check.name}.run returned {type(result).__name__}")
     return _record(cell, check.category, result, time.perf_counter() - start)
+
+
+def run_cell_isolated(suite: Suite, cell: Cell, timeout: float = DEFAULT_TIMEOUT) -> CellRecord:
+    """:func:`run_cell` in a forked child: a cell that exits, dies or hangs is recorded, this process goes on."""
+    start = time.perf_counter()
+    out = call_isolated(lambda: run_cell(suite, cell, timeout), timeout=timeout)
+    if isinstance(out, Isolated):
+        return _failed(suite, cell, Status(out.status), out.message, time.perf_counter() - start)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- worker pool
@@ -120,6 +129,27 @@ def _limit_blas_threads() -> Any:
     except ImportError:  # pragma: no cover - installed with scikit-learn
         return None
     return threadpool_limits(limits=1)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """One torch and one BLAS/OpenMP thread in this process while the block runs (then restored): a process that
+    forks workers must not hold a thread pool the children would inherit half of."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        torch = None
+    threads = torch.get_num_threads() if torch is not None else None
+    blas = None
+    try:
+        _limit_torch_threads()
+        blas = _limit_blas_threads()
+        yield
+    finally:
+        if blas is not None:
+            blas.restore_original_limits()
+        if threads is not None:
+            torch.set_num_threads(threads)
 
 
 def _warm_up_model() -> Any:
@@ -171,7 +201,10 @@ def _worker_main(conn: Connection, timeout: float) -> None:
             return
         if idx is None:
             return
-        rec = run_cell(suite, cells[idx], timeout)
+        try:
+            rec = run_cell(suite, cells[idx], timeout)
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt & co. raised by the cell itself (SIGINT is ignored here)
+            rec = _failed(suite, cells[idx], Status.ERROR, f"{type(exc).__name__} raised inside the cell")
         conn.send((idx, rec.to_json()))
 
 
@@ -281,7 +314,7 @@ def _run_parallel(suite: Suite, cells: list[Cell], todo: list[int], jobs: int, t
                     code = w.process.exitcode
                     task = w.task
                     _retire(workers, w, ctx, timeout, warm)
-                    emit(_failed(suite, cells[task], Status.ERROR, f"worker process died (exit code {code})"))
+                    emit(_failed(suite, cells[task], Status.ERROR, died_message(code)))
                     continue
                 w.task = None
                 emit(CellRecord.from_json(obj))
@@ -290,7 +323,9 @@ def _run_parallel(suite: Suite, cells: list[Cell], todo: list[int], jobs: int, t
                 if w.task is not None and now - w.since > hard_limit:
                     idx = w.task
                     _retire(workers, w, ctx, timeout, warm)
-                    emit(_failed(suite, cells[idx], Status.TIMEOUT, _timeout_message(timeout), now - w.since))
+                    emit(_failed(suite, cells[idx], Status.TIMEOUT,
+                                 _timeout_message(timeout) + " (did not stop at the alarm: killed)",
+                                 now - w.since))
         if warm is not None:
             warm.join()  # already finished: cells of its libraries waited for it (on Ctrl-C the daemon is left)
     finally:
@@ -337,6 +372,8 @@ class RunSummary:
     records: list[CellRecord]
     resumed: int
     ran: int
+    rejected: int = 0
+    nondeterministic: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -346,32 +383,39 @@ class RunSummary:
 
 
 def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-              resume: bool = True, progress: bool = True, warm: bool = True) -> RunSummary:
+              resume: bool = True, progress: bool = True, warm: bool = True,
+              rerun_sample: int = RERUN_SAMPLE) -> RunSummary:
     """Run every cell of ``suite`` (resuming a matching partial run) and write the outputs into ``out``.
 
-    ``warm=False`` skips the parent warm-up (:func:`warm_up`); results are the same either way."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ``warm=False`` skips the parent warm-up (:func:`warm_up`); results are the same either way. ``rerun_sample``
+    cells per explainer run twice to notice nondeterminism (0: none)."""
+    timeout = validate_timeout(timeout, "timeout")
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1; got {jobs}")
+    if int(rerun_sample) < 0:
+        raise ValueError(f"rerun_sample must be >= 0; got {rerun_sample}")
+    out = check_out_dir(out)
     cells = suite.cells()
     ids = {c.id for c in cells}
     fp = fingerprint(suite)
     log = PartialLog(out)
     done = {k: r for k, r in log.load(fp).items() if k in ids} if resume else {}
+    if log.rejected:
+        print(f"xaicheck: {len(log.rejected)} partial-log record(s) rejected and re-run "
+              f"({log.rejected[0]})", file=sys.stderr)
     started = prov.now_utc()
     log.start(fp, [done[c.id] for c in cells if c.id in done])
-    todo = [i for i, c in enumerate(cells) if c.id not in done]
+    todo = schedule(suite, cells, [i for i, c in enumerate(cells) if c.id not in done], out)
     records = dict(done)
     bar = _progress(len(cells), len(done), progress)
+    reruns: list[CellRecord] = []
 
     def emit(rec: CellRecord) -> None:
         log.append(rec)
         records[rec.cell_id] = rec
         if bar is not None:
-            bar.set_postfix_str(f"{rec.explainer} {rec.check}", refresh=False)
-            bar.update(1)
+            bar.update(rec)
 
     try:
         import torch
@@ -383,15 +427,16 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
     try:
         _limit_torch_threads()
         blas = _limit_blas_threads()
-        if jobs == 1 or len(todo) <= 1:
-            if todo and warm:
-                warmed = warm_up(suite, [cells[i] for i in todo])
-            for i in todo:
-                emit(run_cell(suite, cells[i], timeout))
-        else:
+        if todo:  # every path runs cells in worker processes (jobs=1: a pool of one)
             warmer = _WarmUp(suite, [cells[i] for i in todo]) if warm else None
             _run_parallel(suite, cells, todo, jobs, timeout, emit, warmer)
             warmed = warmer.spent if warmer is not None else {}
+        sample = determinism_sample([records[c.id] for c in cells], int(rerun_sample))
+        if sample:
+            index = {c.id: i for i, c in enumerate(cells)}
+            if bar is not None:
+                bar.note(f"re-running {len(sample)} cells to check determinism")
+            _run_parallel(suite, cells, [index[cid] for cid in sample], jobs, timeout, reruns.append, None)
     finally:
         if blas is not None:
             blas.restore_original_limits()
@@ -401,35 +446,81 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
         if threads is not None:
             torch.set_num_threads(threads)
     ordered = [records[c.id] for c in cells]
-    write_outputs(ordered, out, suite=suite, started=started,
+    determinism = determinism_report(records, reruns)
+    write_outputs(ordered, out, suite=suite, started=started, determinism=determinism,
                   extra={"timeout": timeout, "jobs": jobs,
                          "warm_up_seconds": {k: round(v, 3) for k, v in sorted(warmed.items())}})
     shutil.rmtree(log.path.parent, ignore_errors=True)
-    return RunSummary(out, ordered, resumed=len(done), ran=len(todo))
+    return RunSummary(out, ordered, resumed=len(done), ran=len(todo), rejected=len(log.rejected),
+                      nondeterministic=sorted(k for k, v in determinism.items() if v["nondeterministic"]))
 
 
-def _progress(total: int, initial: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
+class _Progress:
+    """A tqdm bar on a terminal; elsewhere (CI logs, pipes) one line every 30 s or 10% of the cells."""
 
-    return tqdm(total=total, initial=initial, file=sys.stderr, unit="cell", dynamic_ncols=True)
+    def __init__(self, total: int, initial: int) -> None:
+        self.total, self.n = total, initial
+        self.start = self.last = time.monotonic()
+        self.last_n = initial
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, file=sys.stderr, unit="cell", dynamic_ncols=True)
+
+    def update(self, rec: CellRecord) -> None:
+        self.n += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{rec.explainer} {rec.check}", refresh=False)
+            self.bar.update(1)
+            return
+        now = time.monotonic()
+        if now - self.last >= 30 or self.n - self.last_n >= max(1, self.total // 10) or self.n == self.total:
+            self.last, self.last_n = now, self.n
+            print(f"xaicheck: {self.n}/{self.total} cells ({now - self.start:.0f} s; last {rec.cell_id}: "
+                  f"{rec.status})", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(f"xaicheck: {text}", file=sys.stderr)
+        else:
+            print(f"xaicheck: {text}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _progress(total: int, initial: int, enabled: bool) -> "_Progress | None":
+    return _Progress(total, initial) if enabled else None
 
 
 def write_outputs(records: list[CellRecord], out: Path, *, suite: Suite, started: str,
-                  extra: dict[str, Any] | None = None) -> None:
-    """``scores.csv``, ``timings.csv``, ``evidence.jsonl``, ``counterexamples/`` and ``provenance.json``."""
-    out = Path(out)
+                  extra: dict[str, Any] | None = None,
+                  determinism: dict[str, dict[str, Any]] | None = None) -> None:
+    """``scores.csv``, ``timings.csv``, ``evidence.jsonl``, ``counterexamples/``, ``determinism.csv`` (when a
+    sample was re-run), ``provenance.json`` (with the run fingerprint's digest and scores.csv's sha256) and a
+    ``.gitignore`` listing the machine-dependent outputs. Never writes through a link."""
+    from .records import fingerprint_digest
+
+    out = check_out_dir(out)
     write_scores(records, out / "scores.csv")
     write_timings(records, out / "timings.csv")
     write_evidence(records, out / "evidence.jsonl")
     _write_counterexamples(records, out / "counterexamples")
+    info: dict[str, Any] = {}
+    if determinism is not None:
+        write_determinism(determinism, out / "determinism.csv")
+        info["nondeterministic"] = sorted(k for k, v in determinism.items() if v["nondeterministic"])
+    write_gitignore(out)
     seeds = {name: seeds_for(e, suite.name, suite.base_seed) for name, e in suite.explainers.items()}
     record = prov.collect(
         suite=suite.name, base_seed=suite.base_seed, seeds=seeds,
         explainers={n: e.describe() for n, e in suite.explainers.items()},
         checks={n: c.describe() for n, c in suite.checks.items()},
-        started=started, finished=prov.now_utc(), extra={"cells": len(records), **(extra or {})})
+        started=started, finished=prov.now_utc(),
+        extra={"cells": len(records), "fingerprint": fingerprint_digest(fingerprint(suite)),
+               "scores_sha256": scores_digest(out / "scores.csv"), **info, **(extra or {})})
     prov.write_provenance(record, out)
 
 
@@ -438,17 +529,15 @@ def _write_counterexamples(records: list[CellRecord], directory: Path) -> None:
 
     from .escaping import md_escape
 
-    if directory.exists():
-        for old in directory.glob("*.json"):
-            old.unlink()
+    directory = safe_dir(directory)
+    remove_files(directory.glob("*.json"))
     failing = [r for r in sorted(records, key=lambda r: r.cell_id) if r.counterexample and r.passed is False]
-    directory.mkdir(parents=True, exist_ok=True)
     lines = ["# Counterexamples", "", f"{len(failing)} failing cells with a counterexample.", ""]
     for r in failing:
         slug = Cell(r.explainer, r.check, r.case, r.seed).slug
-        (directory / f"{slug}.json").write_text(
-            json.dumps({"cell_id": r.cell_id, "message": r.message, "counterexample": r.counterexample},
-                       indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        atomic_write_text(directory / f"{slug}.json", json.dumps(
+            {"cell_id": r.cell_id, "message": r.message, "counterexample": r.counterexample},
+            indent=2, sort_keys=True) + "\n")
         line = str(r.counterexample.get("line", "")).strip() or r.message
         lines.append(f"- {md_escape(r.cell_id)}: {md_escape(line)}")
-    (directory / "counterexamples.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    atomic_write_text(directory / "counterexamples.md", "\n".join(lines) + "\n")

@@ -14,13 +14,18 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from xaicheck.axioms.base import TIERS, Case, Check, cases_of, check_names, get_check
+from xaicheck.axioms.pytest_api import SelectionError
 from xaicheck.explainers.base import Explainer, explainer_names, get_explainer
 
-__all__ = ["SUITES", "STOCHASTIC_SEEDS", "Cell", "Suite", "seeds_for", "build_suite", "parse_names"]
+__all__ = ["SUITES", "STOCHASTIC_SEEDS", "MAX_SEED", "Cell", "Suite", "SelectionError", "seeds_for", "build_suite",
+           "parse_names", "validate_seed"]
 
 SUITES: tuple[str, ...] = TIERS
 #: Number of seeds a stochastic explainer runs in each suite.
 STOCHASTIC_SEEDS: dict[str, int] = {"quick": 1, "default": 3, "full": 3}
+
+#: Seeds are in [0, MAX_SEED] (what numpy's legacy and torch's generators accept alike).
+MAX_SEED = 2**32 - 1
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
 
@@ -104,13 +109,26 @@ class Suite:
         return self.explainers[cell.explainer]
 
 
-def parse_names(text: str | Sequence[str] | None) -> list[str] | None:
-    """``"a,b"`` or ``["a", "b"]`` -> ``["a", "b"]``; ``None``/empty -> ``None`` (no filter)."""
+def validate_seed(seed: object) -> int:
+    """``seed`` as an int in ``[0, MAX_SEED]`` (stochastic explainers use seed, seed+1, seed+2); else ``ValueError``."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer; got {seed!r}")
+    if not 0 <= seed <= MAX_SEED - max(STOCHASTIC_SEEDS.values()):
+        raise ValueError(f"seed must be in [0, {MAX_SEED - max(STOCHASTIC_SEEDS.values())}]; got {seed}")
+    return seed
+
+
+def parse_names(text: str | Sequence[str] | None, kind: str = "name") -> list[str] | None:
+    """``"a,b"`` or ``["a", "b"]`` -> ``["a", "b"]``; ``None`` -> ``None`` (no filter).
+
+    An explicit selection that names nothing (``""``, ``","``, ``[]``) is a :class:`SelectionError`, never "all"."""
     if text is None:
         return None
     items = text.split(",") if isinstance(text, str) else list(text)
-    names = [s.strip() for s in items if s.strip()]
-    return names or None
+    names = [s.strip() for s in items if str(s).strip()]
+    if not names:
+        raise SelectionError(f"the {kind} selection {text!r} names no {kind}; leave it out to select all")
+    return names
 
 
 def _select(kind: str, wanted: list[str] | None, known: list[str]) -> list[str]:
@@ -118,14 +136,19 @@ def _select(kind: str, wanted: list[str] | None, known: list[str]) -> list[str]:
         return known
     unknown = [w for w in wanted if w not in known]
     if unknown:
-        raise KeyError(f"unknown {kind} {', '.join(map(repr, unknown))}; known: {', '.join(known) or '(none)'}")
-    return wanted
+        raise SelectionError(f"unknown {kind} {', '.join(map(repr, unknown))}; known: {', '.join(known) or '(none)'}")
+    return list(dict.fromkeys(wanted))
 
 
 def build_suite(name: str = "quick", *, explainers: str | Sequence[str] | None = None,
                 checks: str | Sequence[str] | None = None, base_seed: int = 0) -> Suite:
-    """The registered explainers and checks (optionally filtered by name) as a suite of tier ``name``."""
-    exp_names = _select("explainer", parse_names(explainers), explainer_names())
-    chk_names = _select("check", parse_names(checks), check_names())
+    """The registered explainers and checks (optionally filtered by name) as a suite of tier ``name``.
+
+    Unknown names, an empty selection, an unknown suite or a bad seed raise an error naming the known values."""
+    if name not in SUITES:
+        raise SelectionError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    validate_seed(base_seed)
+    exp_names = _select("explainer", parse_names(explainers, "explainer"), explainer_names())
+    chk_names = _select("check", parse_names(checks, "check"), check_names())
     return Suite.from_objects(name, [get_explainer(n) for n in exp_names], [get_check(n) for n in chk_names],
                               base_seed)

@@ -175,10 +175,9 @@ class Explainer(ABC):
     ) -> np.ndarray: ...
 
     def _validate(self, out: Any, shape: tuple[int, int]) -> np.ndarray:
-        try:
-            arr = np.array(out, dtype=np.float64)  # a fresh, writable array the caller owns
-        except (TypeError, ValueError) as exc:
-            raise ExplainerOutputError(f"{self.name} returned {type(out).__name__}, not an array: {exc}") from exc
+        from ._output import to_real_array
+
+        arr = np.array(to_real_array(out, self.name, ExplainerOutputError))  # a fresh, writable array the caller owns
         n, d = shape
         expected = (1, d) if self.capabilities.scope == "global" else (n, d)
         if arr.shape == (d,) and expected[0] == 1:

@@ -23,6 +23,7 @@ from xaicheck.axioms.pytest_api import (
     BoundCheck,
     Cell,
     CellError,
+    SelectionError,
     as_explainer,
     check_explainer,
     iter_cells,
@@ -131,7 +132,8 @@ def test_errors_are_a_status_not_a_score_and_capabilities_decide_applicability()
     df = check_explainer(crashes, checks=CHECKS)
     assert set(df["status"]) == {"error"} and df["score"].isna().all() and set(df["outcome"]) == {"error"}
     assert df["message"].str.contains("ZeroDivisionError: boom").all()
-    assert check_explainer(exact_shapley, checks=CHECKS, requires="torch").empty  # LINEAR has no torch form
+    with pytest.raises(SelectionError, match="no cell of suite 'quick' applies to exact_shapley.*needs a torch"):
+        check_explainer(exact_shapley, checks=CHECKS, requires="torch")  # LINEAR has no torch form: no silent green
     cells = list(iter_cells([as_explainer(exact_shapley, requires="torch")], checks=CHECKS,
                             include_not_applicable=True))
     assert len(cells) == 2 and all("needs a torch model" in why for _, why in cells)
