@@ -17,7 +17,7 @@ EPILOG = """examples:
   xaicheck run --suite quick --out /tmp/quick      # a ~1 minute smoke run
   xaicheck run --suite full --jobs 2 --out results/full
   xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy
-  xaicheck list explainers                         # library, version, family, tags; unavailable adapters
+  xaicheck list explainers                         # library, version, family, tags
   xaicheck list cases --suite quick
   xaicheck report results                          # leaderboard, plots, report.html from scores.csv
   xaicheck diff results/old results/new
@@ -79,21 +79,7 @@ def _list_explainers(args: argparse.Namespace) -> str:
 
     rows = [e.describe() for e in all_explainers()]
     text = format_table(rows, ["name", "library", "version", "family", "tags"])
-    missing = _unavailable_adapters()
-    if missing:
-        text += ("\n\nunavailable optional adapters (not registered):\n"
-                 + format_table([{"name": k, "reason": v} for k, v in sorted(missing.items())], ["name", "reason"],
-                                max_width=100))
     return text
-
-
-def _unavailable_adapters() -> dict[str, str]:
-    """Optional adapters whose package is missing, with the reason (empty if the module cannot be imported)."""
-    try:
-        from xaicheck.explainers.optional_adapters import UNAVAILABLE
-    except ImportError:
-        return {}
-    return dict(UNAVAILABLE)
 
 
 def _list_checks(args: argparse.Namespace) -> str:
