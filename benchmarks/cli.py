@@ -54,9 +54,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be > 0 seconds; got {args.timeout}")
     try:
-        suite = build_suite(args.suite, explainers=args.explainers, checks=args.checks, base_seed=args.seed)
+        if args.models:
+            from .user_models import build_user_suite
+
+            suite = build_user_suite(args.models, args.suite, explainers=args.explainers, checks=args.checks,
+                                     base_seed=args.seed)
+        else:
+            suite = build_suite(args.suite, explainers=args.explainers, checks=args.checks, base_seed=args.seed)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
+    except (ImportError, TypeError, ValueError) as exc:  # a user zoo that cannot be loaded or declares a wrong truth
+        raise UsageError(str(exc)) from None
     cells = suite.cells()
     if not cells:
         raise UsageError(f"suite {args.suite!r} has no cells for the selected explainers/checks")
@@ -179,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="results", help="result directory (default: results)")
     r.add_argument("--explainers", help="comma-separated explainer names (default: all registered)")
     r.add_argument("--checks", help="comma-separated check names (default: all registered)")
+    r.add_argument("--models", help="a module of your own models (MODELS list): run on their cases only, e.g. "
+                                    "my_package.my_zoo")
     r.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of cores)")
     r.add_argument("--seed", type=int, default=0, help="base seed (stochastic explainers use seed, seed+1, ...)")
     r.add_argument("--timeout", type=float, default=120.0, help="seconds per cell before it is a timeout (120)")
