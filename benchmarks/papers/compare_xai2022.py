@@ -274,7 +274,8 @@ def setup(test: str) -> Setup:
         grid = np.array([[i, j] for i in range(6) for j in range(6)], dtype=np.float64)
         m = FunctionModel("compare_xai_b_squared", "compare_xai", lambda X: X[:, 1] ** 2, ("a", "b"),
                           GroundTruth(relevant=frozenset({1}), dummy=frozenset({0})))
-        return Setup(m, grid, grid, grid, m, "their 6x6 grid as data and as explained rows; f = b^2 is their closed form")
+        return Setup(m, grid, grid, grid, m,
+                     "their 6x6 grid as data and as explained rows; f = b^2 is their closed form")
     if test == "correlated_features":
         m = need_model("copy_feature")  # f = x0 + x1, x2 = x0: their (b, a, c) with f = a + b, c = b
         a = np.random.default_rng(SEED).integers(1, 10, size=6).astype(np.float64)
