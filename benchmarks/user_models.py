@@ -7,13 +7,15 @@ follow from those declarations, never from a table:
 
 - ``completeness``: every model (Σ_i a_i against f(x) - reference);
 - ``dummy``: models that declare dummy features;
+- ``symmetry``: models that declare symmetric feature groups (rows with equal values inside each group, an
+  exchangeable background);
 - ``ground_truth_agreement``: models with d ≤ ``MAX_EXACT_FEATURES`` (exact Shapley values by enumeration) or a
   declared closed form.
 
 A declared truth is checked before it is used (``check_declared_truth``), on ``N_TRUTH_ROWS`` seeded draws against
 a zero baseline: a closed form must be complete (Σ_i φ_i = f(x) - f(b), relative tolerance ``TRUTH_RTOL``) and, where
 d ≤ ``MAX_EXACT_FEATURES``, equal to the enumerated baseline Shapley values; a declared dummy feature must leave f
-unchanged when it is redrawn. A wrong declaration raises ``DeclaredTruthError`` naming the model, the claim and the
+unchanged when it is redrawn; swapping two members of a declared symmetric group must leave f unchanged. A wrong declaration raises ``DeclaredTruthError`` naming the model, the claim and the
 error, so nothing is scored against it.
 
 >>> suite = build_user_suite("my_package.my_zoo", "quick", explainers="integrated_gradients,shap_exact")
@@ -41,7 +43,7 @@ __all__ = ["DeclaredTruthError", "USER_CHECKS", "load_zoo", "check_declared_trut
 N_TRUTH_ROWS = 8
 TRUTH_RTOL = 1e-6
 #: The checks whose cases follow from a user's declarations, and the builder of each.
-USER_CHECKS: tuple[str, ...] = ("completeness", "dummy", "ground_truth_agreement")
+USER_CHECKS: tuple[str, ...] = ("completeness", "dummy", "symmetry", "ground_truth_agreement")
 
 
 class DeclaredTruthError(ValueError):
@@ -110,6 +112,16 @@ def check_declared_truth(model: SyntheticModel, seed: int = 0) -> dict[str, floa
         if moved > TRUTH_RTOL * _scale(fx):
             raise DeclaredTruthError(f"model {model.name!r}: declared dummy features {dummy} change f by up to "
                                      f"{moved:.3g} when redrawn")
+    for group in gt.symmetric_groups:
+        members = sorted(group)
+        for i, j in zip(members, members[1:]):
+            S = X.copy()
+            S[:, [i, j]] = X[:, [j, i]]
+            moved = float(np.max(np.abs(model.predict(S) - fx)))
+            errors[f"swap_{i}_{j}"] = moved
+            if moved > TRUTH_RTOL * _scale(fx):
+                raise DeclaredTruthError(f"model {model.name!r}: swapping features {i} and {j} of a declared "
+                                         f"symmetric group changes f by up to {moved:.3g}")
     return errors
 
 
@@ -134,6 +146,31 @@ def _dummy(check: "Check", model: SyntheticModel, tiers: frozenset[str]) -> Case
                                          f"{sorted(model.ground_truth.dummy)} must get 0")
 
 
+def _symmetry(check: "Check", model: SyntheticModel, tiers: frozenset[str]) -> Case | None:
+    from xaicheck.axioms.symmetry import symmetrise
+
+    groups = model.ground_truth.symmetric_groups
+    if not groups:
+        return None
+    rng = np.random.default_rng(0)
+    if model.domain == "binary":
+        from xaicheck.axioms._helpers import binary_points
+
+        P = binary_points(model.n_features)[::-1]
+        X = P[[p.any() and all(len(set(p[sorted(g)])) == 1 for g in groups) for p in P]][:4]
+    else:
+        X = model.sample(4, rng)
+        for g in groups:
+            members = sorted(g)
+            X[:, members] = X[:, [members[0]]]
+    if len(X) == 0:
+        return None
+    return Case(check.name, model.name, model, X, baseline=np.zeros(model.n_features),
+                background=symmetrise(model.sample(4, rng), groups), tiers=tiers,
+                extra={"symmetric_groups": tuple(groups)},
+                description=f"user model {model.name}: symmetric groups {[sorted(g) for g in groups]}")
+
+
 def _ground_truth(check: "Check", model: SyntheticModel, tiers: frozenset[str]) -> Case | None:
     from xaicheck.axioms.ground_truth_agreement import standard_case
 
@@ -143,7 +180,7 @@ def _ground_truth(check: "Check", model: SyntheticModel, tiers: frozenset[str]) 
 
 
 _BUILDERS: dict[str, Callable[["Check", SyntheticModel, frozenset[str]], Case | None]] = {
-    "completeness": _completeness, "dummy": _dummy, "ground_truth_agreement": _ground_truth}
+    "completeness": _completeness, "dummy": _dummy, "symmetry": _symmetry, "ground_truth_agreement": _ground_truth}
 
 
 def user_cases(models: Sequence[SyntheticModel], checks: Sequence[str] = USER_CHECKS) -> list[Case]:

@@ -35,7 +35,7 @@ def test_readme_zoo_runs_as_written(tmp_path, monkeypatch):
     assert cli.main(args + ["--jobs", "1", "--quiet"]) == 0
     scores = pd.read_csv(out / "scores.csv")
     assert set(scores["case"]) == {"conflicting_features", "pertinent_negative"}
-    assert set(scores["check"]) == {"completeness", "dummy", "ground_truth_agreement"}
+    assert set(scores["check"]) == {"completeness", "dummy", "symmetry", "ground_truth_agreement"}
     ok = scores[scores["status"] == "ok"].set_index(["explainer", "check", "case"])["score"]
     for case in ("conflicting_features", "pertinent_negative"):
         assert ok[("integrated_gradients", "ground_truth_agreement", case)] == pytest.approx(1.0)
@@ -57,8 +57,14 @@ def test_cases_follow_declarations():
     with_dummy = _linear("with_dummy", [1.0, 0.0])
     no_dummy = _linear("no_dummy", [1.0, 2.0])
     wide = _linear("wide", np.ones(20))
-    cases = {(c.check, c.name) for c in user_cases([with_dummy, no_dummy, wide])}
+    sym = FunctionModel("sym", "test", lambda X: X[:, 0] * X[:, 1] + X[:, 2], ("a", "b", "c"),
+                        GroundTruth(relevant=frozenset({0, 1, 2}), symmetric_groups=(frozenset({0, 1}),)))
+    built = user_cases([with_dummy, no_dummy, wide, sym])
+    cases = {(c.check, c.name) for c in built}
     assert ("dummy", "with_dummy") in cases and ("dummy", "no_dummy") not in cases
+    assert ("symmetry", "sym") in cases and ("symmetry", "no_dummy") not in cases
+    sym_case = next(c for c in built if c.id == "symmetry/sym")
+    np.testing.assert_array_equal(sym_case.X[:, 0], sym_case.X[:, 1])
     assert ("ground_truth_agreement", "no_dummy") in cases
     assert ("ground_truth_agreement", "wide") not in cases  # d = 20 > 16 and no closed form declared
     assert {("completeness", n) for n in ("with_dummy", "no_dummy", "wide")} <= cases
@@ -77,6 +83,10 @@ def test_a_wrong_declared_truth_is_refused_before_use():
         check_declared_truth(_linear("wide_wrong", wide_w, closed_form=lambda X, B: 2 * wide_w * (X - B)))
     with pytest.raises(DeclaredTruthError, match="dummy"):
         check_declared_truth(_linear("false_dummy", w, dummy=frozenset({0})))
+    lopsided = FunctionModel("lopsided", "test", lambda X: X[:, 0] + 2 * X[:, 1], ("a", "b"),
+                             GroundTruth(relevant=frozenset({0, 1}), symmetric_groups=(frozenset({0, 1}),)))
+    with pytest.raises(DeclaredTruthError, match="symmetric group"):
+        check_declared_truth(lopsided)
 
 
 def test_zoo_loading_errors_are_clear(tmp_path, monkeypatch):
