@@ -41,6 +41,8 @@ CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mlp_base", ("default", "full")),
     ("copy_feature", ("default", "full")),
     ("gbm_additive", ("quick", "default", "full")),  # x3 constant in training: no tree splits on it (exact dummy)
+    ("xgboost_mixed", ("quick", "default", "full")),  # boosted trees, x3 constant in training (exact dummy)
+    ("lightgbm_mixed", ("quick", "default", "full")),
 )
 
 

@@ -238,6 +238,11 @@ CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
 TREE_CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
     ("tree_cough_fever_10_90", _QUICK),
     ("gbm_additive", _DEFAULT),
+    # xgboost / lightgbm boosters (synthetic_models.boosted): their built-in importance types are judged here
+    ("xgboost_cough_fever_10_90", _DEFAULT),
+    ("lightgbm_cough_fever_10_90", _DEFAULT),
+    ("xgboost_mixed", _DEFAULT),
+    ("lightgbm_mixed", _DEFAULT),
 )
 
 

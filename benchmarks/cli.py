@@ -21,7 +21,7 @@ EPILOG = """examples:
   xaicheck run --suite quick --out /tmp/quick      # a ~1 minute smoke run
   xaicheck run --suite full --jobs 2 --out results/full
   xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy
-  xaicheck list explainers                         # library, version, family, tags; unavailable adapters
+  xaicheck list explainers                         # library, version, family, tags
   xaicheck list cases --suite quick
   xaicheck report results                          # leaderboard, plots, report.html from scores.csv
   xaicheck diff results/old results/new
@@ -81,7 +81,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--seed: {exc}") from None
     check_out_dir(args.out, create=False)  # a file, under a file, a link inside: refused before any work
-    suite = build_suite(args.suite, explainers=args.explainers, checks=args.checks, base_seed=args.seed)
+    if args.models:
+        from .user_models import build_user_suite
+
+        try:
+            suite = build_user_suite(args.models, args.suite, explainers=args.explainers, checks=args.checks,
+                                     base_seed=args.seed)
+        except (ImportError, TypeError, ValueError) as exc:  # a zoo that cannot be loaded or declares a wrong truth
+            raise UsageError(str(exc)) from None
+    else:
+        suite = build_suite(args.suite, explainers=args.explainers, checks=args.checks, base_seed=args.seed)
     cells = suite.cells()
     if not cells:
         raise UsageError(f"suite {args.suite!r} has no cells for the selected explainers/checks")
@@ -117,21 +126,7 @@ def _list_explainers(args: argparse.Namespace) -> str:
 
     rows = [e.describe() for e in all_explainers()]
     text = format_table(rows, ["name", "library", "version", "family", "tags"])
-    missing = _unavailable_adapters()
-    if missing:
-        text += ("\n\nunavailable optional adapters (not registered):\n"
-                 + format_table([{"name": k, "reason": v} for k, v in sorted(missing.items())], ["name", "reason"],
-                                max_width=100))
     return text
-
-
-def _unavailable_adapters() -> dict[str, str]:
-    """Optional adapters whose package is missing, with the reason (empty if the module cannot be imported)."""
-    try:
-        from xaicheck.explainers.optional_adapters import UNAVAILABLE
-    except ImportError:
-        return {}
-    return dict(UNAVAILABLE)
 
 
 def _list_checks(args: argparse.Namespace) -> str:
@@ -247,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="results", help="result directory (default: results)")
     r.add_argument("--explainers", help="comma-separated explainer names (default: all registered)")
     r.add_argument("--checks", help="comma-separated check names (default: all registered)")
+    r.add_argument("--models", help="a module of your own models (MODELS list): run on their cases only, e.g. "
+                                    "my_package.my_zoo")
     r.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of cores)")
     r.add_argument("--seed", type=int, default=0,
                    help="base seed in [0, 2**32 - 4] (stochastic explainers use seed, seed+1, ...)")

@@ -6,6 +6,7 @@ Times live only here (and in ``timings.csv``), never in ``scores.csv``. Each run
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import json
 import platform
@@ -19,7 +20,7 @@ __all__ = ["LIBRARIES", "FORMAT_VERSION", "xaicheck_version", "library_versions"
            "collect", "write_provenance", "read_provenance", "read_history"]
 
 LIBRARIES: tuple[str, ...] = ("torch", "captum", "shap", "lime", "scikit-learn", "numpy", "pandas", "matplotlib",
-                              "hypothesis")
+                              "hypothesis", "saliency", "xgboost", "lightgbm")
 #: Version of the results-directory format written by the runner.
 FORMAT_VERSION = 1
 
@@ -28,6 +29,10 @@ def _version(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
+        pass
+    try:  # a module installed under another distribution name (xgboost as xgboost-cpu)
+        return str(importlib.import_module(dist).__version__)
+    except (ImportError, AttributeError):
         return "not installed"
 
 

@@ -34,11 +34,27 @@ Choices (recorded in ``settings``):
   it (``captum.attr._core.lrp.SUPPORTED_LAYERS_WITH_RULES``), passes it through
   (``SUPPORTED_NON_LINEAR_LAYERS``), the module already carries a ``rule``, or it is a reshape given one here. Rules
   are attached to a deep copy of the module.
+- LRP rules as settings (captum's rules, Montavon et al. 2019, "Layer-wise relevance propagation: an overview"), on
+  every ``nn.Linear`` / ``nn.Conv2d``, with z_j = Σ_i a_i w_ij (+ b_j) the layer's pre-activation and
+  R_i = Σ_j a_i w'_ij / (z'_j + ε·sign z'_j) · R_j:
+  ``lrp`` (``rule="epsilon"``, ε = 1e-9: practically LRP-0 with the bias in the denominator);
+  ``lrp_0`` (``rule="zero"``: captum's ``GammaRule(gamma=0, set_bias_to_zero=True)``, i.e. LRP-0 with the biases
+  left out of the denominators, z'_j = Σ_i a_i w_ij, so relevance is conserved layer by layer and Σ_i R_i = f(x);
+  on a bias-free ReLU network it equals gradient x input);
+  ``lrp_epsilon`` (``rule="epsilon"``, ε = 0.25: the denominator is stabilised, relevance of weak, contradictory
+  units is absorbed); ``lrp_gamma`` (``rule="gamma"``, γ = 0.25: w' = w + γ w⁺ favours positive contributions).
+- Any adapter here can be configured: ``get_explainer("integrated_gradients").with_settings(n_steps=500,
+  method="riemann_trapezoid")`` returns a new explainer (named ``integrated_gradients[method=...,n_steps=500]``
+  unless a name is given) whose ``settings`` record what it ran with (``describe()`` -> provenance). Unknown keys
+  and integration methods are refused with the valid ones named. Pitfall (captum 0.9): ``riemann_trapezoid`` puts
+  its n nodes at linspace(0, 1, n) but weighs them 1/n (ends halved), weights summing to 1 - 1/n, so IG with it
+  falls short by (n - 1)/n even on a linear model (the trapezoid figures above include that bias); the other rules'
+  weights sum to 1.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -52,13 +68,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CaptumGradientExplainer",
+    "IG_METHODS",
     "IG_SETTINGS",
+    "LRP_RULES",
+    "lrp_rule",
     "captum_method",
     "explained_module",
     "lrp_unsupported_layers",
 ]
 
 IG_SETTINGS: dict[str, Any] = {"n_steps": 64, "method": "gausslegendre"}
+#: captum's integration rules for IG (``captum.attr._utils.approximation_methods``).
+IG_METHODS = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
+#: LRP rules by name and the settings each takes.
+LRP_RULES: dict[str, tuple[str, ...]] = {"epsilon": ("epsilon",), "zero": (), "gamma": ("gamma",)}
 NOISE_STDEV = 0.15
 
 
@@ -84,6 +107,23 @@ class CaptumGradientExplainer(Explainer):
         self.noise_tunnel = noise_tunnel
         self.description = description
 
+    def with_settings(self, name: str | None = None, **settings: Any) -> "CaptumGradientExplainer":
+        """A copy of this explainer run with ``settings`` changed (e.g. IG's ``n_steps`` and ``method``, an LRP rule's
+        ``epsilon`` / ``gamma``); not registered. Only keys this explainer already records can change."""
+        unknown = sorted(set(settings) - set(self.settings))
+        if unknown:
+            raise ValueError(f"{self.name} has no setting {', '.join(map(repr, unknown))}; "
+                             f"its settings are {sorted(self.settings)}")
+        if "method" in settings and settings["method"] not in IG_METHODS:
+            raise ValueError(f"Expected method in {IG_METHODS} but got method={settings['method']!r}")
+        if "n_steps" in settings and (not isinstance(settings["n_steps"], int) or settings["n_steps"] < 2):
+            raise ValueError(f"Expected an integer n_steps >= 2 but got n_steps={settings['n_steps']!r}")
+        new = dict(self.settings, **settings)
+        kwargs = {k: new[k] for k in self.attribute_kwargs}
+        label = name or f"{self.name}[{','.join(f'{k}={settings[k]}' for k in sorted(settings))}]"
+        return CaptumGradientExplainer(label, self.family, self.method, self.capabilities, new, kwargs,
+                                       self.noise_tunnel, self.description)
+
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         ok, why = super().can_explain(model)
         if not ok or self.method != "LRP":
@@ -97,7 +137,7 @@ class CaptumGradientExplainer(Explainer):
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         module = explained_module(model, target, fresh=self.method == "LRP")
-        attr = captum_method(self.method, module)
+        attr = captum_method(self.method, module, self.settings)
         if self.noise_tunnel:
             from captum.attr import NoiseTunnel
 
@@ -139,8 +179,24 @@ def lrp_unsupported_layers(module: "torch.nn.Module | None") -> list[str]:
     return sorted(missing)
 
 
-def captum_method(method: str, module: "torch.nn.Module") -> Any:
-    """Instantiate captum's attribution class ``method`` on ``module`` (LRP: reshape modules get the epsilon rule)."""
+def lrp_rule(settings: Mapping[str, Any]) -> Any:
+    """A fresh captum rule object for ``settings["rule"]`` (see the module docstring), or ``None`` for captum's
+    default (epsilon 1e-9)."""
+    from captum.attr._utils.lrp_rules import EpsilonRule, GammaRule
+
+    rule = settings.get("rule", "epsilon")
+    if rule not in LRP_RULES:
+        raise ValueError(f"Expected an LRP rule in {sorted(LRP_RULES)} but got rule={rule!r}")
+    if rule == "zero":
+        return GammaRule(gamma=0.0, set_bias_to_zero=True)
+    if rule == "gamma":
+        return GammaRule(gamma=float(settings["gamma"]))
+    return EpsilonRule(epsilon=float(settings.get("epsilon", 1e-9)))
+
+
+def captum_method(method: str, module: "torch.nn.Module", settings: Mapping[str, Any] | None = None) -> Any:
+    """Instantiate captum's attribution class ``method`` on ``module`` (LRP: reshape modules get the epsilon rule,
+    linear and convolution layers the rule ``settings`` name)."""
     import captum.attr as ca
 
     if method == "LRP":
@@ -150,6 +206,8 @@ def captum_method(method: str, module: "torch.nn.Module") -> Any:
         for layer in module.modules():
             if type(layer) in (torch.nn.Flatten, torch.nn.Unflatten) and not hasattr(layer, "rule"):
                 layer.rule = EpsilonRule()  # type: ignore[assignment]
+            elif type(layer) in (torch.nn.Linear, torch.nn.Conv2d) and not hasattr(layer, "rule"):
+                layer.rule = lrp_rule(settings or {})  # type: ignore[assignment]
         return ca.LRP(module)
     if method in ("IntegratedGradients", "DeepLift", "DeepLiftShap", "GradientShap", "InputXGradient"):
         if method == "InputXGradient":
@@ -185,6 +243,12 @@ _SPECS: tuple[CaptumGradientExplainer, ...] = (
                             description="deconvnet (Zeiler & Fergus 2014)"),
     CaptumGradientExplainer("lrp", "gradient", "LRP", _GRAD, {"rule": "epsilon", "epsilon": 1e-9},
                             description="layer-wise relevance propagation, epsilon rule (Bach et al. 2015)"),
+    CaptumGradientExplainer("lrp_0", "gradient", "LRP", _GRAD, {"rule": "zero", "bias_in_denominator": False},
+                            description="LRP-0, biases left out of the denominators (Bach et al. 2015)"),
+    CaptumGradientExplainer("lrp_epsilon", "gradient", "LRP", _GRAD, {"rule": "epsilon", "epsilon": 0.25},
+                            description="LRP-epsilon, epsilon = 0.25 (Montavon et al. 2019)"),
+    CaptumGradientExplainer("lrp_gamma", "gradient", "LRP", _GRAD, {"rule": "gamma", "gamma": 0.25},
+                            description="LRP-gamma, gamma = 0.25 (Montavon et al. 2019)"),
     CaptumGradientExplainer("smoothgrad", "gradient", "Saliency", Capabilities(requires="torch", stochastic=True),
                             {"nt_samples": 32, "stdevs": NOISE_STDEV, "abs": False},
                             {"nt_type": "smoothgrad", "nt_samples": 32, "stdevs": NOISE_STDEV, "abs": False},

@@ -15,6 +15,10 @@ v(S) = mean_z f(x_S, z_{N\\S}); their exact answer is ``exact_interventional_sha
   Shapley values of the tree's raw output); ``saabas``: the same explainer's ``approximate=True`` path attribution
   (Saabas 2014), which uses the tree's own cover statistics and no background. For a classifier, the explained
   column is ``target``, or class 1 of a binary classifier that the model exposes as one output.
+- ``shap_tree_path_dependent``: TreeExplainer, ``feature_perturbation="tree_path_dependent"`` (Lundberg, Erion & Lee
+  2018, Algorithm 2): exact Shapley values of the game v(S) = E[f(x_S, Z)] where Z follows the trees' own node covers
+  (the training data as the trees saw it), no background. For independent features whose covers are the training
+  distribution (a tree fitted on a uniform truth table) this equals interventional Shapley over the training data.
 - ``shap_linear``: LinearExplainer on ``model.linear_coefficients = (w, b)``: w_i (x_i - mean z_i), exactly.
 - ``shap_deep``: DeepExplainer (DeepLIFT rescale averaged over background rows, PyTorch backend) with
   ``check_additivity=False``: additivity is judged by the completeness check, not turned into an error here.
@@ -46,6 +50,7 @@ __all__ = [
     "ShapKernel",
     "ShapTree",
     "Saabas",
+    "ShapTreePathDependent",
     "ShapLinear",
     "ShapDeep",
     "ShapGradient",
@@ -187,11 +192,30 @@ class Saabas(_Shap):
     capabilities = Capabilities(requires="tree")
     settings = {"approximate": True, "feature_perturbation": "tree_path_dependent"}
 
+    def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
+        ok, why = super().can_explain(model)
+        if ok and type(model.sklearn_estimator).__module__.startswith("lightgbm"):
+            return False, f"{self.name}: shap's approximate=True path does not support LightGBM models"
+        return ok, why
+
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         import shap
 
         explainer = shap.TreeExplainer(model.sklearn_estimator, feature_perturbation="tree_path_dependent")
         return select_output(explainer.shap_values(X, approximate=True), model, target, self.name)
+
+
+class ShapTreePathDependent(_Shap):
+    name = "shap_tree_path_dependent"
+    family = "tree"
+    capabilities = Capabilities(requires="tree")
+    settings = {"feature_perturbation": "tree_path_dependent", "model_output": "raw"}
+
+    def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
+        import shap
+
+        explainer = shap.TreeExplainer(model.sklearn_estimator, feature_perturbation="tree_path_dependent")
+        return select_output(explainer.shap_values(X), model, target, self.name)
 
 
 class ShapLinear(_Shap):
@@ -243,6 +267,6 @@ class ShapGradient(_Shap):
         return select_output(out, model, None, self.name)
 
 
-for _cls in (ShapExact, ShapPermutation, ShapPartition, ShapKernel, ShapTree, Saabas, ShapLinear, ShapDeep,
-             ShapGradient):
+for _cls in (ShapExact, ShapPermutation, ShapPartition, ShapKernel, ShapTree, Saabas, ShapTreePathDependent,
+             ShapLinear, ShapDeep, ShapGradient):
     register(_cls())

@@ -24,7 +24,6 @@ def toy_registry(monkeypatch):
         c for chk in CHECKS for c in _cases(chk.name) if tier in c.tiers])
     monkeypatch.setattr("xaicheck.synthetic_models.registry.all_models", lambda: [TOY_MODEL])
     monkeypatch.setattr("xaicheck.benchmarks.report.registry_lookup", lambda: (lambda case_id: None))
-    monkeypatch.setattr("xaicheck.explainers.optional_adapters.UNAVAILABLE", {})
     return exps
 
 
@@ -50,7 +49,6 @@ def test_list_tables(toy_registry, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["name", "library", "version", "family", "tags"]
     assert any(line.startswith("noisy ") and "stochastic" in line for line in out)
-    assert "unavailable" not in "\n".join(out)  # every optional adapter available: no such section
     assert cli.main(["list", "checks"]) == 0
     out = capsys.readouterr().out
     assert "bench_toy_dummy" in out and "axioms" in out and "Sundararajan et al. 2017" in out
@@ -59,16 +57,6 @@ def test_list_tables(toy_registry, capsys):
     assert "bench_toy_dummy/toy_a" in out and "toy_b" not in out
     assert cli.main(["list", "models"]) == 0
     assert "bench_toy_linear" in capsys.readouterr().out
-
-
-def test_list_explainers_shows_unavailable_optional_adapters(toy_registry, monkeypatch, capsys):
-    monkeypatch.setattr("xaicheck.explainers.optional_adapters.UNAVAILABLE",
-                        {"guided_ig": "package 'saliency' is not installed (optional)"})
-    assert cli.main(["list", "explainers"]) == 0
-    out = capsys.readouterr().out
-    table, missing = out.split("unavailable optional adapters", 1)
-    assert "exact" in table and "guided_ig" not in table
-    assert "guided_ig" in missing and "package 'saliency' is not installed" in missing
 
 
 def test_run_report_diff_and_bad_input(toy_registry, tmp_path, capsys):

@@ -30,20 +30,6 @@ def test_every_agreed_name_is_registered_with_consistent_tags():
             assert exp.settings, f"{name} is stochastic but records no sample budget"
 
 
-def test_optional_adapters_report_why_they_are_missing():
-    from xaicheck.explainers.optional_adapters import OPTIONAL_ADAPTERS, UNAVAILABLE
-
-    import importlib.util
-
-    for package, names in OPTIONAL_ADAPTERS.items():
-        present = importlib.util.find_spec(package) is not None
-        for name in names:
-            assert (name in explainers.explainer_names()) == present
-            assert (name in UNAVAILABLE) == (not present)
-            if not present:
-                assert package in UNAVAILABLE[name]
-
-
 @pytest.mark.parametrize("name", ["integrated_gradients", "occlusion", "exact_baseline_shapley"])
 def test_missing_baseline_is_an_error_not_a_silent_zero(name):
     with pytest.raises(MissingInputError, match="baseline"):
@@ -234,26 +220,3 @@ def test_partition_clustering_falls_back_to_feature_index_only_when_undefined():
     assert kind == "correlation"
     link, kind = partition_clustering(np.zeros((1, 3)), seed=0)
     assert kind == "feature_index" and link.shape == (2, 4) and np.all(np.isfinite(link))
-
-
-def test_saliency_package_gradient_bridge_uses_channel_first_order(monkeypatch):
-    """The PAIR ``saliency`` package is optional; its call_model_function bridge is checked with a stand-in module:
-    it must take [b, H, W, C] batches, feed the model C, H, W order and return gradients in H, W, C order."""
-    import sys
-    import types
-
-    from xaicheck.explainers.optional_adapters import _gradient_fn
-
-    core = types.ModuleType("saliency.core")
-    core.base = types.SimpleNamespace(INPUT_OUTPUT_GRADIENTS="INPUT_OUTPUT_GRADIENTS")
-    package = types.ModuleType("saliency")
-    package.core = core
-    monkeypatch.setitem(sys.modules, "saliency", package)
-    monkeypatch.setitem(sys.modules, "saliency.core", core)
-    model = get_model("image_patch")
-    X = model.sample(2, np.random.default_rng(10))
-    call = _gradient_fn(model, None, model.input_shape)
-    hwc = X.reshape((2,) + model.input_shape).transpose(0, 2, 3, 1)
-    grads = call(hwc)["INPUT_OUTPUT_GRADIENTS"]
-    expected = explainers.get_explainer("saliency").explain(model, X)
-    np.testing.assert_allclose(grads.transpose(0, 3, 1, 2).reshape(2, -1), expected, atol=1e-12)

@@ -50,6 +50,11 @@ LINEAR_EXPECTED: dict[str, tuple[str, str]] = {
     "smoothgrad": ("gradient", "exact"),  # the gradient of a linear f is constant
     "input_x_gradient": ("x_gradient", "exact"),
     "lrp": ("x_gradient", "exact"),  # epsilon rule: the bias absorbs its share, R_i = w_i x_i
+    # LRP-0 without bias in the denominator: R_i = w_i x_i f / (w·x); the other rules: tests/test_explainers_settings
+    "lrp_0": ("x_gradient_rescaled", "exact"),
+    "lrp_epsilon": ("lrp_epsilon", "exact"),
+    "lrp_gamma": ("lrp_gamma", "exact"),
+    "guided_ig": ("baseline", "exact"),  # any monotone path integrates a constant gradient to w (x - b)
     "zero": ("zero", "exact"),
     "constant": ("ones", "exact"),
     "identity": ("identity", "exact"),
@@ -77,11 +82,16 @@ def linear_case():
 
 
 def _expected(form: str, X, baseline, background, w) -> np.ndarray:
+    B = get_model(LINEAR).linear_coefficients[1]
     return {
         "baseline": w * (X - baseline),
         "background": w * (X - background.mean(axis=0)),
         "gradient": np.broadcast_to(w, X.shape),
         "x_gradient": w * X,
+        "x_gradient_rescaled": w * X * ((X @ w + B) / (X @ w))[:, None],
+        "lrp_epsilon": w * X * ((X @ w + B) / (X @ w + B + 0.25 * np.sign(X @ w + B)))[:, None],
+        "lrp_gamma": (w + 0.25 * np.maximum(w, 0)) * X
+        * ((X @ w + B) / (X @ (w + 0.25 * np.maximum(w, 0)) + B))[:, None],
         "zero": np.zeros(X.shape),
         "ones": np.ones(X.shape),
         "identity": X - baseline,
