@@ -17,6 +17,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from xaicheck.axioms.base import CATEGORIES
+
 from .records import CellRecord
 from .scoring import Scores
 
@@ -54,7 +56,7 @@ def heatmap(scores: Scores, path: Path) -> str | None:
     plt = _plt()
     exps = list(scores.explainers["explainer"])
     order = chk[["category", "check"]].drop_duplicates()
-    order["_c"] = order["category"].map(lambda c: scores.categories_present.index(c))
+    order["_c"] = order["category"].map(lambda c: CATEGORIES.index(c) if c in CATEGORIES else len(CATEGORIES))
     checks = list(order.sort_values(["_c", "check"])["check"])
     M = np.full((len(exps), len(checks)), np.nan)
     for r in chk.itertuples():
