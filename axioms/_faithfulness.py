@@ -31,6 +31,7 @@ from xaicheck.synthetic_models.classification import boundary_split
 from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.shapley import baseline_shapley, baseline_values, coalitions
 
+from ._padding import PAD_TO, padded
 from .base import Case, CheckResult, Tolerance
 from .ground_truth_agreement import rows, verdict
 
@@ -119,13 +120,17 @@ def saturated(model: "SyntheticModel", tau: float = SATURATION) -> FunctionModel
 def faithfulness_case(check: str, model_name: str, tiers: frozenset[str], *, n: int = N_ROWS,
                       description: str = "", saturate: bool = False) -> Case:
     """``n`` inputs drawn from the model's distribution (seed from the case id), zero baseline, 16 background rows;
-    multi-output models explain class 1; ``saturate``: the model's ``saturated`` twin on the same inputs."""
+    multi-output models explain class 1; ``saturate``: the model's ``saturated`` twin on the same inputs. A tabular
+    model with fewer than ``PAD_TO`` features is padded with dummy features (``_padding.padded``)."""
     model = get_model(model_name)
     rng = np.random.default_rng(zlib.crc32(f"{check}/{model_name}{'/saturated' if saturate else ''}".encode()))
+    if model.n_features < PAD_TO and "text" not in model.forms:
+        model = padded(model)  # dummy features up to PAD_TO: "exact when d <= 4" cannot answer by enumeration
     if saturate:
         model = saturated(model)
     X = model.sample(n, rng)
-    return Case(check=check, name=model.name, model=model, X=X, baseline=np.zeros(model.n_features),
+    name = f"{model_name}_saturated" if saturate else model_name  # stable case ids, padded or not
+    return Case(check=check, name=name, model=model, X=X, baseline=np.zeros(model.n_features),
                 background=model.sample(N_BACKGROUND, rng), target=1 if model.n_outputs > 1 else None,
                 tiers=tiers, description=description)
 

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .base import GroundTruth
+from .base import GroundTruth, uniform_sampler
 from .registry import register_model
 from .trained import N_TEST, TRUTH_TABLE, TrainedModel, cough_fever_10_90_function, regression_error
 
@@ -37,6 +37,8 @@ __all__ = [
     "lightgbm_mixed",
     "xgboost_cough_fever_10_90",
     "lightgbm_cough_fever_10_90",
+    "xgboost_d10",
+    "lightgbm_d10",
 ]
 
 FAMILY = "boosted"
@@ -163,3 +165,30 @@ def xgboost_cough_fever_10_90() -> TrainedModel:
 def lightgbm_cough_fever_10_90() -> TrainedModel:
     """LGBMRegressor boosted on the uniform truth table of Lundberg 2018 model B."""
     return _cough_fever("lightgbm")
+
+
+def _planted(library: str, seed: int = 0) -> TrainedModel:
+    """A booster fitted to the planted d = 10 function of ``trained_tabular`` (x6..x9 irrelevant), on its data."""
+    from .trained_tabular import PLANTED_D, _data, planted_function, planted_ground_truth
+
+    s = MIXED_SETTINGS
+    X, y, X_test = _data(seed)
+    est = fit_booster(library, X, y, n_estimators=s["n_estimators"], max_depth=s["max_depth"],
+                      learning_rate=s["learning_rate"], seed=seed)
+    return _boosted(f"{library}_d10", library, est, planted_function, tuple(f"x{i}" for i in range(PLANTED_D)),
+                    domain="continuous", sampler=uniform_sampler(PLANTED_D, -2.0, 2.0), X_test=X_test,
+                    true_gt=planted_ground_truth(), spec={**s, "seed": seed, "fitted_to": "planted_function"},
+                    notes=f"{library} fitted to 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5 (x6..x9 irrelevant); "
+                          "truth = exact Shapley values of the trained trees")
+
+
+@register_model("xgboost_d10")
+def xgboost_d10() -> TrainedModel:
+    """XGBRegressor (60 depth-3 trees) fitted to the planted d = 10 function (x6..x9 irrelevant)."""
+    return _planted("xgboost")
+
+
+@register_model("lightgbm_d10")
+def lightgbm_d10() -> TrainedModel:
+    """LGBMRegressor (60 depth-3 trees) fitted to the planted d = 10 function (x6..x9 irrelevant)."""
+    return _planted("lightgbm")

@@ -25,18 +25,19 @@ from .registry import register_model
 
 __all__ = ["VOCABULARY", "TOKEN_WEIGHTS", "TokenModel", "tokenize", "token_sentiment"]
 
-#: Token -> weight; the last four are neutral (weight 0, dummy features).
+#: Token -> weight; four neutral words (weight 0, dummy features) interleaved, and feature 0 neutral, so no position
+#: carries the answer (a trick that favours the first feature, like the ``huge_feature`` control, gains nothing).
 VOCAB_WEIGHTS: dict[str, float] = {
-    "great": 2.0,
-    "good": 1.0,
-    "fun": 0.5,
-    "boring": -0.5,
-    "bad": -1.0,
-    "awful": -2.0,
     "the": 0.0,
+    "great": 2.0,
     "movie": 0.0,
+    "bad": -1.0,
+    "good": 1.0,
     "plot": 0.0,
+    "awful": -2.0,
+    "fun": 0.5,
     "actor": 0.0,
+    "boring": -0.5,
 }
 VOCABULARY: tuple[str, ...] = tuple(VOCAB_WEIGHTS)
 TOKEN_WEIGHTS = np.array(list(VOCAB_WEIGHTS.values()))

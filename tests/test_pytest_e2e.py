@@ -213,7 +213,7 @@ def test_pytest_benchmarks_baseline_expects_recorded_outcomes_and_names_changed_
         ("zero", "linear_dummy", "ok", "true", "recorded as passing"),  # -> a new failure
         ("exact_baseline_shapley", "a_and_b_or_c", "ok", "false", "MSG-A recorded failure"),  # -> unexpected pass
         ("exact_baseline_shapley", "linear_dummy", "error", "", "MSG-E recorded error"),  # -> error gone (passes)
-        ("zero", "tree_cough_fever_10_90", "error", "", "MSG-T recorded error"),  # -> fails instead of erroring
+        ("zero", "xgboost_d10", "error", "", "MSG-T recorded error"),  # -> fails instead of erroring
         ("zero", "a_and_b_or_c", "ok", "false", "MSG-Z recorded failure"),  # unchanged -> xfail
     ]
     header = "explainer,case,check,category,status,score,passed,seed,message\n"
@@ -229,17 +229,17 @@ def test_pytest_benchmarks_baseline_expects_recorded_outcomes_and_names_changed_
     outcome = {k: v[0] for k, v in report.items()}
     assert outcome == {f"{e}-{gta}-{c}": o for e, c, o in [
         ("zero", "linear_dummy", "failure"), ("exact_baseline_shapley", "a_and_b_or_c", "failure"),
-        ("exact_baseline_shapley", "linear_dummy", "failure"), ("zero", "tree_cough_fever_10_90", "failure"),
-        ("zero", "a_and_b_or_c", "skipped"), ("exact_baseline_shapley", "tree_cough_fever_10_90", "passed")]}
+        ("exact_baseline_shapley", "linear_dummy", "failure"), ("zero", "xgboost_d10", "failure"),
+        ("zero", "a_and_b_or_c", "skipped"), ("exact_baseline_shapley", "xgboost_d10", "passed")]}
     assert "zero fails ground_truth_agreement on case linear_dummy" in report[f"zero-{gta}-linear_dummy"][1]
     assert "XPASS(strict)" in report[f"exact_baseline_shapley-{gta}-a_and_b_or_c"][1]
     assert tag + "MSG-A recorded failure" in report[f"exact_baseline_shapley-{gta}-a_and_b_or_c"][1]
     assert tag + "error: MSG-E recorded error" in report[f"exact_baseline_shapley-{gta}-linear_dummy"][1]
-    assert "zero fails ground_truth_agreement on case tree_cough_fever_10_90" in report[
-        f"zero-{gta}-tree_cough_fever_10_90"][1]  # an AssertionError is not the recorded CellError
+    assert "zero fails ground_truth_agreement on case xgboost_d10" in report[
+        f"zero-{gta}-xgboost_d10"][1]  # an AssertionError is not the recorded CellError
     assert tag + "MSG-Z recorded failure" in report[f"zero-{gta}-a_and_b_or_c"][1]
     for cid in (f"zero-{gta}-linear_dummy", f"exact_baseline_shapley-{gta}-a_and_b_or_c",
-                f"exact_baseline_shapley-{gta}-linear_dummy", f"zero-{gta}-tree_cough_fever_10_90"):
+                f"exact_baseline_shapley-{gta}-linear_dummy", f"zero-{gta}-xgboost_d10"):
         assert f"FAILED benchmarks/test_suite.py::test_cell[{cid}]" in proc.stdout, cid  # named in the summary
     assert f"baseline {tampered} (commit feedc0de): of 6 cells run" in proc.stdout
 
