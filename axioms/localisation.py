@@ -90,12 +90,15 @@ def patch_shapley(model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray, 
 def evidence_rank(A: np.ndarray, truth: np.ndarray, features: list[np.ndarray],
                   tol: Tolerance = LOC_TOLERANCE) -> np.ndarray:
     """``[n]`` max(0, Spearman(|a|, |truth|)) per row over that row's evidence ``features`` (ties within ``tol`` of the
-    row's max |truth|); rows with fewer than two evidence features score 1 (no ranking to get wrong)."""
+    row's max |truth|); rows with fewer than two evidence features, or whose truth is tied on all of them, score 1
+    (no ranking to get wrong)."""
     out = np.ones(len(A))
     for k, feats in enumerate(features):
         if len(feats) < 2:
             continue
         unit = max(float(np.abs(truth[k, feats]).max()), 1e-300)
+        if np.ptp(np.abs(truth[k, feats])) <= tol.rtol * unit:
+            continue  # e.g. 'great' (+2) and 'awful' (-2): equal magnitudes, no order to match
         rho = rank_correlation(A[k:k + 1, feats] / unit, truth[k:k + 1, feats] / unit, absolute=True, atol=tol.rtol)
         flat_a = np.ptp(np.abs(A[k, feats])) <= tol.rtol * unit
         out[k] = 0.0 if flat_a else max(0.0, float(rho[0]))

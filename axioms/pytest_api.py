@@ -219,10 +219,11 @@ def as_explainer(obj: ExplainerLike, *, name: str | None = None, **capabilities:
 def resolve_checks(checks: Iterable[str | Check] | None = None) -> list[tuple[Check, frozenset[str] | None]]:
     """``(check, case names or None = all)`` from names, ``"check/case"`` ids or instances, in the order given.
 
-    ``None`` means every registered check, in registration order. Unknown names raise ``KeyError`` quoting them.
+    ``None`` means every registered check except diagnostics (they are shown on the leaderboard, never pass/fail: name
+    one to include it), in ``check_names()`` order. Unknown names raise ``KeyError`` quoting them.
     """
     if checks is None:
-        return [(get_check(name), None) for name in check_names()]
+        return [(get_check(name), None) for name in check_names() if get_check(name).role != "diagnostic"]
     if isinstance(checks, (str, Check)):
         checks = [checks]
     checks = list(checks)

@@ -69,6 +69,8 @@ class Capabilities:
     scope: ``local`` (one attribution per row) or ``global`` (one importance vector, shape ``[1, d]``).
     stochastic: results depend on ``seed``.
     multiplies_by_input: attributions scale with ``x - baseline`` (captum's ``multiplies_by_inputs``).
+    max_features: the largest number of input features the explainer can handle (e.g. an exact enumeration's
+    ``2^d`` limit); a larger model is not applicable, with the reason, instead of an error.
     """
 
     requires: Requirement = "callable"
@@ -77,6 +79,7 @@ class Capabilities:
     scope: Literal["local", "global"] = "local"
     stochastic: bool = False
     multiplies_by_input: bool = False
+    max_features: int | None = None
 
     def as_tags(self) -> list[str]:
         tags = [f"requires:{self.requires}", self.scope]
@@ -119,6 +122,9 @@ class Explainer(ABC):
         need = self.capabilities.requires
         if need not in model.forms:
             return False, f"{self.name} needs a {need} model; {model.name} offers {', '.join(sorted(model.forms))}"
+        limit = self.capabilities.max_features
+        if limit is not None and model.n_features > limit:
+            return False, f"{self.name} handles at most {limit} features (max_features); {model.name} has {model.n_features}"
         return True, ""
 
     def explain(

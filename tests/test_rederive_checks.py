@@ -359,7 +359,7 @@ def test_token_localisation_rederived(name: str) -> None:
         if present:
             sign = np.mean([(np.sign(a[i]) if abs(a[i]) > tol else 0.0) == np.sign(w[i]) for i in present])
             rank = 1.0
-            if len(present) >= 2:
+            if len(present) >= 2 and np.ptp(np.abs(w[present])) > 1e-6 * np.abs(w[present]).max():  # truth not tied
                 unit = np.abs(w[present]).max()
                 flat = np.ptp(np.abs(a[present])) <= 1e-6 * unit
                 rank = 0.0 if flat else max(0.0, spearman(np.abs(a[present]) / unit, np.abs(w[present]) / unit, 1e-6))
