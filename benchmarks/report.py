@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .boundary import boundary_html
 from .leaderboard import aggregation_rule, fmt, group_rule, trust_summary, write_leaderboard
 from .plots import PLOTS, make_plots
 from .provenance import read_history, read_provenance
@@ -266,6 +267,7 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
         "NONDISC": (", ".join(f"<code>{_e(c)}</code>" for c in scores.non_discriminating) or "none"),
         "PLOTS": _plots(plot_dir, plot_status),
         "CHECKS": _checks(scores, records, provenance),
+        "BOUNDARY": boundary_html(records),
         "PAPERS": f"<ul>{paper_links}</ul>" if paper_links else "<p>No paper reproductions in this directory.</p>",
         "PROVENANCE": _provenance(provenance),
         "HISTORY": _history(history or []),

@@ -13,7 +13,7 @@ one of them above its stated ``floor`` does not discriminate (issue 11). ``DEGEN
   linear, sensitive, implementation invariant — and says nothing about which feature matters);
 - ``huge_feature``: noise plus ``1e4`` on feature 0 (breaks unit-free partial credit scaled by Σ|a|);
 - ``exact_if_small``: exact baseline Shapley when ``d <= 4`` else random (games a suite of small cases);
-- ``memoiser``: its first answer for an input, returned for every later call with the same input across models
+- ``memoiser``: one model-blind answer per input, returned for every model at that input (a memo of its first answer)
   (implementation invariance, randomisation and linearity explain several models at the same X);
 - ``ground_truth_reader``: reads ``model.ground_truth`` (exact values, relevant set, mask, token weights, twins)
   when the model leaks it; on a sealed model it finds nothing and returns zeros.
@@ -187,30 +187,22 @@ class ExactIfSmallControl(_Control):
 
 
 class MemoisingControl(_Control):
-    """Its first answer for an input (the ``random`` control's draw: model-blind), returned for every later call with
-    that input, across models: identical outputs on twins, randomised and combined models for free. The first answer
-    is deliberately uninformative so that what the memoiser measures is the memoising trick alone (a first answer
-    from the model's gradient made it a gradient heuristic with a cache: 0.68 on image localisation)."""
+    """One answer per input, whatever the model: what a memo of its first answer returns for every later model at the
+    same X (identical outputs on twins, randomised and combined models for free). The answer is a model-blind draw
+    seeded by the input's bytes, so the trick is measured alone (an answer from the model's gradient made it a
+    gradient heuristic: 0.68 on image localisation) and, holding no state, it does not depend on which model a worker
+    happened to see first (a stateful memo made ``scores.csv`` depend on the cell order and the machine)."""
 
     name = "memoiser"
     capabilities = Capabilities(requires="callable")
 
-    def __init__(self) -> None:
-        self._memo: dict[tuple[Any, ...], np.ndarray] = {}
-
     def reset(self) -> None:
-        """Forget every answer (tests start each case from an empty memo)."""
-        self._memo.clear()
+        """Nothing to forget: the answer is a function of the input alone (kept for callers that reset it)."""
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
-        # keyed by the input's shape AND bytes: by shape alone every score would depend on the order cells run in
-        # (and on --jobs); keyed by the input it still answers every later model at the same X with the first
-        # model's answer, which is what twin, randomisation and linearity checks do.
-        key = (tuple(X.shape), hashlib.blake2b(X.tobytes(), digest_size=8).hexdigest())
-        if key not in self._memo:
-            self._memo[key] = RandomControl()._explain(model, X, baseline=baseline, background=background,
-                                                       target=target, seed=seed)
-        return self._memo[key].copy()
+        h = hashlib.blake2b(np.ascontiguousarray(X, dtype=np.float64).tobytes(), digest_size=8)
+        rng = np.random.default_rng([int(seed) % (2**63), int.from_bytes(h.digest(), "little")])
+        return rng.standard_normal(X.shape)
 
 
 class GroundTruthReader(_Control):
