@@ -49,7 +49,7 @@ import numpy as np
 from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.seeding import case_rng
 
-from ._padding import PAD_TO, padded
+from ._padding import padded
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import reference_attribution, rows, standard_case, verdict
 

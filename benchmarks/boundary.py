@@ -51,10 +51,12 @@ def boundary_html(records: Iterable[CellRecord]) -> str:
     if not table:
         return "<p>No check in this run reports a decision-boundary split.</p>"
     checks = sorted({c for _, c in table})
-    explainers = sorted({e for e, _ in table},
-                        key=lambda e: -max(abs(table[(e, c)]["far"] - table[(e, c)]["near"])
-                                           if (e, c) in table and np.isfinite(table[(e, c)]["far"] - table[(e, c)]["near"])
-                                           else 0.0 for c in checks))
+
+    def largest_gap(e: str) -> float:
+        gaps = [abs(table[(e, c)]["far"] - table[(e, c)]["near"]) for c in checks if (e, c) in table]
+        return max((g for g in gaps if np.isfinite(g)), default=0.0)
+
+    explainers = sorted({e for e, _ in table}, key=lambda e: (-largest_gap(e), e))
     head = "".join(f"<th>{escape(c)}<br>near / far</th>" for c in checks)
     body = []
     for e in explainers:

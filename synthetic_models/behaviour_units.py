@@ -137,7 +137,7 @@ def _pertinent_negative(d: int, seed: int) -> FunctionModel:
         return _module(lambda self, x: x[:, :k] @ wt + self.relu(1.0 - x[:, k:k + m]) @ ut, relu=True)
 
     gt = GroundTruth(relevant=frozenset(range(k + m)), dummy=frozenset(range(k + m, d)), exact_attribution=exact,
-                     notes=f"f = w.x + sum_j u_j relu(1 - z_j): z_j = 0 (absent) adds u_j; baseline = data mean")
+                     notes="f = w.x + sum_j u_j relu(1 - z_j): z_j = 0 (absent) adds u_j; baseline = data mean")
     names = tuple([f"x{i}" for i in range(k)] + [f"z{j}" for j in range(m)] + [f"dummy{i}" for i in range(d - k - m)])
     return FunctionModel(_name("pertinent_negative", d, seed), "behaviour_unit", fn, names, gt, sampler=sampler,
                          torch_factory=torch_factory,
