@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
+from xaicheck.synthetic_models.targets import is_per_row, row_targets
+
 from .base import Case, CheckResult, Counterexample, Tolerance
 
 if TYPE_CHECKING:
@@ -77,6 +79,10 @@ def reference_output(explainer: "Explainer", model: "SyntheticModel", X: np.ndar
     if caps.uses_background and not caps.uses_baseline:
         if background is None:
             raise ValueError(f"{explainer.name} uses background data but the case has none")
+        if is_per_row(target):  # each row's own output, averaged over the background
+            t = row_targets(target, X.shape[0])
+            means = {int(c): float(np.mean(model.predict_target(background, int(c)))) for c in np.unique(t)}
+            return np.array([means[int(c)] for c in t]), "mean f(background)"
         value = float(np.mean(model.predict_target(background, target)))
         return np.full(X.shape[0], value), "mean f(background)"
     if baseline is None:
@@ -99,9 +105,13 @@ RANGE_SEED = 20171
 _RANGES: "weakref.WeakKeyDictionary[Any, dict[int | None, float]]" = weakref.WeakKeyDictionary()
 
 
-def output_range(model: "SyntheticModel", target: int | None = None) -> float:
+def output_range(model: "SyntheticModel", target: Any = None) -> Any:
     """``max f - min f`` over the model's domain: every corner of ``{0,1}^d`` (binary, d <= 12), else ``N_RANGE``
-    draws of ``model.sample`` with a fixed seed. Transforms as ``alpha`` under ``f -> alpha f + c``."""
+    draws of ``model.sample`` with a fixed seed. Transforms as ``alpha`` under ``f -> alpha f + c``. A per-row target
+    gives an ``[n]`` array: each row's own output's range."""
+    if is_per_row(target):
+        t = np.asarray(target, dtype=np.int64)
+        return np.array([output_range(model, int(c)) for c in t])
     cache = _RANGES.setdefault(model, {})
     if target not in cache:
         d = model.n_features

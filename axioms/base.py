@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from xaicheck.synthetic_models.discovery import import_public_modules
+from xaicheck.synthetic_models.targets import is_per_row
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
@@ -123,7 +124,9 @@ class Case:
     X: np.ndarray
     baseline: np.ndarray | None = None
     background: np.ndarray | None = None
-    target: int | None = None
+    #: The explained output: ``None`` (one output), a column, or an ``[n]`` array of columns, one per row of ``X``
+    #: (``synthetic_models.targets``; e.g. a classifier at each row's predicted class).
+    target: "int | np.ndarray | None" = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     tiers: frozenset[str] = frozenset(TIERS)
     description: str = ""
@@ -186,6 +189,8 @@ class Check(ABC):
         """Whether the check can judge ``explainer`` on ``case`` (from tags), and why not."""
         if explainer.capabilities.scope == "global" and not self.accepts_global:
             return False, f"{self.name} judges local attributions; {explainer.name} is global"
+        if explainer.capabilities.scope == "global" and is_per_row(case.target):
+            return False, f"{case.id} explains each row at its own output; {explainer.name} is global"
         for model in self.models_of(case):
             ok, why = explainer.can_explain(model)
             if not ok:
@@ -268,14 +273,16 @@ def all_cases(tier: str = "full", seed: int = 0) -> list[Case]:
     return [case for check in all_checks() for case in cases_of(check, seed) if tier in case.tiers]
 
 
-_CASES: dict[tuple[str, int], list[Case]] = {}
+_CASES: dict[tuple[type, str, int], list[Case]] = {}
 
 
 def cases_of(check: Check, seed: int = 0) -> list[Case]:
-    """``check.cases()`` under case seed ``seed`` (``synthetic_models.seeding``), built once per process and seed."""
+    """``check.cases()`` under case seed ``seed`` (``synthetic_models.seeding``), built once per process, class and
+    seed. Keyed by the check's class, not its name: a subclass with its own ``cases()`` keeps its name (its results
+    file under the same check) yet runs its own cases, never the built-in ones cached under that name."""
     from xaicheck.synthetic_models.seeding import using_case_seed
 
-    key = (check.name, int(seed))
+    key = (type(check), check.name, int(seed))
     if key not in _CASES:
         with using_case_seed(seed):
             _CASES[key] = list(check.cases())

@@ -62,6 +62,7 @@ from xaicheck.synthetic_models.seeding import case_rng, case_seed
 from xaicheck.synthetic_models.text_interactions import negation_case_parts
 from xaicheck.synthetic_models.trained_tabular import planted_model
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
+from xaicheck.synthetic_models.targets import is_per_row, per_target
 
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
@@ -124,7 +125,15 @@ def reference_attribution(
     target: int | None = None,
     training_data: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The exact attribution an explainer is judged against: ``[n, d]``, or ``[1, d]`` for a global explainer."""
+    """The exact attribution an explainer is judged against: ``[n, d]``, or ``[1, d]`` for a global explainer.
+
+    A per-row target (``synthetic_models.targets``) gives each row the exact attribution of its own output."""
+    if is_per_row(target):
+        if reference_kind(explainer) == "mean_abs_interventional_shapley":
+            raise ValueError(f"{explainer.name} is global: no reference for per-row targets")
+        return per_target(lambda X_g, b_g, t: reference_attribution(
+            explainer, model, X_g, baseline=b_g, background=background, target=t, training_data=training_data),
+            X, target, None if baseline is None else np.asarray(baseline, dtype=np.float64))
 
     def predict(Z: np.ndarray) -> np.ndarray:
         return model.predict_target(Z, target)

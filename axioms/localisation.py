@@ -41,6 +41,7 @@ from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.seeding import case_rng, case_seed
 
 from xaicheck.synthetic_models.shapley import baseline_shapley
+from xaicheck.synthetic_models.targets import is_per_row, per_target
 
 from .agreement_metrics import rank_correlation, top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
@@ -75,7 +76,10 @@ def relevance_rank_accuracy(A: np.ndarray, mask: np.ndarray, tol: Tolerance = LO
 
 def patch_shapley(model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray, mask: np.ndarray,
                   target: int | None = None) -> np.ndarray:
-    """``[n, |mask|]`` exact baseline Shapley values of the mask features (the others are dummies, held at ``b``)."""
+    """``[n, |mask|]`` exact baseline Shapley values of the mask features (the others are dummies, held at ``b``);
+    a per-row target gives each row the values of its own output."""
+    if is_per_row(target):
+        return per_target(lambda X_g, t: patch_shapley(model, X_g, baseline, mask, t), X, target)
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     b = np.asarray(baseline, dtype=np.float64).reshape(-1)
 

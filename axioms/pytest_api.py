@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ExplainerLike",
     "ExpectedFailures",
+    "ModelsLike",
     "CellError",
     "SelectionError",
     "DEFAULT_TIMEOUT",
@@ -56,6 +57,8 @@ __all__ = [
 ]
 
 ExplainerLike = Union[Explainer, str, Callable[..., Any]]
+#: Your own models: a zoo module name, or models / zero-argument factories (``synthetic_models.zoo.load_zoo``).
+ModelsLike = Union[str, Iterable[Any]]
 #: ``{explainer_name: {check_name or "check/case": reason}}``.
 ExpectedFailures = Mapping[str, Mapping[str, str]]
 
@@ -216,14 +219,18 @@ def as_explainer(obj: ExplainerLike, *, name: str | None = None, **capabilities:
     raise TypeError(f"expected an Explainer, a registered explainer name or a function; got {obj!r}")
 
 
-def resolve_checks(checks: Iterable[str | Check] | None = None) -> list[tuple[Check, frozenset[str] | None]]:
+def resolve_checks(checks: Iterable[str | Check] | None = None, *,
+                   cases_for: Callable[[Check], Sequence[Case]] = cases_of,
+                   allowed: Sequence[str] | None = None) -> list[tuple[Check, frozenset[str] | None]]:
     """``(check, case names or None = all)`` from names, ``"check/case"`` ids or instances, in the order given.
 
     ``None`` means every registered check except diagnostics (they are shown on the leaderboard, never pass/fail: name
-    one to include it), in ``check_names()`` order. Unknown names raise ``KeyError`` quoting them.
+    one to include it), in ``check_names()`` order. Unknown names raise ``KeyError`` quoting them. ``cases_for``: where
+    a check's cases come from (its own by default); ``allowed``: the only check names that may be selected.
     """
     if checks is None:
-        return [(get_check(name), None) for name in check_names() if get_check(name).role != "diagnostic"]
+        return [(get_check(name), None) for name in check_names() if get_check(name).role != "diagnostic"
+                and (allowed is None or name in allowed)]
     if isinstance(checks, (str, Check)):
         checks = [checks]
     checks = list(checks)
@@ -240,9 +247,12 @@ def resolve_checks(checks: Iterable[str | Check] | None = None) -> list[tuple[Ch
             if name not in check_names():
                 raise SelectionError(f"unknown check {name!r}; known: {', '.join(check_names())}")
             check = get_check(name)
-            if case and case not in {c.name for c in cases_of(check)}:
-                known = ", ".join(c.name for c in cases_of(check))
-                raise SelectionError(f"unknown case {item!r}; {check.name} has: {known}")
+        if allowed is not None and check.name not in allowed:
+            raise SelectionError(f"check {check.name!r} has no cases from model declarations; those that do: "
+                                 f"{', '.join(allowed)}")
+        if case and case not in {c.name for c in cases_for(check)}:
+            known = ", ".join(c.name for c in cases_for(check))
+            raise SelectionError(f"unknown case {item!r}; {check.name} has: {known}")
         if check.name not in cases:
             order.append(check)
             cases[check.name] = set()
@@ -272,7 +282,8 @@ def _validate_suite(suite: str) -> None:
 
 
 def _validate_expected(expected: ExpectedFailures | None, explainers: Sequence[Explainer],
-                       selected: Sequence[Check] = ()) -> None:
+                       selected: Sequence[Check] = (),
+                       cases_for: Callable[[Check], Sequence[Case]] = cases_of) -> None:
     """Every key of ``expected_failures`` names a given explainer and a known check or ``check/case``."""
     if expected is None:
         return
@@ -291,9 +302,9 @@ def _validate_expected(expected: ExpectedFailures | None, explainers: Sequence[E
             if name not in known:
                 raise SelectionError(f"expected_failures[{exp_name!r}] names unknown check {name!r}; known: "
                                      f"{', '.join(known)}")
-            if case and case not in {c.name for c in cases_of(known[name])}:
+            if case and case not in {c.name for c in cases_for(known[name])}:
                 raise SelectionError(f"expected_failures[{exp_name!r}] names unknown case {key!r}; {name} has: "
-                                     f"{', '.join(c.name for c in cases_of(known[name]))}")
+                                     f"{', '.join(c.name for c in cases_for(known[name]))}")
             if not str(reason).strip():
                 raise ValueError(f"expected_failures[{exp_name!r}][{key!r}] needs a reason")
 
@@ -306,10 +317,14 @@ def iter_cells(
     expected_failures: ExpectedFailures | None = None,
     seeds: Sequence[int] = (0,),
     include_not_applicable: bool = False,
+    models: ModelsLike | None = None,
 ) -> Iterator[tuple[Cell, str]]:
     """Every cell of ``suite`` for ``explainers``: yields ``(cell, why_not)``; ``why_not`` is ``""`` if applicable.
 
     ``checks``: check names, ``"check/case"`` ids (one case) or ``Check`` objects; ``None`` = all registered.
+    ``models``: your own models instead of the built-in cases (a zoo module name, or a list of ``SyntheticModel``
+    objects or factories: ``synthetic_models.zoo.load_zoo``): the checks run on the cases that follow from the
+    models' declarations (``axioms.declared_cases``; every declared truth is checked first), case name = model name.
 
     Applicability comes from the explainer's tags via ``Check.applies``; not-applicable cells are skipped unless
     ``include_not_applicable``. Built-in explainers get their known violations (``xaicheck.explainers.expectations``) attached.
@@ -326,11 +341,12 @@ def iter_cells(
     if not resolved:
         raise SelectionError("no explainer given: pass at least one explainer, registered name or function")
     attach_expectations(resolved)
-    selection = resolve_checks(checks)
-    _validate_expected(expected_failures, resolved, [c for c, _ in selection])
+    cases_for, allowed = _case_source(models)
+    selection = resolve_checks(checks, cases_for=cases_for, allowed=allowed)
+    _validate_expected(expected_failures, resolved, [c for c, _ in selection], cases_for)
     for exp in resolved:
         for check, only in selection:
-            for case in cases_of(check):
+            for case in cases_for(check):
                 if suite not in case.tiers or (only is not None and case.name not in only):
                     continue
                 ok, why = check.applies(exp, case)
@@ -339,6 +355,20 @@ def iter_cells(
                 expected = expected_reason(exp, check, case, expected_failures)
                 for seed in seeds:
                     yield Cell(exp, check, case, seed, expected, show_seed=len(seeds) > 1), ("" if ok else why)
+
+
+def _case_source(models: ModelsLike | None) -> tuple[Callable[[Check], Sequence[Case]], Sequence[str] | None]:
+    """Where each check's cases come from: its own (``cases_of``), or the declarations of ``models``."""
+    if models is None:
+        return cases_of, None
+    from xaicheck.synthetic_models.zoo import load_zoo
+
+    from .declared_cases import USER_CHECKS, user_cases
+
+    by_check: dict[str, list[Case]] = {}
+    for case in user_cases(load_zoo(models)):
+        by_check.setdefault(case.check, []).append(case)
+    return (lambda check: by_check.get(check.name, [])), USER_CHECKS
 
 
 def check_explainer(
@@ -350,6 +380,7 @@ def check_explainer(
     seed: int = 0,
     name: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    models: ModelsLike | None = None,
     **capabilities: Any,
 ) -> "pd.DataFrame":
     """Run every applicable check x case of ``suite`` on one explainer; one DataFrame row per cell.
@@ -360,24 +391,26 @@ def check_explainer(
     Columns: explainer, check, category, case, seed, status, score, passed, threshold, measured, message,
     counterexample, expected_failure, outcome (passed / failed / xfail / xpass / error / timeout).
     Each cell runs in a forked child limited to ``timeout`` seconds (0: no limit). No applicable cell is an error.
+    ``models``: run on your own models' declared cases instead of the built-in ones (``iter_cells``).
     """
     import pandas as pd
 
     timeout = validate_timeout(timeout)
     explainer = as_explainer(explainer_or_fn, name=name, **capabilities)
     cells = [cell for cell, _ in iter_cells(
-        [explainer], suite=suite, checks=checks, expected_failures=expected_failures, seeds=(seed,))]
+        [explainer], suite=suite, checks=checks, expected_failures=expected_failures, seeds=(seed,), models=models)]
     if not cells:
-        raise SelectionError(_none_applicable(explainer, suite, checks))
+        raise SelectionError(_none_applicable(explainer, suite, checks, models))
     rows = [cell.row(cell.run(timeout=timeout)) for cell in cells]
     columns = ["explainer", "check", "category", "case", "seed", "status", "score", "passed", "threshold",
                "measured", "message", "counterexample", "expected_failure", "outcome"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _none_applicable(explainer: Explainer, suite: str, checks: Iterable[str | Check] | None) -> str:
-    reasons = [why for _, why in iter_cells([explainer], suite=suite, checks=checks, include_not_applicable=True)
-               if why]
+def _none_applicable(explainer: Explainer, suite: str, checks: Iterable[str | Check] | None,
+                     models: ModelsLike | None = None) -> str:
+    reasons = [why for _, why in iter_cells([explainer], suite=suite, checks=checks, include_not_applicable=True,
+                                            models=models) if why]
     first = f"; e.g. {reasons[0]}" if reasons else ""
     return (f"no cell of suite {suite!r} applies to {explainer.name} (tags {', '.join(explainer.capabilities.as_tags())}"
             f"): {len(reasons)} not applicable{first}")
@@ -422,10 +455,12 @@ def parametrize_with_checks(
     expected_failures: ExpectedFailures | None = None,
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
+    models: ModelsLike | None = None,
 ) -> Any:
     """``pytest.mark.parametrize("explainer, check", ...)`` over every applicable cell of ``suite``.
 
-    ``checks``: names or ``"check/case"`` ids (default: all registered checks).
+    ``checks``: names or ``"check/case"`` ids (default: all registered checks). ``models``: your own models (a zoo
+    module name, or a list of models / factories) whose declared cases replace the built-in ones (``iter_cells``).
     Each param has id ``<explainer>-<check>-<case>``, a mark for the check's category, and a strict
     ``xfail(raises=AssertionError)`` when the failure is expected, so an error is never counted as the expected
     violation and an unexpected pass fails the run.
@@ -436,7 +471,7 @@ def parametrize_with_checks(
     explainers = [explainers] if isinstance(explainers, (str, Explainer)) or callable(explainers) else list(explainers)
     params = [pytest.param(cell.explainer, BoundCheck(cell, timeout), id=cell.id, marks=_marks(cell))
               for cell, _ in iter_cells(explainers, suite=suite, checks=checks,
-                                        expected_failures=expected_failures, seeds=(seed,))]
+                                        expected_failures=expected_failures, seeds=(seed,), models=models)]
     if not params:
         raise SelectionError(f"parametrize_with_checks: no applicable cell of suite {suite!r} for "
                              f"{', '.join(as_explainer(e).name for e in explainers)}")

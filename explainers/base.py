@@ -22,6 +22,7 @@ import numpy as np
 
 from xaicheck.synthetic_models.base import as_batch, seal
 from xaicheck.synthetic_models.discovery import import_public_modules
+from xaicheck.synthetic_models.targets import by_target, is_per_row
 
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
@@ -134,10 +135,13 @@ class Explainer(ABC):
         *,
         baseline: np.ndarray | None = None,
         background: np.ndarray | None = None,
-        target: int | None = None,
+        target: "int | np.ndarray | None" = None,
         seed: int = 0,
     ) -> np.ndarray:
         """Attributions ``[n, d]`` (``[1, d]`` for global explainers) for ``model`` at the rows of ``X``.
+
+        ``target``: the explained output column, or one column per row (``synthetic_models.targets``: the rows are
+        explained in groups sharing a column).
 
         The explainer receives what it would have in the field: a sealed view of ``model`` (``seal``: no ground
         truth, a fresh torch module per call, a private copy of a fitted estimator) and its own read-only copies of
@@ -155,6 +159,8 @@ class Explainer(ABC):
             background = _private(as_batch(background, model.n_features, name="background"))
         if model.n_outputs > 1 and target is None:
             raise MissingInputError(f"{self.name}: model {model.name} has {model.n_outputs} outputs; give a target")
+        if is_per_row(target):
+            return self._explain_per_row(model, X, baseline, background, target, seed)
         try:
             out = self._explain(seal(model), X, baseline=baseline, background=background, target=target, seed=seed)
         except ExplainerError:
@@ -167,6 +173,23 @@ class Explainer(ABC):
         except Exception as exc:
             raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
         return self._validate(out, X.shape)
+
+    def _explain_per_row(self, model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray | None,
+                         background: np.ndarray | None, target: Any, seed: int) -> np.ndarray:
+        """A per-row target (``synthetic_models.targets``): each group of rows sharing a column is explained at that
+        column (same seed, same background), and the rows are put back in order. Local explainers only."""
+        if self.capabilities.scope == "global":
+            raise ExplainerError(f"{self.name} is global (one importance vector): it cannot explain each row at its "
+                                 f"own target")
+        try:
+            groups = list(by_target(target, X.shape[0]))
+        except ValueError as exc:
+            raise MissingInputError(f"{self.name}: {exc}") from exc
+        out = np.zeros(X.shape)
+        for t, idx in groups:
+            out[idx] = self.explain(model, X[idx], baseline=None if baseline is None else baseline[idx],
+                                    background=background, target=t, seed=seed)
+        return out
 
     @abstractmethod
     def _explain(

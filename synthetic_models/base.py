@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 import numpy as np
 
+from .targets import Target, select_column
+
 if TYPE_CHECKING:  # torch is imported lazily: building a model must not pay torch's import time
     import torch
 
@@ -107,6 +109,9 @@ class SyntheticModel(ABC):
     ground_truth: GroundTruth
     n_outputs: int = 1
     input_shape: tuple[int, ...] | None = None
+    #: Which output a benchmark of this model explains (``targets.resolve_target``): ``None`` (one output), a column,
+    #: or ``"predicted"`` (each row at its argmax, e.g. a classifier at its predicted class).
+    explained_output: int | str | None = None
 
     @property
     def n_features(self) -> int:
@@ -119,16 +124,9 @@ class SyntheticModel(ABC):
 
     __call__ = predict
 
-    def predict_target(self, X: np.ndarray, target: int | None = None) -> np.ndarray:
-        """The scalar output explained: ``f(X)`` or its column ``target``."""
-        out = self.predict(X)
-        if out.ndim == 1:
-            return out
-        if target is None and out.shape[1] == 1:  # an [n, 1] output is one output: accepted everywhere
-            return out[:, 0]
-        if target is None:
-            raise ValueError(f"model {self.name!r} has {out.shape[1]} outputs: a target is required")
-        return out[:, target]
+    def predict_target(self, X: np.ndarray, target: "Target" = None) -> np.ndarray:
+        """The scalar output explained: ``f(X)``, its column ``target``, or row r's column ``target[r]``."""
+        return select_column(self.predict(X), target, self.name)
 
     @abstractmethod
     def _predict(self, X: np.ndarray) -> np.ndarray: ...
@@ -206,6 +204,7 @@ class FunctionModel(SyntheticModel):
         n_outputs: int = 1,
         input_shape: tuple[int, ...] | None = None,
         spec: Mapping[str, Any] | None = None,
+        explained_output: int | str | None = None,
     ) -> None:
         self.name = name
         self.family = family
@@ -218,6 +217,7 @@ class FunctionModel(SyntheticModel):
         self._torch_factory = torch_factory
         self.n_outputs = n_outputs
         self.input_shape = input_shape
+        self.explained_output = explained_output
         self._spec = dict(spec or {})
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
@@ -306,16 +306,9 @@ class SealedModel:
 
     __call__ = predict
 
-    def predict_target(self, X: np.ndarray, target: int | None = None) -> np.ndarray:
-        """The scalar output explained: ``f(X)``, its only column, or its column ``target``."""
-        out = self.predict(X)
-        if out.ndim == 1:
-            return out
-        if target is None and out.shape[1] == 1:
-            return out[:, 0]
-        if target is None:
-            raise ValueError(f"model {self.name!r} has {out.shape[1]} outputs: a target is required")
-        return out[:, target]
+    def predict_target(self, X: np.ndarray, target: "Target" = None) -> np.ndarray:
+        """The scalar output explained: ``f(X)``, its only column, its column ``target``, or row r's ``target[r]``."""
+        return select_column(self.predict(X), target, self.name)
 
     def torch_module(self) -> "torch.nn.Module | None":
         """A fresh deep copy of the model's torch module (``None`` where none exists)."""

@@ -1,8 +1,11 @@
-"""Benchmark your own models: the README's zoo runs as written; cases follow declarations; wrong truths are refused."""
+"""Benchmark your own models: the README's zoo runs as written (command line and Python); cases follow declarations;
+wrong truths are refused."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xaicheck import check_explainer
 from xaicheck.benchmarks import cli
 from xaicheck.benchmarks.user_models import DeclaredTruthError, check_declared_truth, load_zoo, user_cases
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
@@ -23,25 +27,46 @@ def readme_zoo() -> str:
     return next(b for b in blocks if b.startswith("# my_zoo.py"))
 
 
-def test_readme_zoo_runs_as_written(tmp_path, monkeypatch):
+def test_readme_zoo_runs_as_written(tmp_path):
+    """The README's zoo and command, run as a researcher would: a console script in their own directory."""
     code = readme_zoo()
     command = re.search(r"run: (xaicheck run .*)", code).group(1).split()
     (tmp_path / "my_zoo.py").write_text(code, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "my_zoo", raising=False)
     out = tmp_path / "my_results"
     args = command[1:]
     args[args.index("--out") + 1] = str(out)
-    assert cli.main(args + ["--jobs", "1", "--quiet"]) == 0
+    script = Path(sys.executable).parent / "xaicheck"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([str(script), *args, "--jobs", "1", "--quiet"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     scores = pd.read_csv(out / "scores.csv")
     assert set(scores["case"]) == {"conflicting_features", "pertinent_negative"}
-    assert set(scores["check"]) == {"completeness", "dummy", "symmetry", "ground_truth_agreement"}
+    # from the declarations: a dummy (noise), relevant features, d <= 16, a torch form with Linear layers
+    assert set(scores["check"]) == {"completeness", "dummy", "sensitivity", "ground_truth_agreement",
+                                    "model_randomisation"}
     ok = scores[scores["status"] == "ok"].set_index(["explainer", "check", "case"])["score"]
     for case in ("conflicting_features", "pertinent_negative"):
-        assert ok[("integrated_gradients", "ground_truth_agreement", case)] == pytest.approx(1.0)
+        assert ok[("shap_exact", "ground_truth_agreement", case)] == pytest.approx(1.0)
         assert ok[("shap_exact", "completeness", case)] == pytest.approx(1.0)
         assert ok[("zero", "ground_truth_agreement", case)] == 0.0
-    assert (out / "leaderboard.md").exists()
+    # additive: the path integral is exact; gradient x input credits a present flag (relu'(0) = 0) with nothing
+    assert ok[("integrated_gradients", "ground_truth_agreement", "pertinent_negative")] == pytest.approx(1.0)
+    assert ok[("input_x_gradient", "ground_truth_agreement", "pertinent_negative")] < 0.8
+    board = (out / "leaderboard.md").read_text(encoding="utf-8")
+    assert "integrated_gradients" in board and "shap_exact" in board
+
+
+def test_readme_zoo_from_python(tmp_path, monkeypatch):
+    """``check_explainer(..., models="my_zoo")``: the README zoo's declared cases, not the built-in ones."""
+    (tmp_path / "my_zoo.py").write_text(readme_zoo(), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "my_zoo", raising=False)
+    df = check_explainer("exact_baseline_shapley", models="my_zoo", timeout=0)
+    assert set(df["case"]) == {"conflicting_features", "pertinent_negative"}
+    assert set(df["check"]) == {"completeness", "dummy", "sensitivity", "ground_truth_agreement",
+                                "model_randomisation"}
+    assert (df["status"] == "ok").all() and df["score"].min() == pytest.approx(1.0)
     monkeypatch.delitem(sys.modules, "my_zoo", raising=False)
 
 

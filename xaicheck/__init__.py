@@ -39,6 +39,8 @@ _EXPORTS: dict[str, str] = {
     "get_model": "xaicheck.synthetic_models.registry",
     "model_names": "xaicheck.synthetic_models.registry",
     "register_model": "xaicheck.synthetic_models.registry",
+    # your own models: wrap a torch module / fitted estimator / function with what you know about it
+    "wrap_model": "xaicheck.synthetic_models.zoo",
     # checks
     "Check": "xaicheck.axioms.base",
     "CheckResult": "xaicheck.axioms.base",
