@@ -15,6 +15,10 @@ One JSON file per key in ``cache_dir()``, written atomically (a temporary file i
 and either write wins. A value is stored only if its JSON round trip is exact; an unreadable file is ignored.
 ``XAICHECK_CACHE_DIR`` sets the directory (``off`` or empty turns the cache off); by default
 ``$XDG_CACHE_HOME/xaicheck/searches`` (``~/.cache/...``).
+
+``XAICHECK_SEARCH_LOG=FILE`` (used by ``benchmarks/bench_suite.py``) appends one JSON line per
+``find_counterexample`` call: how it was answered (``memory``, ``disk`` or ``searched``) and its wall and CPU
+seconds, so a suite's search cost can be told apart from the rest of its cells. Unset: nothing is written.
 """
 
 from __future__ import annotations
@@ -25,15 +29,18 @@ import json
 import os
 import platform
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 from .base import Counterexample
 
-__all__ = ["CACHE_ENV", "FORMAT", "cache_dir", "code_fingerprint", "key_for", "load", "store", "is_missing"]
+__all__ = ["CACHE_ENV", "LOG_ENV", "FORMAT", "cache_dir", "code_fingerprint", "key_for", "load", "store",
+           "is_missing", "SearchClock"]
 
 CACHE_ENV = "XAICHECK_CACHE_DIR"
+LOG_ENV = "XAICHECK_SEARCH_LOG"
 #: Bumped when the stored layout changes.
 FORMAT = 1
 _LIBRARIES = ("hypothesis", "numpy", "torch", "captum", "shap", "lime", "scikit-learn")
@@ -129,3 +136,26 @@ def store(key: str, value: Counterexample | None) -> bool:
 
 def is_missing(value: Any) -> bool:
     return value is _MISSING
+
+
+class SearchClock:
+    """Wall and CPU seconds since construction, appended to ``$XAICHECK_SEARCH_LOG`` by :meth:`log` (one JSON line,
+    one ``O_APPEND`` write, so the workers of a run can share the file). Does nothing when the variable is unset."""
+
+    def __init__(self) -> None:
+        self.path = os.environ.get(LOG_ENV) or None
+        self.wall, self.cpu = (time.perf_counter(), time.process_time()) if self.path else (0.0, 0.0)
+
+    def log(self, answered: str) -> None:
+        if self.path is None:
+            return
+        line = json.dumps({"answered": answered, "wall": round(time.perf_counter() - self.wall, 6),
+                           "cpu": round(time.process_time() - self.cpu, 6)}) + "\n"
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
