@@ -56,15 +56,19 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _read_search_log(path: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"cpu": 0.0, "wall": 0.0, "searched": 0, "disk": 0, "memory": 0}
+def _read_search_log(path: Path, top: int = 5) -> dict[str, Any]:
+    """Totals of a search log, by how each search was answered, and the ``top`` costliest searches (CPU s)."""
+    out: dict[str, Any] = {"cpu": 0.0, "wall": 0.0, "searched": 0, "disk": 0, "memory": 0, "top": []}
     if not path.is_file():
         return out
+    costs: list[tuple[float, str]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
         out[entry["answered"]] += 1
         out["cpu"] += entry["cpu"]
         out["wall"] += entry["wall"]
+        costs.append((entry["cpu"], entry.get("search", "")))
+    out["top"] = [[name, round(cpu, 3)] for cpu, name in sorted(costs, key=lambda c: (-c[0], c[1]))[:top]]
     return out
 
 
@@ -149,8 +153,7 @@ def measure(suite: str = "quick", *, explainers: str | None = None, checks: str 
         phases.setdefault("determinism rerun", {"wall": 0.0, "cpu": 0.0})
         pools = {k: phases[k] for k in ("cells", "determinism rerun")}
         phases["outputs"] = {"wall": time.perf_counter() - wall - sum(p["wall"] for p in pools.values()),
-                             "cpu": _cpu() - cpu - sum(p["cpu"] for p in pools.values())
-                             - phases["warm-up"]["cpu"]}
+                             "cpu": _cpu() - cpu - sum(p["cpu"] for p in pools.values())}
         phases["cells"]["cpu"] -= phases["warm-up"]["cpu"]  # the warm-up thread ran inside the cells' pool
         wall, cpu = time.perf_counter(), _cpu()
         build_report(out, log=None)
@@ -215,6 +218,8 @@ def format_run(record: Record, label: str) -> str:
         lines.append(f"{title:<28}{wall}{share}{p['cpu']:>9.1f}{extra}")
     lines.append(f"{'total':<28}{total:>8.1f}{100.0:>7.1f}%{record['total']['cpu']:>9.1f}   "
                  f"(sum of cell seconds {record['cell_seconds']:.1f})")
+    if s["top"]:
+        lines.append("costliest searches (CPU s): " + ", ".join(f"{name} {cpu:.1f}" for name, cpu in s["top"]))
     return "\n".join(lines)
 
 
