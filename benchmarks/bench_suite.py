@@ -57,7 +57,7 @@ def _cpu() -> float:
 
 
 def _read_search_log(path: Path, top: int = 5) -> dict[str, Any]:
-    """Totals of a search log, by how each search was answered, and the ``top`` costliest searches (CPU s)."""
+    """Totals of a search log, by how each search was answered, and the ``top`` costliest searches run (CPU s)."""
     out: dict[str, Any] = {"cpu": 0.0, "wall": 0.0, "searched": 0, "disk": 0, "memory": 0, "top": []}
     if not path.is_file():
         return out
@@ -67,7 +67,8 @@ def _read_search_log(path: Path, top: int = 5) -> dict[str, Any]:
         out[entry["answered"]] += 1
         out["cpu"] += entry["cpu"]
         out["wall"] += entry["wall"]
-        costs.append((entry["cpu"], entry.get("search", "")))
+        if entry["answered"] == "searched":
+            costs.append((entry["cpu"], entry.get("search", "")))
     out["top"] = [[name, round(cpu, 3)] for cpu, name in sorted(costs, key=lambda c: (-c[0], c[1]))[:top]]
     return out
 
@@ -235,11 +236,13 @@ def main(argv: Sequence[str] | None = None) -> list[Record]:
                         help="both: a cold then a warm run on a new search cache; cold: the first only; "
                              "current: one run on the cache already configured")
     parser.add_argument("--json", default=None, help="also write the records as JSON to this file")
+    parser.add_argument("--out", default=None,
+                        help="keep each run's outputs in OUT/<cache label> (default: a temporary directory)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # one measured run, in this fresh process
         record = measure(args.suite, explainers=args.explainers, checks=args.checks, jobs=args.jobs,
-                         rerun_sample=args.rerun_sample, started=started)
+                         rerun_sample=args.rerun_sample, started=started, out=args.out)
         Path(args.child).write_text(json.dumps(record), encoding="utf-8")
         return [record]
     passed = [f"--suite={args.suite}"] + [f"--{k.replace('_', '-')}={v}" for k, v in
@@ -250,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> list[Record]:
         runs = {"both": [("cold", cache), ("warm", cache)], "cold": [("cold", cache)],
                 "current": [("as configured", None)]}[args.cache]
         for label, cache_dir in runs:
-            record = measure_in_child(passed, cache_dir)
+            keep = [f"--out={Path(args.out) / label.replace(' ', '_')}"] if args.out else []
+            record = measure_in_child(passed + keep, cache_dir)
             record["cache"] = label
             records.append(record)
             print(format_run(record, label), end="\n\n", flush=True)
