@@ -346,13 +346,16 @@ def find_counterexample(check: "Searchable | str", explainer: "Explainer", budge
     if budget < 1:
         raise ValueError(f"Expected a positive search budget but got budget={budget!r}")
     key = (chk.name, explainer.name, id(explainer), budget, _space_key(chk, case))
+    clock = _search_cache.SearchClock()
     if key in _FOUND:
+        clock.log("memory", f"{chk.name}/{explainer.name}")
         return _FOUND[key]
     disk_key = _disk_key(chk, explainer, budget, case)
     if disk_key is not None:
         stored = _search_cache.load(disk_key)
         if not _search_cache.is_missing(stored):
             _FOUND[key] = stored
+            clock.log("disk", f"{chk.name}/{explainer.name}")
             return stored
     verdicts: dict[str, bool] = {}
     calls = [0]
@@ -383,6 +386,7 @@ def find_counterexample(check: "Searchable | str", explainer: "Explainer", budge
     _FOUND[key] = None if example is None else chk.violation(explainer, example)
     if disk_key is not None:
         _search_cache.store(disk_key, _FOUND[key])
+    clock.log("searched", f"{chk.name}/{explainer.name}")
     return _FOUND[key]
 
 

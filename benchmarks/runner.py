@@ -436,7 +436,8 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
             index = {c.id: i for i, c in enumerate(cells)}
             if bar is not None:
                 bar.note(f"re-running {len(sample)} cells to check determinism")
-            _run_parallel(suite, cells, [index[cid] for cid in sample], jobs, timeout, reruns.append, None)
+            again = sorted(sample, key=lambda cid: -records[cid].seconds)  # longest first, as the cells ran
+            _run_parallel(suite, cells, [index[cid] for cid in again], jobs, timeout, reruns.append, None)
     finally:
         if blas is not None:
             blas.restore_original_limits()

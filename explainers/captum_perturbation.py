@@ -153,6 +153,28 @@ class CaptumKernelShap(_CaptumBlackBox):
                                              perturbations_per_eval=n_samples)
 
 
+def exp_cosine_similarity(kernel_width: float = 1.0) -> Any:
+    """captum's default LIME similarity, ``exp(-d² / (2 w²))`` with ``d = 1 - cos(x, z)`` on float32 copies
+    (``captum.attr._core.lime.get_exp_kernel_similarity_function("cosine", w)``), computed by the same tensor
+    operations in the same order, so every weight is the same float; it only skips what captum redoes for each of
+    the ``n_samples`` draws: building a ``CosineSimilarity`` module and casting the (unchanged) original input."""
+    import math
+
+    import torch
+    from captum._utils.common import _flatten_tensor_or_tuple
+
+    last: list[Any] = [None, None]
+
+    def similarity(original_inp: Any, perturbed_inp: Any, _: Any, **kwargs: Any) -> float:
+        if last[0] is not original_inp:  # captum passes one input tensor for all its draws
+            last[0], last[1] = original_inp, _flatten_tensor_or_tuple(original_inp).float()
+        perturbed = _flatten_tensor_or_tuple(perturbed_inp).float()
+        distance = 1 - torch.cosine_similarity(last[1], perturbed, dim=0, eps=1e-8)
+        return math.exp(-1 * (distance**2) / (2 * (kernel_width**2)))
+
+    return similarity
+
+
 class CaptumLime(_CaptumBlackBox):
     """LIME with binary present/baseline features and a weighted least-squares surrogate (captum)."""
 
@@ -166,7 +188,7 @@ class CaptumLime(_CaptumBlackBox):
         from captum.attr import Lime
 
         n_samples = int(self.settings["n_samples"])
-        lime = Lime(forward, interpretable_model=SkLearnLinearRegression())
+        lime = Lime(forward, interpretable_model=SkLearnLinearRegression(), similarity_func=exp_cosine_similarity())
         return lime.attribute(as_tensor(X), baselines=as_tensor(baseline), n_samples=n_samples,
                               perturbations_per_eval=n_samples)
 

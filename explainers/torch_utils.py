@@ -64,8 +64,12 @@ def torch_module_of(model: "SyntheticModel", *, fresh: bool = False) -> "torch.n
     ``fresh=True`` returns a deep copy (for methods that set attributes or rules on modules, e.g. LRP), so the shared
     module is never modified. The shared module is checked before reuse: if a method left hooks, attributes or the
     training flag on it (e.g. after an exception), it is rebuilt, so a cell never sees another cell's leftovers.
+    A sealed model (``SealedModel``) deep-copies its module on every ``torch_module()`` call, so ``fresh=True``
+    with nothing shared yet returns that private copy itself (one deep copy, not two; the same module).
     """
     import torch
+
+    from xaicheck.synthetic_models.base import SealedModel
 
     entry = None
     try:
@@ -77,6 +81,8 @@ def torch_module_of(model: "SyntheticModel", *, fresh: bool = False) -> "torch.n
         if module is None:
             raise ValueError(f"model {model.name!r} has no torch module")
         module = module.to(torch.float64).eval()
+        if fresh and entry is None and isinstance(model, SealedModel):
+            return module  # already a private copy that nothing else holds
         entry = (module, _state(module))
         with contextlib.suppress(TypeError):
             _BUILT[model] = entry

@@ -220,3 +220,21 @@ def test_partition_clustering_falls_back_to_feature_index_only_when_undefined():
     assert kind == "correlation"
     link, kind = partition_clustering(np.zeros((1, 3)), seed=0)
     assert kind == "feature_index" and link.shape == (2, 4) and np.all(np.isfinite(link))
+
+
+def test_captum_lime_similarity_is_captums_bit_for_bit() -> None:
+    """``exp_cosine_similarity`` gives the very float captum's default LIME kernel gives, draw after draw."""
+    import torch
+    from captum.attr._core.lime import get_exp_kernel_similarity_function
+
+    from xaicheck.explainers.captum_perturbation import exp_cosine_similarity
+
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 5, 16, 64):
+        ours, theirs = exp_cosine_similarity(), get_exp_kernel_similarity_function()
+        for scale in (1e-3, 1.0, 1e3):
+            x = torch.tensor(rng.normal(size=(1, d)) * scale, dtype=torch.float64)
+            for _ in range(50):
+                keep = torch.tensor(rng.integers(0, 2, size=(1, d)), dtype=torch.float64)
+                z = keep * x + (1 - keep) * torch.tensor(rng.normal(size=(1, d)), dtype=torch.float64)
+                assert ours(x, z, None) == theirs(x, z, None)

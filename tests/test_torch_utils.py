@@ -57,3 +57,27 @@ def test_leftovers_force_a_rebuild() -> None:
     assert torch_module_of(model) is not again and len(built) == 3
     torch_module_of(model).train()
     assert not torch_module_of(model).training and len(built) == 4
+
+
+def test_fresh_module_of_a_sealed_model_is_its_private_copy() -> None:
+    """A sealed view deep-copies on every ``torch_module()``: ``fresh=True`` hands that copy over (no second copy),
+    it is float64 and in eval mode, and editing it reaches neither a later fresh copy nor the shared module."""
+    from xaicheck.synthetic_models.base import seal
+
+    def factory() -> torch.nn.Module:  # deterministic, as every registered model's module is
+        with torch_seed(0):
+            return torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+
+    sealed = seal(FunctionModel("m", "test", lambda X: X.sum(axis=1), ("a", "b"),
+                                GroundTruth(relevant=frozenset({0, 1})), torch_factory=factory))
+    a = torch_module_of(sealed, fresh=True)
+    assert a[0].weight.dtype == torch.float64 and not a.training
+    with torch.no_grad():
+        a[0].weight.add_(1.0)  # a method that edits weights
+    a[0].rule = "epsilon"
+    b, shared = torch_module_of(sealed, fresh=True), torch_module_of(sealed)
+    assert b is not a and shared is not a and shared is not b
+    assert torch.equal(b[0].weight, shared[0].weight) and not torch.equal(a[0].weight, b[0].weight)
+    assert not hasattr(b[0], "rule") and not hasattr(shared[0], "rule")
+    c = torch_module_of(sealed, fresh=True)  # once a shared module exists, fresh copies are copies of it
+    assert c is not shared and torch.equal(c[0].weight, shared[0].weight)
