@@ -88,6 +88,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--seed: {exc}") from None
     check_out_dir(args.out, create=False)  # a file, under a file, a link inside: refused before any work
+    from .engines import make_engine
+
+    engine = make_engine(args.engine, jobs=args.jobs, scheduler=args.scheduler)  # dask missing: refused here
     if args.models:
         from .user_models import build_user_suite
 
@@ -110,9 +113,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"xaicheck: {len(suite.explainers)} explainers x {len(suite.cases)} cases -> {len(cells)} cells "
           f"({sum(ok for ok, _ in reasons)} applicable; suite {args.suite}, seed {args.seed}) -> {out}",
           file=sys.stderr)
-    from .engines import make_engine
-
-    with make_engine(args.engine, jobs=args.jobs, scheduler=args.scheduler) as engine:
+    with engine:  # a Dask engine starts its LocalCluster (or connects) when the first cell is submitted
         summary = run_suite(suite, out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
                             progress=not args.quiet, rerun_sample=args.rerun_sample, engine=engine)
     if not args.quiet:

@@ -56,6 +56,9 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
 }
 _PREFIX = "xaicheck-"
+#: Seconds to reach an external scheduler, and to close a client or cluster (a lost scheduler must not hang us).
+CONNECT_TIMEOUT = 20.0
+CLOSE_TIMEOUT = 10.0
 
 
 def worker_lost_message(exc: BaseException) -> str:
@@ -220,7 +223,7 @@ class DaskEngine:
                 self._client = Client(self._cluster)
             return self._client
         try:
-            self._client = Client(self.scheduler, timeout="20s")
+            self._client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise EngineError(f"cannot reach the Dask scheduler at {self.scheduler!r}: "
                               f"{type(exc).__name__}: {exc}") from None
@@ -238,17 +241,12 @@ class DaskEngine:
 
     def close(self) -> None:
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
-        plugins, self._plugins = [p[0] for p in self._plugins.values()], {}
-        if client is not None and client.status == "running" and cluster is None:  # a shared cluster: tidy up
-            for name in plugins:
-                try:
-                    client.unregister_worker_plugin(name)
-                except Exception:  # noqa: BLE001 - best effort
-                    pass
+        if client is not None and cluster is None:  # a shared cluster: tidy up
+            self._drop_plugins(client)
         for thing in (client, cluster):
             if thing is not None:
                 try:
-                    thing.close()
+                    thing.close(timeout=CLOSE_TIMEOUT)
                 except Exception:  # noqa: BLE001 - closing after a lost scheduler may fail; nothing to keep
                     pass
 
@@ -294,6 +292,7 @@ class DaskEngine:
         known = self._plugins.get(id(suite))
         if known is not None and known[1] is suite and (not warm or set(names) <= known[2]):
             return known[0], {}
+        self._drop_plugins(client)  # one suite on the workers at a time (a restarted worker sets up every plugin)
         name = f"{_PREFIX}{uuid.uuid4().hex[:12]}"
         client.register_plugin(SuiteOnWorker(suite, names if warm else [], warm), name=name)
         self._plugins[id(suite)] = (name, suite, set(names) if warm else set())
@@ -324,6 +323,16 @@ class DaskEngine:
         why = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
         return EngineLost(f"the Dask scheduler went away mid-run{why}; the finished cells are in the run's log: "
                           "rerun the same command (any engine) to resume")
+
+    def _drop_plugins(self, client: Any) -> None:
+        plugins, self._plugins = [p[0] for p in self._plugins.values()], {}
+        if client.status != "running":
+            return
+        for name in plugins:
+            try:
+                client.unregister_worker_plugin(name)
+            except Exception:  # noqa: BLE001 - best effort: the plugin's teardown kills the cell processes
+                pass
 
     @staticmethod
     def _cancel(client: Any, pending: list[Any]) -> None:
