@@ -276,7 +276,11 @@ class DaskEngine:
             except (OSError, TimeoutError) as exc:
                 raise self._lost(exc) from None
             pending = dict(zip(futures, todo))
-            for fut in as_completed(list(pending)):
+            done = as_completed(list(pending))
+            for fut in done:
+                if fut.status in ("lost", "pending") and client.status == "running":
+                    done.add(fut)  # finished, but its result was on a worker that died: the scheduler recomputes it
+                    continue
                 idx = pending.pop(fut)
                 emit(self._record(suite, cells[idx], fut))
         finally:

@@ -19,6 +19,8 @@ cell) serves the in-process pytest plugin. Cells are scheduled longest first (th
 ``--out`` when there is one, else a cost estimate) so an expensive cell does not land last. After the cells, a
 deterministic sample of each explainer's cells (``rerun_sample`` per explainer) runs again in another worker: an
 explainer whose sample differs is flagged nondeterministic in ``determinism.csv`` and ``provenance.json``.
+The pool is the ``local`` engine; ``run_suite(engine=...)`` hands the cells to another (``engines``, ``engine_dask``:
+a Dask cluster) with the same log, resume and outputs.
 """
 
 from __future__ import annotations
