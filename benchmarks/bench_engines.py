@@ -14,8 +14,9 @@ temporary directory, twice (the second run shows the steady state: a cell proces
 imports and per-process caches once; a Dask worker keeps its cell processes between runs, the local pool forks new
 ones); the Dask ``LocalCluster`` is started, its workers waited for and their libraries imported
 (``xaicheck``, torch, captum, shap, ...: what any first run pays once per worker) before the clock starts, and that
-start time is reported apart; the shap warm-up (once per worker) is inside the slice's time, as in a real run. Every run's ``scores.csv`` is compared byte for byte with the first one. The
-machine's core count and load are printed: on a shared 2-core machine absolute numbers vary with the load.
+start time is reported apart; the shap warm-up (once per worker) is inside the slice's time, as in a real run.
+Every run's ``scores.csv`` is compared byte for byte with the first one. The machine's core count and load are
+printed: on a shared 2-core machine absolute numbers vary with the load.
 """
 
 from __future__ import annotations
