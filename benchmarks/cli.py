@@ -1,8 +1,10 @@
 """``xaicheck``: run suites, list what exists, regenerate reports, diff runs, reproduce papers.
 
 Exit codes: 0 success; 1 ``diff`` found differences; 2 bad input (one clear line on stderr, checked before any
-cell runs where possible); 3 an unexpected internal error (one line; ``XAICHECK_DEBUG=1`` shows the traceback);
-130 interrupted; 141 stdout closed early (``xaicheck diff A B | head``: quiet, no traceback).
+cell runs where possible; also an engine that cannot be used: dask missing, scheduler unreachable); 3 an unexpected
+internal error (one line; ``XAICHECK_DEBUG=1`` shows the traceback); 4 the engine went away mid-run (a Dask scheduler
+lost: what finished is logged, rerun to resume); 130 interrupted; 141 stdout closed early (``xaicheck diff A B |
+head``: quiet, no traceback).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ EPILOG = """examples:
   xaicheck run                                     # the default suite, every explainer -> results/
   xaicheck run --suite quick --out /tmp/quick      # a smoke run (about 1.5 minutes on 2 cores)
   xaicheck run --suite full --jobs 2 --out results/full
+  xaicheck run --engine dask --scheduler tcp://10.0.0.5:8786   # cells on a Dask cluster (no --scheduler: local)
   xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy
   xaicheck list explainers                         # library, version, family, tags
   xaicheck list cases --suite quick
@@ -76,11 +79,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _finite(args.timeout, "--timeout", positive=True)
     if args.rerun_sample < 0:
         raise UsageError(f"--rerun-sample must be >= 0; got {args.rerun_sample}")
+    if args.scheduler is not None and args.engine != "dask":
+        raise UsageError("--scheduler needs --engine dask")
+    if args.scheduler is not None and args.jobs is not None:
+        raise UsageError("--jobs sets the workers of a local run; with --scheduler the cluster has its own")
     try:
         validate_seed(args.seed)
     except ValueError as exc:
         raise UsageError(f"--seed: {exc}") from None
     check_out_dir(args.out, create=False)  # a file, under a file, a link inside: refused before any work
+    from .engines import make_engine
+
+    engine = make_engine(args.engine, jobs=args.jobs, scheduler=args.scheduler)  # dask missing: refused here
     if args.models:
         from .user_models import build_user_suite
 
@@ -103,8 +113,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"xaicheck: {len(suite.explainers)} explainers x {len(suite.cases)} cases -> {len(cells)} cells "
           f"({sum(ok for ok, _ in reasons)} applicable; suite {args.suite}, seed {args.seed}) -> {out}",
           file=sys.stderr)
-    summary = run_suite(suite, out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
-                        progress=not args.quiet, rerun_sample=args.rerun_sample)
+    with engine:  # a Dask engine starts its LocalCluster (or connects) when the first cell is submitted
+        summary = run_suite(suite, out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
+                            progress=not args.quiet, rerun_sample=args.rerun_sample, engine=engine)
     if not args.quiet:
         print("xaicheck: building leaderboard, plots and report.html ...", file=sys.stderr)
     info = build_report(out)
@@ -250,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="base seed in [0, 2**32 - 4] (stochastic explainers use seed, seed+1, ...)")
     r.add_argument("--timeout", type=float, default=120.0, help="seconds per cell before it is a timeout (120)")
     r.add_argument("--no-resume", action="store_true", help="ignore a partial run in --out and start over")
+    r.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="who runs the cells: local (forked worker processes, default) or dask (a Dask cluster; "
+                        "needs `pip install 'xaicheck[dask]'`)")
+    r.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="with --engine dask: a running scheduler, e.g. tcp://10.0.0.5:8786 (default: start a "
+                        "LocalCluster of --jobs one-thread workers)")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.add_argument("--rerun-sample", type=int, default=2, metavar="K",
                    help="cells per explainer run twice to notice nondeterminism -> determinism.csv (default 2; 0: off)")
@@ -284,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from xaicheck.axioms.pytest_api import SelectionError
 
+    from .engines import EngineError, EngineLost
     from .records import RecordError
     from .safe_io import OutDirError
 
@@ -296,7 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(args.func(args))
         sys.stdout.flush()
         return code
-    except (UsageError, SelectionError, RecordError, OutDirError) as exc:
+    except EngineLost as exc:
+        print(f"xaicheck {args.command}: error: {exc}", file=sys.stderr)
+        return 4
+    except (UsageError, SelectionError, RecordError, OutDirError, EngineError) as exc:
         print(f"xaicheck {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `xaicheck diff A B | head`: the reader went away; stop quietly

@@ -15,7 +15,9 @@ plots, report.html).
 
 Options: ``--xaicheck-suite quick|default|full``, ``--xaicheck-out DIR``, ``--xaicheck-jobs N``,
 ``--xaicheck-explainers a,b`` / ``--xaicheck-checks c,d`` (restrict the suite before collection), ``--xaicheck-seed``,
-``--xaicheck-baseline DIR``.
+``--xaicheck-baseline DIR``, ``--xaicheck-engine local|dask`` and ``--xaicheck-scheduler ADDRESS`` (the cells run on
+a Dask cluster, as ``xaicheck run --engine dask``; if the scheduler goes away mid-run, the cells it did not finish
+run here, each in a forked child).
 
 Baseline (``--xaicheck-baseline DIR``, a previous results directory with ``scores.csv``, e.g. the committed
 ``results/``): every outcome recorded there becomes an expectation, so only *changes* fail the run, each naming its
@@ -84,6 +86,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "failure, unexpected pass, new or vanished error) fails and names the cell (default: none)")
     group.addoption("--xaicheck-timeout", type=float, default=120.0, metavar="S",
                     help="per-cell timeout in seconds, as in `xaicheck run` (default: 120; 0 disables)")
+    group.addoption("--xaicheck-engine", choices=("local", "dask"), default="local",
+                    help="who precomputes the cells: local worker processes (default) or a Dask cluster "
+                         "(a LocalCluster of --xaicheck-jobs workers unless --xaicheck-scheduler is given)")
+    group.addoption("--xaicheck-scheduler", default=None, metavar="ADDRESS",
+                    help="with --xaicheck-engine dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -142,7 +149,11 @@ class XaicheckSession:
         self.base_seed: int = int(config.getoption("--xaicheck-seed", 0) or 0)
         self.timeout: float = float(config.getoption("--xaicheck-timeout", 120.0))
         self.jobs_requested = int(config.getoption("--xaicheck-jobs", 1))
+        self.engine: str = config.getoption("--xaicheck-engine", "local") or "local"
+        self.scheduler: str | None = config.getoption("--xaicheck-scheduler", None)
         _check_options(self.timeout, self.jobs_requested, self.explainers, self.checks, self.base_seed)
+        if self.scheduler is not None and self.engine != "dask":
+            raise pytest.UsageError("--xaicheck-scheduler needs --xaicheck-engine dask")
         self.baseline_dir: str | None = config.getoption("--xaicheck-baseline", None)
         if self.baseline_dir is not None and not (Path(self.baseline_dir) / "scores.csv").is_file():
             raise pytest.UsageError(f"--xaicheck-baseline {self.baseline_dir}: no scores.csv there")
@@ -268,18 +279,32 @@ class XaicheckSession:
         self._selected_pairs = {(c.explainer.name, c.check.name) for c in cells}
         self._selected_cells = list(cells)
         if cells:  # every jobs value runs the cells in worker processes (1: a pool of one), longest first
-            from xaicheck.benchmarks.runner import _run_parallel, one_thread, schedule
+            from xaicheck.benchmarks.engines import EngineError, EngineLost, make_engine
+            from xaicheck.benchmarks.runner import one_thread, schedule
 
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            where = (f"the Dask cluster at {self.scheduler}" if self.scheduler else
+                     f"{self.jobs} {'Dask ' if self.engine == 'dask' else ''}worker process"
+                     f"{'es' if self.jobs > 1 else ''}")
             if reporter is not None:
-                reporter.write_line(f"xaicheck: running {len(cells)} cells on {self.jobs} worker process"
-                                    f"{'es' if self.jobs > 1 else ''} ...")
+                reporter.write_line(f"xaicheck: running {len(cells)} cells on {where} ...")
 
             suite_cells = [self._suite_cell(c) for c in cells]
             order = schedule(self.suite, suite_cells, list(range(len(suite_cells))))
-            with one_thread():  # as `xaicheck run`: no OpenMP/BLAS pool in the parent for forked workers to inherit
-                _run_parallel(self.suite, suite_cells, order, self.jobs, self.timeout,
-                              lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
+            try:
+                engine = make_engine(self.engine, jobs=None if self.scheduler else self.jobs, scheduler=self.scheduler)
+            except (EngineError, ValueError) as exc:
+                raise pytest.UsageError(f"xaicheck: {exc}") from None
+            # as `xaicheck run`: no OpenMP/BLAS pool in the parent for forked workers to inherit; the local pool
+            # does not warm up here (as before), a Dask worker does once (its cell processes are forked from it)
+            with one_thread(), engine:
+                try:
+                    engine.run(self.suite, suite_cells, order, timeout=self.timeout, warm=self.engine != "local",
+                               emit=lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
+                except EngineLost as exc:  # what did not finish runs here, cell by cell (run_cell_isolated)
+                    if reporter is not None:
+                        reporter.write_line(f"xaicheck: {exc}; the {len(cells) - len(self._precomputed)} cells "
+                                            "left run in this process's forked children")
 
     # -- running ----------------------------------------------------------------------------------------------
     @staticmethod
@@ -320,7 +345,8 @@ class XaicheckSession:
 
         out = check_out_dir(self.out_dir)
         write_outputs(records, out, suite=self.suite, started=self._started_at,
-                      extra={"timeout": self.timeout, "jobs": self.jobs, "via": "pytest"})
+                      extra={"timeout": self.timeout, "jobs": self.jobs, "via": "pytest",
+                             "engine": {"name": self.engine, **({"scheduler": "external"} if self.scheduler else {})}})
         info = build_report(out)  # the same two steps as `xaicheck run`: outputs, then leaderboard/plots/report
         skipped = [f"plot {k} skipped: {v}" for k, v in sorted(info.get("plots", {}).items()) if v != "ok"]
         self.summary = [*self.baseline_summary(self._selected_cells),

@@ -19,6 +19,8 @@ cell) serves the in-process pytest plugin. Cells are scheduled longest first (th
 ``--out`` when there is one, else a cost estimate) so an expensive cell does not land last. After the cells, a
 deterministic sample of each explainer's cells (``rerun_sample`` per explainer) runs again in another worker: an
 explainer whose sample differs is flagged nondeterministic in ``determinism.csv`` and ``provenance.json``.
+The pool is the ``local`` engine; ``run_suite(engine=...)`` hands the cells to another (``engines``, ``engine_dask``:
+a Dask cluster) with the same log, resume and outputs.
 """
 
 from __future__ import annotations
@@ -384,17 +386,23 @@ class RunSummary:
 
 def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
               resume: bool = True, progress: bool = True, warm: bool = True,
-              rerun_sample: int = RERUN_SAMPLE) -> RunSummary:
+              rerun_sample: int = RERUN_SAMPLE, engine: Any = None) -> RunSummary:
     """Run every cell of ``suite`` (resuming a matching partial run) and write the outputs into ``out``.
 
     ``warm=False`` skips the parent warm-up (:func:`warm_up`); results are the same either way. ``rerun_sample``
-    cells per explainer run twice to notice nondeterminism (0: none)."""
+    cells per explainer run twice to notice nondeterminism (0: none). ``engine`` runs the cells
+    (``engines.LocalEngine(jobs)`` when ``None``; ``engines.make_engine("dask", ...)`` for a Dask cluster): the
+    caller owns it and closes it; the log, resume and outputs are the same on every engine."""
     timeout = validate_timeout(timeout, "timeout")
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1; got {jobs}")
     if int(rerun_sample) < 0:
         raise ValueError(f"rerun_sample must be >= 0; got {rerun_sample}")
+    if engine is None:
+        from .engines import LocalEngine
+
+        engine = LocalEngine(jobs)
     out = check_out_dir(out)
     cells = suite.cells()
     ids = {c.id for c in cells}
@@ -428,16 +436,14 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
         _limit_torch_threads()
         blas = _limit_blas_threads()
         if todo:  # every path runs cells in worker processes (jobs=1: a pool of one)
-            warmer = _WarmUp(suite, [cells[i] for i in todo]) if warm else None
-            _run_parallel(suite, cells, todo, jobs, timeout, emit, warmer)
-            warmed = warmer.spent if warmer is not None else {}
+            warmed = engine.run(suite, cells, todo, timeout=timeout, emit=emit, warm=warm)
         sample = determinism_sample([records[c.id] for c in cells], int(rerun_sample))
         if sample:
             index = {c.id: i for i, c in enumerate(cells)}
             if bar is not None:
                 bar.note(f"re-running {len(sample)} cells to check determinism")
             again = sorted(sample, key=lambda cid: -records[cid].seconds)  # longest first, as the cells ran
-            _run_parallel(suite, cells, [index[cid] for cid in again], jobs, timeout, reruns.append, None)
+            engine.run(suite, cells, [index[cid] for cid in again], timeout=timeout, emit=reruns.append, warm=False)
     finally:
         if blas is not None:
             blas.restore_original_limits()
@@ -449,7 +455,7 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
     ordered = [records[c.id] for c in cells]
     determinism = determinism_report(records, reruns)
     write_outputs(ordered, out, suite=suite, started=started, determinism=determinism,
-                  extra={"timeout": timeout, "jobs": jobs,
+                  extra={"timeout": timeout, "jobs": jobs, "engine": engine.describe(),
                          "warm_up_seconds": {k: round(v, 3) for k, v in sorted(warmed.items())}})
     shutil.rmtree(log.path.parent, ignore_errors=True)
     return RunSummary(out, ordered, resumed=len(done), ran=len(todo), rejected=len(log.rejected),
