@@ -56,7 +56,7 @@ def test_cases_are_trained_models_with_a_generating_truth_and_32_rows():
         back = case.X[:, np.argsort(LATE_ORDER)]
         np.testing.assert_allclose(case.model.true_function(case.X), planted_function(back))
         assert case.model.model_error["r2"] > 0.8
-    assert [c.name for c in cases if "quick" in c.tiers] == ["xgboost_d10_late"]
+    assert [c.name for c in cases if "quick" in c.tiers] == ["trained_mlp_d10_late"]
     assert CHECK.role == "score" and CHECK.truth == "generating" and 0 < CHECK.floor < CHECK.threshold
 
 
