@@ -180,6 +180,10 @@ class Check(ABC):
     #: (``explainers.degenerate.DEGENERATE_PANEL``) may reach, stated and justified by the check; a score at or below
     #: it carries no evidence of quality (``tests/test_degenerate_panel.py``). ``None``: not stated yet.
     floor: ClassVar[float | None] = None
+    #: For a ``"score"`` check judged against another truth than the model's exact attribution (e.g. the generating
+    #: function of a trained model): the axis name. Such a check gets its own column and its own tracks
+    #: (``benchmarks.ranking``) and is never averaged with the checks of no axis. ``""``: the default truth.
+    truth: ClassVar[str] = ""
 
     @abstractmethod
     def cases(self) -> Sequence[Case]:
@@ -217,8 +221,11 @@ class Check(ABC):
 
     def describe(self) -> dict[str, Any]:
         doc = (type(self).__doc__ or "").strip().split("\n")[0]
-        return {"name": self.name, "category": self.category, "role": self.role, "threshold": self.threshold,
-                "version": self.version, "citation": self.citation, "summary": doc}
+        out = {"name": self.name, "category": self.category, "role": self.role, "threshold": self.threshold,
+               "version": self.version, "citation": self.citation, "summary": doc}
+        if self.truth:  # recorded in provenance, so a run read without the registry keeps its axes
+            out["truth"] = self.truth
+        return out
 
 
 #: The roles a check can have on the leaderboard (``Check.role``).

@@ -57,13 +57,14 @@ import numpy as np
 
 from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
-from xaicheck.synthetic_models.scaled import EXACT_GRID, scaled_case_parts
+from xaicheck.synthetic_models.scaled import EXACT_GRID, UNIT_CHANGES, GridPoint, scaled_case_parts, scaled_units
 from xaicheck.synthetic_models.seeding import case_rng, case_seed
 from xaicheck.synthetic_models.text_interactions import negation_case_parts
 from xaicheck.synthetic_models.trained_tabular import planted_model
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
 from xaicheck.synthetic_models.targets import is_per_row, per_target
 
+from ._reference_cache import cached_reference
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
 
@@ -143,13 +144,16 @@ def reference_attribution(
         data = training_data if kind == "training_data_shapley" and training_data is not None else background
         if data is None:
             raise ValueError(f"{explainer.name}: the {kind} reference needs background data; the case has none")
-        phi = interventional_shapley(predict, X, data)
+        phi = cached_reference("interventional_shapley", model, predict, X, data, data, target,
+                               lambda: interventional_shapley(predict, X, data))
         return np.abs(phi).mean(axis=0, keepdims=True) if kind == "mean_abs_interventional_shapley" else phi
     if baseline is None:
         raise ValueError(f"{explainer.name}: baseline Shapley reference needs a baseline; the case has none")
     if model.n_features > MAX_EXACT_FEATURES and model.ground_truth.exact_attribution is not None:
         return np.asarray(model.ground_truth.exact_attribution(X, baseline), dtype=np.float64)
-    return baseline_shapley(predict, X, baseline)
+    B = np.broadcast_to(np.asarray(baseline, dtype=np.float64), np.shape(X))
+    return cached_reference("baseline_shapley", model, predict, X, B, None, target,
+                            lambda: baseline_shapley(predict, X, baseline))
 
 
 def _row_scale_tol(A: np.ndarray, tol: Tolerance) -> np.ndarray:
@@ -317,6 +321,12 @@ class GroundTruthAgreement(Check):
             name, model, X, b, background = scaled_case_parts(point)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
                             description=f"exact Shapley attribution of {model.name} ({point.rows} rows, d={point.d})"))
+        for label, _, _ in UNIT_CHANGES:  # the scaled MLP in other units: separates what its twin cannot (scaled.py)
+            point = GridPoint("mlp", 8, 32, _DEFAULT)
+            name, _, X, b, background = scaled_case_parts(point)
+            model = scaled_units(point.d, label)
+            out.append(Case(self.name, f"{name}_{label}", model, X, baseline=b, background=background, tiers=_DEFAULT,
+                            description=f"exact Shapley attribution of {model.name} (the mlp_d8 case in other units)"))
         for unit in UNITS:  # behaviour units that break methods (synthetic_models/behaviour_units.py)
             name, model, X, b, background, target = unit_case_parts(unit)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, target=target,

@@ -12,7 +12,8 @@ that declare they fit it (by their tags). Within a track:
 - **overall** = mean over categories of the mean over ``role == "score"`` checks of the mean over the check's cases
   (a case = mean over seeds). ``gate`` checks are shown as pass/fail columns; ``diagnostic`` checks are not used;
   a score check that declares a ``truth`` axis (e.g. ``on_data`` vs ``interventional``) gets its own column and is
-  never averaged into the overall or with another axis.
+  never averaged into the overall or with another axis. A track with a ``truth`` ranks on that axis's checks alone
+  (its own exam: e.g. ``generating_relevance``, the generating function's relevant set of a trained model).
 - **calibrated** = the same hierarchy over ``clip((s_check - r_check) / (1 - r_check), -1, 1)`` with ``r`` the
   random control's check score on the same cells (a check random saturates, ``r = 1``, is left out).
 - **rank intervals**: ``N_BOOT`` bootstrap replicates resample the track's cases with replacement (seeded
@@ -77,6 +78,9 @@ class Track:
     title: str
     cases: Callable[[CaseInfo], bool]
     admits: Callable[[set[str]], bool]
+    #: The truth axis the track ranks on: "" = the checks without an axis (exact attributions and the axioms); a
+    #: named axis (``Check.truth``) = only that axis's checks, a separate exam never averaged with the others.
+    truth: str = ""
 
 
 TRACKS: tuple[Track, ...] = (
@@ -92,6 +96,12 @@ TRACKS: tuple[Track, ...] = (
     Track("image", "Images", lambda c: c.domain == "image", _local),
     Track("text", "Text (tokens)", lambda c: c.domain == "tokens", _local),
     Track("trees", "Tree models", lambda c: "tree" in c.forms, _local),
+    # the generating function's truth (``generating_relevance``): its own exam, never averaged with the above
+    Track("generating_tabular", "Trained networks, against the generating function's relevant set",
+          lambda c: c.domain in TABULAR and "tree" not in c.forms, lambda t: _local(t) and _general(t),
+          truth="generating"),
+    Track("generating_trees", "Trained trees, against the generating function's relevant set",
+          lambda c: "tree" in c.forms, _local, truth="generating"),
 )
 
 
@@ -173,11 +183,14 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
                 case_info: Mapping[str, CaseInfo], roles: Mapping[str, str], axes: Mapping[str, str],
                 random_control: str, n_boot: int, seed: int) -> TrackResult | None:
     in_track = sorted(k for k in set(cells["case_id"]) if k in case_info and track.cases(case_info[k]))
+    if track.truth:  # a truth track holds its axis's cases only (gates are shown in the tracks of the same cases)
+        in_track = [k for k in in_track if axes.get(k.partition("/")[0], "") == track.truth]
     if not in_track:
         return None
     tc = cells[cells["case_id"].isin(in_track)]
     check_of = dict(zip(tc["case_id"], tc["check"]))
-    exam = [k for k in in_track if roles.get(check_of[k], "score") == "score" and not axes.get(check_of[k])]
+    exam = [k for k in in_track if roles.get(check_of[k], "score") == "score"
+            and axes.get(check_of[k], "") == track.truth]
     if not exam:
         return None
     te = tc[tc["case_id"].isin(exam)]
@@ -199,7 +212,8 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     rows = members + controls
     tok = ok[ok["case_id"].isin(in_track) & ok["explainer"].isin(rows + [random_control])]
     case_scores = tok.groupby(["explainer", "case_id"])["score"].mean()
-    scored_checks = sorted({c for c in tok["check"].unique() if roles.get(c, "score") == "score" and not axes.get(c)})
+    scored_checks = sorted({c for c in tok["check"].unique()
+                            if roles.get(c, "score") == "score" and axes.get(c, "") == track.truth})
     cat_of = dict(zip(tc["check"], tc["category"]))
     sc = [k for k in exam if check_of[k] in scored_checks
           and any((e, k) in case_scores.index for e in members)]
@@ -246,7 +260,8 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     ohi = np.quantile(O, 1 - (1 - LEVEL) / 2, axis=1) if sc else np.full(E, math.nan)
 
     gates = sorted({c for c in tok["check"].unique() if roles.get(c) == "gate"})
-    axis_names = sorted({axes[c] for c in tok["check"].unique() if axes.get(c) and roles.get(c, "score") == "score"})
+    axis_names = sorted({axes[c] for c in tok["check"].unique()
+                         if axes.get(c) and axes[c] != track.truth and roles.get(c, "score") == "score"})
     table = []
     tok = tok.assign(_axis=tok["check"].map(lambda c: axes.get(c, "")))
     by_explainer = dict(tuple(tok.groupby("explainer")))

@@ -90,7 +90,9 @@ class _Shap(Explainer):
 
 class ShapExact(_Shap):
     name = "shap_exact"
-    capabilities = Capabilities(requires="callable", uses_background=True)
+    #: 2^d coalitions x |background| rows per instance: d = 16 costs ~10 CPU-s per 32-row cell, d = 24 would take
+    #: 256 times that (beyond the cell timeout), so larger models are not applicable rather than a timeout.
+    capabilities = Capabilities(requires="callable", uses_background=True, max_features=16)
     settings = {"masker": "independent_all_rows"}
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:

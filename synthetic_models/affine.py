@@ -24,7 +24,8 @@ __all__ = ["affine", "AffineModel"]
 
 #: Attributes checks read off a model that a change of units leaves as they are.
 _KEPT = ("irrelevant_features", "witness_x", "sensitive_feature", "innocuous_feature", "input_bounds",
-         "twin_of", "transform", "n_vars", "judged_dummy", "vocabulary")
+         "twin_of", "transform", "n_vars", "judged_dummy", "vocabulary",
+         "true_ground_truth")  # the generating function's relevant / irrelevant sets (no units)
 
 
 class AffineModel(FunctionModel):

@@ -19,6 +19,7 @@ to (``true_function`` / ``model_error`` keep that apart).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
     "lightgbm_cough_fever_10_90",
     "xgboost_d10",
     "lightgbm_d10",
+    "planted_booster",
 ]
 
 FAMILY = "boosted"
@@ -167,17 +169,21 @@ def lightgbm_cough_fever_10_90() -> TrainedModel:
     return _cough_fever("lightgbm")
 
 
-def _planted(library: str, seed: int = 0) -> TrainedModel:
-    """A booster fitted to the planted d = 10 function of ``trained_tabular`` (x6..x9 irrelevant), on its data."""
-    from .trained_tabular import PLANTED_D, _data, planted_function, planted_ground_truth
+def _planted(library: str, seed: int = 0, order: tuple[int, ...] | None = None) -> TrainedModel:
+    """A booster fitted to the planted d = 10 function of ``trained_tabular`` (x6..x9 irrelevant), on its data
+    (``order``: with its features moved, ``trained_tabular.LATE_ORDER``)."""
+    from .trained_tabular import PLANTED_D, _data, _suffix, planted_ground_truth, reordered
 
     s = MIXED_SETTINGS
-    X, y, X_test = _data(seed)
+    X, y, X_test = _data(seed, order)
     est = fit_booster(library, X, y, n_estimators=s["n_estimators"], max_depth=s["max_depth"],
                       learning_rate=s["learning_rate"], seed=seed)
-    return _boosted(f"{library}_d10", library, est, planted_function, tuple(f"x{i}" for i in range(PLANTED_D)),
+    extra = {} if order is None else {"order": list(order)}
+    return _boosted(f"{library}_d10{_suffix(order)}", library, est, reordered(order),
+                    tuple(f"x{i}" for i in range(PLANTED_D)),
                     domain="continuous", sampler=uniform_sampler(PLANTED_D, -2.0, 2.0), X_test=X_test,
-                    true_gt=planted_ground_truth(), spec={**s, "seed": seed, "fitted_to": "planted_function"},
+                    true_gt=planted_ground_truth(order),
+                    spec={**s, "seed": seed, "fitted_to": "planted_function", **extra},
                     notes=f"{library} fitted to 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5 (x6..x9 irrelevant); "
                           "truth = exact Shapley values of the trained trees")
 
@@ -192,3 +198,10 @@ def xgboost_d10() -> TrainedModel:
 def lightgbm_d10() -> TrainedModel:
     """LGBMRegressor (60 depth-3 trees) fitted to the planted d = 10 function (x6..x9 irrelevant)."""
     return _planted("lightgbm")
+
+
+@lru_cache(maxsize=8)
+def planted_booster(library: str, seed: int = 0, order: tuple[int, ...] | None = None) -> TrainedModel:
+    """The ``xgboost`` / ``lightgbm`` booster fitted to the planted d = 10 function (cached; ``order`` moves its
+    features, ``trained_tabular.LATE_ORDER``)."""
+    return _planted(library, seed, order)

@@ -118,8 +118,10 @@ def test_case_seed_regenerates_cases() -> None:
 
 def test_grids_keep_the_exact_oracle_feasible() -> None:
     assert all(p.d <= 16 and p.rows >= 32 for p in EXACT_GRID)
-    default = {(p.family, p.d) for p in EXACT_GRID if "default" in p.tiers}
-    assert default == {(f, d) for f in FAMILIES for d in (4, 8)} | {("additive", 16)}
+    every = {(f, d) for f in FAMILIES for d in SCALE_DIMS}
+    assert SCALE_DIMS == (4, 8, 12, 16)  # issue 12: the default suite judges d in {4, 8, 12, 16} in every family
+    assert {(p.family, p.d) for p in EXACT_GRID if "default" in p.tiers} == every
+    assert {(p.family, p.d) for p in SCALE_GRID if "default" in p.tiers} == {(f, d) for f in FAMILIES for d in (4, 8)}
     assert {(p.family, p.d) for p in EXACT_GRID} == {(f, d) for f in FAMILIES for d in SCALE_DIMS}
     assert {(p.family, p.d) for p in SCALE_GRID} >= {(f, d) for f in FAMILIES for d in SCALE_DIMS}
     assert {(p.family, p.d) for p in SCALE_GRID if "quick" in p.tiers} == {("additive", 8)}
