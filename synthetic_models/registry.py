@@ -1,4 +1,9 @@
-"""Models by name: factories registered with ``@register_model`` and built once per process on first use."""
+"""Models by name: factories registered with ``@register_model`` and built once per process on first use.
+
+This is the registry of xaicheck's own families: each built-in check builds its cases from the models it names
+here. To benchmark models of your own, give them as a zoo (``xaicheck run --models my_zoo``, or ``models=`` on
+``check_explainer`` / ``parametrize_with_checks``): their cases follow from what each model declares
+(``xaicheck.axioms.declared_cases``), which registering a model here does not do."""
 
 from __future__ import annotations
 
