@@ -1,7 +1,7 @@
 """An on-disk cache of exact reference attributions, shared by the cells of a run and by later runs.
 
-Every cell of a check judged against the exact Shapley attribution recomputes it (each cell runs in its own forked
-child, so nothing in memory survives it). At d = 16 one baseline-Shapley reference of a 32-row MLP case enumerates
+Every cell of a check judged against the exact Shapley attribution needs it, and a case's cells are spread over the
+worker processes of a run (and over later runs), so a cache in one process's memory would still repeat it. At d = 16 one baseline-Shapley reference of a 32-row MLP case enumerates
 2^16 coalitions per row, about 5 CPU-seconds, and the same reference was computed again for each of ~70 cells of the
 case (about 370 s of the ~400 s a d = 16 MLP case cost). The reference depends on the explainer only through its
 ``reference_kind``, so it is stored once per (case content, kind) and read back by the other cells.

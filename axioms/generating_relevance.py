@@ -62,7 +62,7 @@ from .ground_truth_agreement import reference_attribution, reference_kind, rows,
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
 
-__all__ = ["GeneratingRelevance", "relevance_auc", "generating_score", "TIE_RTOL", "N_ROWS"]
+__all__ = ["GeneratingRelevance", "relevance_auc", "score_of_auc", "generating_score", "TIE_RTOL", "N_ROWS"]
 
 #: Ties: ``||a_i| - |a_j|| <= TIE_RTOL × (the model's output range)``: numerical noise around an exact zero is a tie.
 TIE_RTOL = 1e-6
@@ -88,10 +88,14 @@ def relevance_auc(A: np.ndarray, relevant: Sequence[int], irrelevant: Sequence[i
     return wins.mean(axis=(1, 2))
 
 
+def score_of_auc(auc: np.ndarray) -> float:
+    """``clip(2 · mean_r AUC_r - 1, 0, 1)`` of the per-row AUCs (module docstring)."""
+    return float(np.clip(2.0 * np.mean(auc) - 1.0, 0.0, 1.0))
+
+
 def generating_score(A: np.ndarray, relevant: Sequence[int], irrelevant: Sequence[int], tie: float) -> float:
     """``clip(2 · mean_r AUC_r - 1, 0, 1)`` (module docstring)."""
-    auc = relevance_auc(A, relevant, irrelevant, tie)
-    return float(np.clip(2.0 * auc.mean() - 1.0, 0.0, 1.0))
+    return score_of_auc(relevance_auc(A, relevant, irrelevant, tie))
 
 
 def irrelevant_mass(A: np.ndarray, irrelevant: Sequence[int]) -> float:
@@ -144,8 +148,8 @@ class GeneratingRelevance(Check):
         ref_rows = case.X if case.background is None else np.vstack([case.X, case.background])
         f = case.model.predict_target(ref_rows, case.target)
         tie = TIE_RTOL * float(np.ptp(f)) if np.ptp(f) > 0 else 0.0
-        measured = generating_score(A, G, U, tie)
         auc = relevance_auc(A, G, U, tie)
+        measured = score_of_auc(auc)
         R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline, background=case.background,
                                   target=case.target, training_data=case.extra.get("training_data"))
         ceiling = generating_score(R, G, U, tie)
