@@ -29,6 +29,7 @@ import numpy as np
 from xaicheck.synthetic_models.base import FunctionModel
 from xaicheck.synthetic_models.classification import boundary_split
 from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.seeding import case_seed
 from xaicheck.synthetic_models.shapley import baseline_shapley, baseline_values, coalitions
 
 from ._padding import PAD_TO, padded
@@ -119,11 +120,14 @@ def saturated(model: "SyntheticModel", tau: float = SATURATION) -> FunctionModel
 
 def faithfulness_case(check: str, model_name: str, tiers: frozenset[str], *, n: int = N_ROWS,
                       description: str = "", saturate: bool = False) -> Case:
-    """``n`` inputs drawn from the model's distribution (seed from the case id), zero baseline, 16 background rows;
+    """``n`` inputs drawn from the model's distribution (seeded by the model's name and the case seed, so every
+    faithfulness check judges the same rows), zero baseline, 16 background rows;
     multi-output models explain class 1; ``saturate``: the model's ``saturated`` twin on the same inputs. A tabular
     model with fewer than ``PAD_TO`` features is padded with dummy features (``_padding.padded``)."""
     model = get_model(model_name)
-    rng = np.random.default_rng(zlib.crc32(f"{check}/{model_name}{'/saturated' if saturate else ''}".encode()))
+    # one draw per model and case seed, shared by every faithfulness check: the checks judge the same attributions
+    # of the same rows (computed once per run: ``explainers._attribution_cache``)
+    rng = np.random.default_rng([zlib.crc32(f"faithfulness/{model_name}".encode()), case_seed()])
     if model.n_features < PAD_TO and "text" not in model.forms:
         model = padded(model)  # dummy features up to PAD_TO: "exact when d <= 4" cannot answer by enumeration
     if saturate:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from xaicheck.axioms.base import CheckResult, Status
+from xaicheck.explainers import _attribution_cache as attribution_cache
 from xaicheck.axioms.isolation import (KILL_GRACE, CellTimeout, Isolated, alarm, call_isolated, died_message,
                                        timeout_message, validate_timeout)
 
@@ -86,6 +87,7 @@ def run_cell(suite: Suite, cell: Cell, timeout: float = DEFAULT_TIMEOUT) -> Cell
     ``sys.exit`` inside the cell is recorded as an error; other ways to end a process (``os._exit``, signals) need
     a separate process: :func:`run_cell_isolated` or the pool."""
     check, explainer, case = suite.check_of(cell), suite.explainer_of(cell), suite.case_of(cell)
+    attribution_cache.begin_cell()
     start = time.perf_counter()
     try:
         with alarm(timeout):
@@ -436,7 +438,11 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
         _limit_torch_threads()
         blas = _limit_blas_threads()
         if todo:  # every path runs cells in worker processes (jobs=1: a pool of one)
+            shared = log.path.parent / "attributions"
+            shutil.rmtree(shared, ignore_errors=True)  # never an answer from an interrupted run of other code
+            attribution_cache.activate(shared)  # inherited by the forked workers (never by remote Dask workers)
             warmed = engine.run(suite, cells, todo, timeout=timeout, emit=emit, warm=warm)
+        attribution_cache.deactivate()  # the determinism rerun computes every attribution afresh
         sample = determinism_sample([records[c.id] for c in cells], int(rerun_sample))
         if sample:
             index = {c.id: i for i, c in enumerate(cells)}
@@ -445,6 +451,7 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
             again = sorted(sample, key=lambda cid: -records[cid].seconds)  # longest first, as the cells ran
             engine.run(suite, cells, [index[cid] for cid in again], timeout=timeout, emit=reruns.append, warm=False)
     finally:
+        attribution_cache.deactivate()
         if blas is not None:
             blas.restore_original_limits()
         log.close()

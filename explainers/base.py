@@ -24,6 +24,8 @@ from xaicheck.synthetic_models.base import as_batch, seal
 from xaicheck.synthetic_models.discovery import import_public_modules
 from xaicheck.synthetic_models.targets import by_target, is_per_row
 
+from . import _attribution_cache
+
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
 
@@ -159,8 +161,20 @@ class Explainer(ABC):
             background = _private(as_batch(background, model.n_features, name="background"))
         if model.n_outputs > 1 and target is None:
             raise MissingInputError(f"{self.name}: model {model.name} has {model.n_outputs} outputs; give a target")
+        first = _attribution_cache.take_first()  # a run's cells share their first question's answer (module doc)
         if is_per_row(target):
             return self._explain_per_row(model, X, baseline, background, target, seed)
+        key = None
+        if first:
+            try:
+                key = _attribution_cache.key_for(self, model, X, baseline, background, target, seed)
+            except Exception:  # noqa: BLE001 - a model the probe cannot evaluate is simply not shared
+                key = None
+        if key is not None:
+            n_rows = 1 if self.capabilities.scope == "global" else X.shape[0]
+            stored = _attribution_cache.load(key, (n_rows, X.shape[1]))
+            if stored is not None:
+                return stored
         try:
             out = self._explain(seal(model), X, baseline=baseline, background=background, target=target, seed=seed)
         except ExplainerError:
@@ -172,7 +186,10 @@ class Explainer(ABC):
             raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
         except Exception as exc:
             raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
-        return self._validate(out, X.shape)
+        arr = self._validate(out, X.shape)
+        if key is not None:
+            _attribution_cache.store(key, arr)
+        return arr
 
     def _explain_per_row(self, model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray | None,
                          background: np.ndarray | None, target: Any, seed: int) -> np.ndarray:

@@ -1,0 +1,152 @@
+"""Attributions shared, within one run, by cells that put the same first question to an explainer.
+
+The six faithfulness checks (deletion and insertion curves, infidelity, PGI/PGU, sparsity, magnitude error) judge the
+same attributions of the same rows (``axioms._faithfulness``: one draw per model, shared by the checks), and each
+cell's first act is ``explainer.explain(model, X, baseline=b, background=B, target=t, seed=s)``. Run as six cells,
+the explainer computed the same attribution six times (captum's KernelSHAP and LIME, guided IG: about 1 CPU-s each).
+
+While a run is active (:func:`activate`, called by the runner before it forks its workers), the *first* ``explain``
+call of each cell (:func:`begin_cell`) is looked up here and, when computed, stored:
+
+- key: sha256 of the explainer (name, class, library, ``settings``), the model (class, name, ``spec()`` and a
+  **probe**: ``f`` at ``PROBE_POINTS`` seeded hybrids of the rows and their references, so two models that differ
+  where the explainer looks get different keys), the bytes and shapes of ``X``, ``baseline`` and ``background``,
+  the target and the seed;
+- value: the validated attribution array as an ``.npy`` file (exact round trip), written atomically (temporary file,
+  ``os.replace``) in the run's own directory, deleted with the run's partial log. Two workers racing on one key
+  compute the same array and either write wins.
+
+Only first calls are shared, and only with first calls: a cell's first call is made from the same state as any other
+cell's (a fresh cell of a worker forked from the same parent), so a stored answer is exactly what the explainer would
+have computed there, *provided it is a deterministic function of its inputs and seed* — the assumption every run
+already makes (cells run in any order on any worker) and that the runner's determinism rerun tests: the rerun runs
+with the cache off (:func:`deactivate`), so an explainer that gives another answer to the same question is still
+caught. Runs outside the runner (``check_explainer``, the pytest plugin, a Dask engine's remote workers) never
+activate it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["PROBE_POINTS", "SWITCH_ENV", "activate", "deactivate", "active_directory", "begin_cell", "take_first", "key_for",
+           "load", "store", "stats"]
+
+#: Points at which the model is evaluated to fingerprint the function itself.
+PROBE_POINTS = 64
+FORMAT = 1
+#: ``XAICHECK_SHARE_ATTRIBUTIONS=0`` turns sharing off (a run then computes every attribution in its own cell).
+SWITCH_ENV = "XAICHECK_SHARE_ATTRIBUTIONS"
+
+_STATE: dict[str, Any] = {"dir": None, "first": False, "hits": 0, "stored": 0}
+
+
+def activate(directory: Path | str) -> None:
+    """Share first-call attributions through ``directory`` (created on first store) in this process and its forks;
+    ``XAICHECK_SHARE_ATTRIBUTIONS=0`` in the environment keeps sharing off (every cell computes its own)."""
+    on = os.environ.get(SWITCH_ENV, "1").strip() not in ("0", "off", "false", "")
+    _STATE.update(dir=Path(directory) if on else None, first=False, hits=0, stored=0)
+
+
+def deactivate() -> None:
+    """Stop sharing (the determinism rerun computes every attribution afresh)."""
+    _STATE.update(dir=None, first=False)
+
+
+def active_directory() -> Path | None:
+    return _STATE["dir"]
+
+
+def begin_cell() -> None:
+    """The next ``explain`` call is the first of a new cell."""
+    _STATE["first"] = True
+
+
+def take_first() -> bool:
+    """Whether this call is the first of its cell while sharing is active (and mark it taken)."""
+    first, _STATE["first"] = bool(_STATE["first"]), False
+    return first and _STATE["dir"] is not None
+
+
+def stats() -> dict[str, int]:
+    """Hits and stores in this process since :func:`activate`."""
+    return {"hits": int(_STATE["hits"]), "stored": int(_STATE["stored"])}
+
+
+def _bytes(a: Any) -> bytes:
+    if a is None:
+        return b"none"
+    arr = np.ascontiguousarray(a)
+    return str(arr.dtype).encode() + str(arr.shape).encode() + arr.tobytes()
+
+
+def _probe(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    rng = np.random.default_rng(20261204)
+    ref = np.zeros((1, X.shape[1])) if reference is None else np.atleast_2d(np.asarray(reference, dtype=np.float64))
+    rows = rng.integers(0, X.shape[0], PROBE_POINTS)
+    refs = rng.integers(0, ref.shape[0], PROBE_POINTS)
+    mask = rng.random((PROBE_POINTS, X.shape[1])) < 0.5  # hybrids: every value comes from a row or a reference
+    return np.asarray(predict(np.where(mask, X[rows], ref[refs])), dtype=np.float64)
+
+
+def key_for(explainer: Any, model: Any, X: np.ndarray, baseline: np.ndarray | None, background: np.ndarray | None,
+            target: Any, seed: int) -> str:
+    """sha256 of everything the first call's answer depends on (module docstring)."""
+    reference = baseline if baseline is not None else background
+    spec = getattr(model, "spec", None)
+    head = json.dumps({"format": FORMAT,
+                       "explainer": [explainer.name, f"{type(explainer).__module__}.{type(explainer).__qualname__}",
+                                     getattr(explainer, "library", ""), getattr(explainer, "settings", None)],
+                       "model": [f"{type(model).__module__}.{type(model).__qualname__}", str(getattr(model, "name", "")),
+                                 spec() if callable(spec) else None],
+                       "seed": int(seed)}, sort_keys=True, default=repr)
+    digest = hashlib.sha256(head.encode())
+    for part in (X, baseline, background, None if target is None else np.asarray(target),
+                 _probe(model.predict, np.asarray(X, dtype=np.float64), reference)):
+        digest.update(_bytes(part))
+    return digest.hexdigest()
+
+
+def load(key: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The stored answer for ``key`` if it exists, reads cleanly and has ``shape``; else ``None``."""
+    directory = _STATE["dir"]
+    if directory is None:
+        return None
+    try:
+        value = np.load(directory / f"{key}.npy", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if value.shape != tuple(shape):
+        return None
+    _STATE["hits"] += 1
+    return value
+
+
+def store(key: str, value: np.ndarray) -> None:
+    """Write ``value`` under ``key`` atomically; a cache that cannot be written is no cache (nothing raised)."""
+    directory = _STATE["dir"]
+    if directory is None:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(value), allow_pickle=False)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key[:16]}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(buf.getvalue())
+            os.replace(tmp, directory / f"{key}.npy")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _STATE["stored"] += 1
+    except OSError:
+        pass
