@@ -106,7 +106,7 @@ def _spike(column: int) -> FunctionExplainer:
 def test_a_fixed_position_trick_earns_one_sixth_where_its_column_is_relevant_and_nothing_elsewhere(column):
     """Measured through the check on every default case: 1/|G| = 1/6 on a case where the column is relevant, 0 where
     it is not (AUC 7/12 or 3/8, module docstring), so the suite mean is (cases where it is relevant)/36; below every
-    real method (the lowest, LRP-0, ~0.49), and not 1/6 everywhere as the fixed order of the relevant features at
+    real method (the lowest ranked, LRP-0, ~0.5), and not 1/6 everywhere as the fixed order of the relevant features at
     columns 4..9 gave the last column."""
     cases = [c for c in cases_of(CHECK) if "default" in c.tiers]
     scores, hits = [], 0
