@@ -18,7 +18,8 @@ Both train in about a second.
 
 ``order`` (the generating cases of ``axioms.generating_relevance``): the same function with its features moved,
 column ``i`` of the data holding planted feature ``order[i]`` (any permutation of ``range(PLANTED_D)``; that check
-draws one per case from the case seed, ``generating_relevance.case_order``, so no column is relevant in every case).
+draws one per case from the case seed, ``generating_relevance.case_order``, so the relevant columns move from case to
+case and with the case seed).
 Models get the suffix ``_o`` and the order's digits (``trained_mlp_d10_o7386521940``).
 """
 
