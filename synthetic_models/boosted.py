@@ -171,7 +171,7 @@ def lightgbm_cough_fever_10_90() -> TrainedModel:
 
 def _planted(library: str, seed: int = 0, order: tuple[int, ...] | None = None) -> TrainedModel:
     """A booster fitted to the planted d = 10 function of ``trained_tabular`` (x6..x9 irrelevant), on its data
-    (``order``: with its features moved, ``trained_tabular.LATE_ORDER``)."""
+    (``order``: with its features moved, column ``i`` holding planted feature ``order[i]``)."""
     from .trained_tabular import PLANTED_D, _data, _suffix, planted_ground_truth, reordered
 
     s = MIXED_SETTINGS
@@ -203,5 +203,5 @@ def lightgbm_d10() -> TrainedModel:
 @lru_cache(maxsize=8)
 def planted_booster(library: str, seed: int = 0, order: tuple[int, ...] | None = None) -> TrainedModel:
     """The ``xgboost`` / ``lightgbm`` booster fitted to the planted d = 10 function (cached; ``order`` moves its
-    features, ``trained_tabular.LATE_ORDER``)."""
+    features: column ``i`` holds planted feature ``order[i]``, ``generating_relevance.case_order``)."""
     return _planted(library, seed, order)

@@ -17,9 +17,10 @@ GradientBoostingRegressor (200 depth-4 trees, fixed ``random_state``), exposes `
 Both train in about a second.
 
 ``order`` (the generating cases of ``axioms.generating_relevance``): the same function with its features moved,
-column ``i`` of the data holding planted feature ``order[i]``; ``LATE_ORDER`` puts the six relevant features last
-(positions 4..9, x0..x3 irrelevant), so a trick that always ranks feature 0 first finds an irrelevant feature there
-(as the token model puts a neutral word at position 0). Models get the suffix ``_late``.
+column ``i`` of the data holding planted feature ``order[i]`` (any permutation of ``range(PLANTED_D)``; that check
+draws one per case from the case seed, ``generating_relevance.case_order``, so the relevant columns move from case to
+case and with the case seed).
+Models get the suffix ``_o`` and the order's digits (``trained_mlp_d10_o7386521940``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .equivalence import MLPModel, MLPSpec
 from .registry import register_model
 from .trained import TrainedModel, _adam, regression_error
 
-__all__ = ["PLANTED_D", "PLANTED_RELEVANT", "LATE_ORDER", "TrainedMLPModel", "planted_function", "planted_ground_truth",
+__all__ = ["PLANTED_D", "PLANTED_RELEVANT", "TrainedMLPModel", "planted_function", "planted_ground_truth",
            "trained_mlp", "trained_gbm", "planted_model", "reordered"]
 
 PLANTED_D = 10
@@ -46,10 +47,6 @@ def planted_function(X: np.ndarray) -> np.ndarray:
     """``g(x) = 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5`` (x6..x9 irrelevant)."""
     X = np.asarray(X, dtype=np.float64)
     return 2 * np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + np.abs(X[:, 3]) + 0.5 * X[:, 4] - 0.75 * X[:, 5]
-
-
-#: Column i holds planted feature LATE_ORDER[i]: the relevant x0..x5 at positions 4..9, the irrelevant first.
-LATE_ORDER: tuple[int, ...] = (6, 7, 8, 9, 0, 1, 2, 3, 4, 5)
 
 
 def planted_ground_truth(order: tuple[int, ...] | None = None) -> GroundTruth:
@@ -87,8 +84,8 @@ def _data(seed: int, order: tuple[int, ...] | None = None) -> tuple[np.ndarray, 
 def _suffix(order: tuple[int, ...] | None) -> str:
     if order is None:
         return ""
-    if tuple(order) == LATE_ORDER:
-        return "_late"
+    if sorted(order) != list(range(PLANTED_D)):
+        raise ValueError(f"order must be a permutation of range({PLANTED_D}); got {order!r}")
     return "_o" + "".join(str(i) for i in order)
 
 

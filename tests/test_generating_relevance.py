@@ -9,16 +9,20 @@ import pytest
 
 from xaicheck.axioms import counterexamples
 from xaicheck.axioms.base import Case, Status, cases_of, get_check
-from xaicheck.axioms.generating_relevance import TIE_RTOL, generating_score, relevance_auc
+from xaicheck.axioms.generating_relevance import TIE_RTOL, case_order, generating_score, relevance_auc
 from xaicheck.benchmarks.ranking import TRACKS, CaseInfo
 from xaicheck.benchmarks.records import CellRecord
 from xaicheck.benchmarks.scoring import compute_scores
 from xaicheck.explainers.base import Capabilities, FunctionExplainer, get_explainer
 from xaicheck.explainers.degenerate import DEGENERATE_PANEL
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth, seal, uniform_sampler
-from xaicheck.synthetic_models.trained_tabular import LATE_ORDER, planted_function
+from xaicheck.synthetic_models.seeding import using_case_seed
+from xaicheck.synthetic_models.trained_tabular import (PLANTED_D, PLANTED_RELEVANT, planted_function,
+                                                       planted_ground_truth)
 
 CHECK = get_check("generating_relevance")
+NAMES = ("trained_mlp_d10_perm", "trained_mlp_d10_perm_draw1", "trained_mlp_d10_perm_draw2", "xgboost_d10_perm",
+         "lightgbm_d10_perm", "gbm_d10_perm")
 
 
 @pytest.fixture(autouse=True)
@@ -43,21 +47,101 @@ def test_auc_and_score_by_hand():
     assert generating_score(huge, range(6), range(6, 10), 0.0) == pytest.approx(1 / 6, abs=0.02)
 
 
+def _check_case_is_its_order(case) -> None:
+    """The case's truth is the planted truth moved by its order, and its columns really hold the planted features."""
+    order = case_order(case.name)
+    truth = case.model.true_ground_truth
+    assert sorted(order) == list(range(PLANTED_D))
+    assert truth.relevant == frozenset(i for i, j in enumerate(order) if j in PLANTED_RELEVANT)
+    assert truth.dummy == frozenset(range(PLANTED_D)) - truth.relevant
+    assert f"relevant at columns {','.join(map(str, sorted(truth.relevant)))}" in case.description
+    # the model was trained on g with its features moved: its truth function is g on the moved-back columns
+    back = case.X[:, np.argsort(order)]
+    np.testing.assert_allclose(case.model.true_function(case.X), planted_function(back))
+    assert case.model.name.endswith("_o" + "".join(map(str, order)))
+
+
 def test_cases_are_trained_models_with_a_generating_truth_and_32_rows():
     cases = cases_of(CHECK)
-    assert {c.name for c in cases} == {"trained_mlp_d10_late", "trained_mlp_d10_late_draw1",
-                                       "trained_mlp_d10_late_draw2", "xgboost_d10_late", "lightgbm_d10_late",
-                                       "gbm_d10_late"}
+    assert [c.name for c in cases] == list(NAMES)
     for case in cases:
-        truth = case.model.true_ground_truth  # the relevant features last: feature 0 is irrelevant
-        assert truth.relevant == frozenset(range(4, 10)) and truth.dummy == frozenset(range(4))
+        _check_case_is_its_order(case)
         assert case.X.shape == (32, 10) and "default" in case.tiers
-        # the model was trained on g with its features moved: its truth function is g on the moved columns
-        back = case.X[:, np.argsort(LATE_ORDER)]
-        np.testing.assert_allclose(case.model.true_function(case.X), planted_function(back))
         assert case.model.model_error["r2"] > 0.8
-    assert [c.name for c in cases if "quick" in c.tiers] == ["trained_mlp_d10_late"]
+    assert [c.name for c in cases if "quick" in c.tiers] == ["trained_mlp_d10_perm"]
     assert CHECK.role == "score" and CHECK.truth == "generating" and 0 < CHECK.floor < CHECK.threshold
+
+
+def test_each_case_draws_its_own_order_from_the_case_seed():
+    """Orders are permutations, differ between cases, change with the case seed and repeat under the same one; the
+    cases built under another case seed carry that seed's orders (names unchanged)."""
+    orders: dict[int, dict[str, tuple[int, ...]]] = {}
+    for seed in range(4):
+        with using_case_seed(seed):
+            orders[seed] = {name: case_order(name) for name in NAMES}
+            assert orders[seed] == {name: case_order(name) for name in NAMES}  # the same seed, the same orders
+        assert len(set(orders[seed].values())) == len(NAMES)  # every case its own order
+    for name in NAMES:
+        assert len({orders[seed][name] for seed in orders}) == len(orders), name  # moves with the case seed
+    # under case seed 0 nothing is left of the old fixed order (the relevant features at columns 4..9)
+    assert all(set(o[4:]) != PLANTED_RELEVANT for o in orders[0].values())
+    other = cases_of(CHECK, seed=1)
+    assert [c.name for c in other] == list(NAMES)
+    with using_case_seed(1):
+        for case in other:
+            _check_case_is_its_order(case)
+
+
+def _spike(column: int) -> FunctionExplainer:
+    """A position trick (test-local, never registered): a huge value on ``column``, zeros elsewhere."""
+    def explain(model, X, *, baseline, background, target, seed):
+        out = np.zeros(X.shape)
+        out[:, column % X.shape[1]] = 1e6
+        return out
+
+    return FunctionExplainer(explain, f"spike_{column}", capabilities=Capabilities(uses_baseline=True))
+
+
+@pytest.mark.parametrize("column", [0, -1], ids=["first", "last"])
+def test_a_fixed_position_trick_earns_one_sixth_where_its_column_is_relevant_and_nothing_elsewhere(column):
+    """Measured through the check on every default case: 1/|G| = 1/6 on a case where the column is relevant, 0 where
+    it is not (AUC 7/12 or 3/8, module docstring), so the suite mean is (cases where it is relevant)/36; below every
+    real method (the lowest ranked, LRP-0, ~0.5), and not 1/6 everywhere as the fixed order of the relevant features at
+    columns 4..9 gave the last column."""
+    cases = [c for c in cases_of(CHECK) if "default" in c.tiers]
+    scores, hits = [], 0
+    for case in cases:
+        r = CHECK.run(_spike(column), case, seed=0)
+        hit = column % PLANTED_D in case.model.true_ground_truth.relevant
+        hits += hit
+        assert r.status is Status.OK and r.score == pytest.approx(1 / 6 if hit else 0.0, abs=1e-12), case.name
+        assert r.score < 0.2
+        scores.append(r.score)
+    assert np.mean(scores) == pytest.approx(hits / 36)
+    assert 0 < hits < len(cases)  # measured at case seed 0: relevant in some cases, irrelevant in others
+
+
+def test_a_fixed_position_trick_earns_one_over_d_in_expectation_over_case_seeds():
+    """Over case seeds each column is relevant with probability 6/10, so a fixed-position trick scores
+    (6/10)(1/6) = 1/d = 0.1, the floor, in expectation (module docstring); its mean over the six cases averages to it
+    (400 seeds: standard error 0.0017)."""
+    def suite_mean(column: int) -> float:
+        per_case = []
+        for name in NAMES:
+            truth = planted_ground_truth(case_order(name))
+            A = np.zeros((1, PLANTED_D))
+            A[0, column] = 1.0
+            per_case.append(generating_score(A, sorted(truth.relevant), sorted(truth.dummy), 0.0))
+        return float(np.mean(per_case))
+
+    for column in (0, PLANTED_D - 1):
+        means = []
+        for seed in range(400):
+            with using_case_seed(seed):
+                means.append(suite_mean(column))
+        assert set(np.round(np.array(means) * 36, 9)) <= set(range(7))  # (cases where relevant) / 36
+        assert np.mean(means) == pytest.approx(1 / PLANTED_D, abs=0.01)
+        assert max(means) == pytest.approx(1 / 6)  # some case seeds make it relevant in all six: the most it earns
 
 
 def test_the_explainer_never_sees_the_generating_truth():
@@ -108,7 +192,7 @@ def test_the_trap_the_models_reliance_is_in_the_evidence():
 
 
 def test_panel_at_or_below_the_floor_and_exact_shapley_above_it_on_the_default_cases():
-    cases = [c for c in cases_of(CHECK) if c.name in ("trained_mlp_d10_late", "xgboost_d10_late")]
+    cases = [c for c in cases_of(CHECK) if c.name in ("trained_mlp_d10_perm", "xgboost_d10_perm")]
 
     def mean(name: str) -> float:
         out = [CHECK.run(get_explainer(name), c, seed=0) for c in cases]
