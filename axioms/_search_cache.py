@@ -37,6 +37,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from xaicheck.synthetic_models._fit_cache import cache_root
+
 from .base import Counterexample
 
 __all__ = ["CACHE_ENV", "LOG_ENV", "FORMAT", "cache_dir", "code_fingerprint", "key_for", "load", "store",
@@ -53,12 +55,9 @@ _MISSING = object()
 
 
 def cache_dir() -> Path | None:
-    """The cache directory, or ``None`` when ``XAICHECK_CACHE_DIR`` is ``off`` / empty."""
-    value = os.environ.get(CACHE_ENV)
-    if value is not None:
-        return None if value.strip() in ("", "off") else Path(value)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "xaicheck" / "searches"
+    """The cache directory, or ``None`` when ``XAICHECK_CACHE_DIR`` is ``off`` / empty (the root shared with the
+    fitted-model cache, ``synthetic_models._fit_cache.cache_root``)."""
+    return cache_root()
 
 
 def _version(dist: str) -> str:

@@ -118,7 +118,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                             progress=not args.quiet, rerun_sample=args.rerun_sample, engine=engine)
     if not args.quiet:
         print("xaicheck: building leaderboard, plots and report.html ...", file=sys.stderr)
-    info = build_report(out)
+    info = build_report(out, jobs=args.jobs)
     counts = ", ".join(f"{v} {k}" for k, v in summary.counts().items())
     print(f"{len(summary.records)} cells ({counts}); resumed {summary.resumed}, ran {summary.ran}"
           + (f"; {summary.rejected} partial-log records rejected and re-run" if summary.rejected else ""))

@@ -280,18 +280,20 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
         }
         for ci, cat in enumerate(cats):  # every category in ``cats`` has at least one check
             row[cat] = float(np.mean([S[i, check_cols[k]].mean() for k in range(len(checks)) if cat_idx[k] == ci]))
+        # failed and total cells per check, counted once (pandas masks per gate and check cost seconds a report)
+        bad_n: dict[str, list[int]] = {}
+        for c, bad in zip(mine["check"], (mine["passed"] == 0).to_numpy()):
+            bad_n.setdefault(c, [0, 0])[0] += int(bad)
+            bad_n[c][1] += 1
         for g in gates:
-            gc = mine[mine["check"] == g]
-            failed = int((gc["passed"] == 0).sum())
-            row[f"gate:{g}"] = "" if gc.empty else ("pass" if failed == 0 else f"fail {failed}/{len(gc)}")
+            failed, n = bad_n.get(g, (0, 0))
+            row[f"gate:{g}"] = "" if n == 0 else ("pass" if failed == 0 else f"fail {failed}/{n}")
+        by_axis = dict(tuple(mine.groupby("_axis"))) if axis_names else {}
         for a in axis_names:
-            ac = mine[mine["_axis"] == a]
-            row[f"axis:{a}"] = float(ac.groupby("case_id")["score"].mean().mean()) if len(ac) else math.nan
-        fails = []
-        sc_cells = mine[mine["check"].isin(scored_checks)]
-        for c, (bad, n) in sc_cells.groupby("check")["passed"].agg([lambda p: int((p == 0).sum()), "size"]).iterrows():
-            if bad:
-                fails.append(f"{c} ({bad}/{n} cells)")
+            ac = by_axis.get(a)
+            row[f"axis:{a}"] = float(ac.groupby("case_id")["score"].mean().mean()) if ac is not None else math.nan
+        fails = [f"{c} ({bad_n[c][0]}/{bad_n[c][1]} cells)" for c in sorted(set(bad_n) & set(scored_checks))
+                 if bad_n[c][0]]
         fails += [f"gate {g}" for g in gates if str(row.get(f"gate:{g}", "")).startswith("fail")]
         row["fails"] = "; ".join(fails)
         table.append(row)

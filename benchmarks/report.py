@@ -38,6 +38,8 @@ __all__ = ["build_report", "refresh_report", "render_html", "fill_template", "re
            "MAX_FAILURES_PER_CHECK"]
 
 MAX_FAILURES_PER_CHECK = 150
+#: Processes drawing the plots when the caller does not say (``plots.make_plots``).
+PLOT_JOBS = 2
 _TEMPLATE = Path(__file__).with_name("templates") / "report.html"
 
 PLOT_CAPTIONS = {
@@ -88,12 +90,13 @@ def _stderr(message: str) -> None:
 
 
 def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool = True,
-                 log: Callable[[str], None] | None = _stderr) -> dict[str, Any]:
+                 log: Callable[[str], None] | None = _stderr, jobs: int | None = None) -> dict[str, Any]:
     """Leaderboard, plots and ``report.html`` from an existing run in ``directory``; returns a summary.
 
     ``plots=False`` keeps the PNGs already in ``plots/`` (only the HTML and leaderboard are rebuilt: what a paper
     reproduction needs). ``log`` receives one line per step, then the elapsed time, the top of each track and the
-    path of ``report.html`` (``None``: silent). The summary has ``seconds``, ``report`` and ``top``."""
+    path of ``report.html`` (``None``: silent). ``jobs``: processes drawing the plots (``None``: ``PLOT_JOBS``; 1:
+    serially, in this process). The summary has ``seconds``, ``report`` and ``top``."""
     start = time.perf_counter()
     say = log or (lambda _m: None)
     directory = Path(directory)
@@ -114,7 +117,7 @@ def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool
     plot_dir = directory / "plots"
     if plots:
         say(f"report: drawing plots into {plot_dir}")
-        plot_status = make_plots(records, scores, plot_dir, resolver, log=say)
+        plot_status = make_plots(records, scores, plot_dir, resolver, log=say, jobs=PLOT_JOBS if jobs is None else jobs)
     else:
         plot_status = {name: ("ok" if (plot_dir / f"{name}.png").exists() else "not drawn (kept from the last build)")
                        for name in PLOTS}

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ._fit_cache import fit_estimator
 from .base import FunctionModel, GroundTruth
 from .registry import register_model
 
@@ -138,8 +139,8 @@ def _train_detector(n_real: int, seed: int) -> tuple[Any, dict[str, float]]:
     fakes = [fn(real, rng) for fn in PERTURBATIONS.values()]
     X = np.vstack([real, *fakes])
     y = np.concatenate([np.ones(n_real), np.zeros(n_real * len(fakes))])
-    forest = RandomForestClassifier(n_estimators=50, min_samples_leaf=10, class_weight="balanced",
-                                    random_state=seed, n_jobs=1).fit(X, y)
+    forest = fit_estimator(RandomForestClassifier(n_estimators=50, min_samples_leaf=10, class_weight="balanced",
+                                                  random_state=seed, n_jobs=1), X, y)
     test_rng = np.random.default_rng(seed + 1)
     real_test = real_sampler(n_real, test_rng)
     accuracy = {"real": float(np.mean(forest.predict(real_test) == 1))}

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._fit_cache import fit_estimator
 from .base import GroundTruth, uniform_sampler
 from .registry import register_model
 from .trained import N_TEST, TRUTH_TABLE, TrainedModel, cough_fever_10_90_function, regression_error
@@ -77,7 +78,7 @@ def fit_booster(library: str, X: np.ndarray, y: np.ndarray, *, n_estimators: int
                             deterministic=True, force_row_wise=True, random_state=seed, verbose=-1)
     else:
         raise ValueError(f"Expected library 'xgboost' or 'lightgbm' but got library={library!r}")
-    return est.fit(X, y)
+    return fit_estimator(est, X, y)
 
 
 def features_used(est: Any, d: int) -> frozenset[int]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._fit_cache import fit_scope
 from .base import GroundTruth, SyntheticModel
 from .registry import register_model
 from .trained import _adam
@@ -74,6 +75,7 @@ def digits_split(seed: int = 0) -> dict[str, np.ndarray]:
     return out
 
 
+@fit_scope
 def _network(seed: int) -> "torch.nn.Module":
     import torch
     from torch import nn

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from ._fit_cache import array_digest, fit_estimator, fit_scope, train_in_place
 from .additive import additive_terms, product_shapley
 from .base import FunctionModel, GroundTruth, binary_sampler, uniform_sampler
 from .registry import register_model
@@ -161,7 +162,7 @@ def gbm_additive(n_train: int = 400, seed: int = 0) -> TrainedModel:
     X_train = rng.uniform(-2.0, 2.0, size=(n_train, 4))
     X_train[:, 3] = 0.0  # constant in training: no split on x3 is possible
     gbm = GradientBoostingRegressor(n_estimators=60, max_depth=3, learning_rate=0.1, random_state=seed)
-    gbm.fit(X_train, true_fn(X_train))
+    gbm = fit_estimator(gbm, X_train, true_fn(X_train))
     used = frozenset(int(f) for est in gbm.estimators_.ravel() for f in est.tree_.feature if f >= 0)
     gt = GroundTruth(relevant=used, dummy=frozenset(range(4)) - used,
                      notes="GBM fitted to sin(x0)+|x1|+x2^2; x3 constant in training => exact dummy")
@@ -187,24 +188,31 @@ def _adam(params: list, loss_fn: Callable[[], Any], steps: int, lr: float, grad_
     """Full-batch Adam (Kingma & Ba 2015), written out: ``torch.optim``'s first step costs seconds of set-up.
 
     ``grad_masks[k]`` multiplies the gradient of ``params[k]`` (frozen entries stay exactly at their value).
+    Inside a ``_fit_cache.fit_scope`` function the trained values are cached on disk (``_fit_cache``).
     """
     import torch
 
-    m = [torch.zeros_like(p) for p in params]
-    v = [torch.zeros_like(p) for p in params]
-    for t in range(1, steps + 1):
-        grads = torch.autograd.grad(loss_fn(), params)
-        with torch.no_grad():
-            for k, (p, g) in enumerate(zip(params, grads)):
-                if k in grad_masks:
-                    g = g * grad_masks[k]
-                m[k].mul_(betas[0]).add_(g, alpha=1 - betas[0])
-                v[k].mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
-                m_hat = m[k] / (1 - betas[0] ** t)
-                v_hat = v[k] / (1 - betas[1] ** t)
-                p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+    def train() -> None:
+        m = [torch.zeros_like(p) for p in params]
+        v = [torch.zeros_like(p) for p in params]
+        for t in range(1, steps + 1):
+            grads = torch.autograd.grad(loss_fn(), params)
+            with torch.no_grad():
+                for k, (p, g) in enumerate(zip(params, grads)):
+                    if k in grad_masks:
+                        g = g * grad_masks[k]
+                    m[k].mul_(betas[0]).add_(g, alpha=1 - betas[0])
+                    v[k].mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+                    m_hat = m[k] / (1 - betas[0] ** t)
+                    v_hat = v[k] / (1 - betas[1] ** t)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+
+    masks = {int(k): array_digest(torch.as_tensor(g).detach().cpu().numpy()) for k, g in grad_masks.items()}
+    train_in_place(params, train, {"optimizer": "adam", "steps": steps, "lr": lr, "betas": list(betas), "eps": eps,
+                                   "grad_masks": masks})
 
 
+@fit_scope
 def _train_mlp(seed: int, n_train: int, steps: int, hidden: int) -> "torch.nn.Module":
     import torch
     from torch import nn

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._fit_cache import fit_estimator, fit_scope
 from .base import GroundTruth, uniform_sampler
 from .equivalence import MLPModel, MLPSpec
 from .registry import register_model
@@ -93,6 +94,7 @@ class TrainedMLPModel(MLPModel):
     """An ``MLPModel`` fitted to a known function (carries ``true_function``, ``true_ground_truth``, ``model_error``)."""
 
 
+@fit_scope
 def trained_mlp(seed: int = 0, steps: int = 600, hidden: tuple[int, int] = (32, 16),
                 order: tuple[int, ...] | None = None) -> TrainedMLPModel:
     """The 10-32-16-1 ReLU MLP trained on ``planted_function`` (deterministic: seeded generator, one thread); with
@@ -139,7 +141,7 @@ def trained_gbm(seed: int = 0, order: tuple[int, ...] | None = None) -> TrainedM
 
     X, y, X_test = _data(seed, order)
     gbm = GradientBoostingRegressor(n_estimators=200, max_depth=4, learning_rate=0.1, random_state=seed)
-    gbm.fit(X, y)
+    gbm = fit_estimator(gbm, X, y)
     used = frozenset(int(f) for est in gbm.estimators_.ravel() for f in est.tree_.feature if f >= 0)
     gt = GroundTruth(relevant=used, dummy=frozenset(range(PLANTED_D)) - used,
                      notes="GBM fitted to g; relevant = features some tree splits on (exact for trees)")

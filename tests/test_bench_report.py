@@ -293,3 +293,49 @@ def test_refresh_report_keeps_plots_and_relinks_papers(run_dir, monkeypatch):
     assert plots == {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
     assert info["plots"] == {n: "ok" for n in PLOTS}
     assert lines[-1] == f"report: {run_dir / 'report.html'}" and any("built in" in x for x in lines)
+
+
+def test_plots_drawn_in_parallel_equal_the_serial_ones(run_dir, tmp_path):
+    serial_dir = tmp_path / "serial"
+    _write_run(serial_dir, _records())
+    lines: dict[int, list[str]] = {1: [], 2: []}
+    info1 = build_report(serial_dir, lookup=CASES.get, log=lines[1].append, jobs=1)
+    info2 = build_report(run_dir, lookup=CASES.get, log=lines[2].append, jobs=2)
+    assert info1["plots"] == info2["plots"] == {name: "ok" for name in PLOTS}
+    for name in PLOTS:
+        assert (serial_dir / "plots" / f"{name}.png").read_bytes() == (run_dir / "plots" / f"{name}.png").read_bytes()
+
+    def plot_lines(log: list[str]) -> list[str]:
+        return [x.rsplit(" (", 1)[0] for x in log if x.startswith("report:   plot ")]
+
+    assert plot_lines(lines[1]) == plot_lines(lines[2]) == [f"report:   plot {n}: ok" for n in PLOTS]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_plot_that_raises_is_reported_and_the_others_drawn(run_dir, monkeypatch, jobs):
+    from xaicheck.benchmarks import plots
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no ink")
+
+    monkeypatch.setattr(plots, "heatmap", broken)
+    (run_dir / "plots").mkdir()
+    (run_dir / "plots" / "heatmap.png").write_bytes(b"stale")
+    info = build_report(run_dir, lookup=CASES.get, log=None, jobs=jobs)
+    assert info["plots"]["heatmap"] == "failed: RuntimeError: no ink"
+    assert not (run_dir / "plots" / "heatmap.png").exists()
+    assert all(info["plots"][n] == "ok" and (run_dir / "plots" / f"{n}.png").exists() for n in PLOTS
+               if n != "heatmap")
+    assert "<b>heatmap</b>: skipped — failed: RuntimeError: no ink" in (run_dir / "report.html").read_text()
+
+
+def test_a_dead_plot_worker_fails_its_plots_not_the_report(run_dir, monkeypatch):
+    import os
+
+    from xaicheck.benchmarks import plots
+
+    monkeypatch.setattr(plots, "text_attributions", lambda *a, **k: os._exit(3))
+    info = build_report(run_dir, lookup=CASES.get, log=None, jobs=2)
+    assert info["plots"]["text_attributions"].startswith("failed: BrokenProcessPool")
+    assert not (run_dir / "plots" / "text_attributions.png").exists()
+    assert (run_dir / "report.html").exists()
