@@ -15,7 +15,7 @@ from xaicheck.synthetic_models.adversarial import _train_detector, real_sampler
 from xaicheck.synthetic_models.boosted import fit_booster, mixed_sampler
 from xaicheck.synthetic_models.image_watermark import WatermarkCNN
 from xaicheck.synthetic_models.trained import _adam, _train_mlp
-from xaicheck.synthetic_models.trained_tabular import LATE_ORDER, trained_gbm, trained_mlp
+from xaicheck.synthetic_models.trained_tabular import trained_gbm, trained_mlp
 
 
 def _predictions(model: Any, X: np.ndarray) -> list[np.ndarray]:
@@ -45,7 +45,7 @@ def _forest() -> Any:
 ARTIFACTS: dict[str, tuple[Callable[[], Any], Callable[[], np.ndarray], tuple[Any, str] | str]] = {
     "planted_mlp": (lambda: trained_mlp(0, steps=60), lambda: np.random.default_rng(1).uniform(-2, 2, (64, 10)),
                     (torch.autograd, "grad")),
-    "planted_mlp_late": (lambda: trained_mlp(0, steps=60, order=LATE_ORDER),
+    "planted_mlp_permuted": (lambda: trained_mlp(0, steps=60, order=(6, 7, 8, 9, 0, 1, 2, 3, 4, 5)),
                          lambda: np.random.default_rng(1).uniform(-2, 2, (64, 10)), (torch.autograd, "grad")),
     "planted_gbm": (lambda: trained_gbm(0), lambda: np.random.default_rng(1).uniform(-2, 2, (64, 10)),
                     "sklearn.ensemble.GradientBoostingRegressor.fit"),
