@@ -20,7 +20,7 @@ __all__ = ["main", "build_parser", "format_table"]
 
 EPILOG = """examples:
   xaicheck run                                     # the default suite, every explainer -> results/
-  xaicheck run --suite quick --out /tmp/quick      # a smoke run (1 to 1.5 minutes on 2 cores)
+  xaicheck run --suite quick --out /tmp/quick      # a smoke run (under a minute on 2 cores; 75 s on a cold cache)
   xaicheck run --suite full --jobs 2 --out results/full
   xaicheck run --engine dask --scheduler tcp://10.0.0.5:8786   # cells on a Dask cluster (no --scheduler: local)
   xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy
@@ -249,8 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a suite and write scores, leaderboard, plots and report.html",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--suite", choices=("quick", "default", "full"), default="default",
-                   help="quick ⊂ default ⊂ full (default: default; on 2 cores quick takes 1 to 1.5 minutes, "
-                        "default about 10.5)")
+                   help="quick ⊂ default ⊂ full (default: default; on 2 cores quick takes about 46 s, 75 s on "
+                        "a cold cache, default about 6 minutes)")
     r.add_argument("--out", default="results", help="result directory (default: results)")
     r.add_argument("--explainers", help="comma-separated explainer names (default: all registered)")
     r.add_argument("--checks", help="comma-separated check names (default: all registered)")
