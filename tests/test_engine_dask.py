@@ -77,7 +77,7 @@ def test_quick_slice_is_byte_identical_to_the_local_engine(dask2, tmp_path):
 
 @pytest.mark.longest_first
 @pytest.mark.skipif(os.environ.get("XAICHECK_ENGINE_FULL") == "0", reason="XAICHECK_ENGINE_FULL=0 skips the "
-                    "whole quick suite on both engines (about 3 minutes of the test run on 2 cores)")
+                    "whole quick suite on both engines (about 2.5 minutes of the test run on 2 cores)")
 def test_whole_quick_suite_is_byte_identical_to_the_local_engine(dask2, tmp_path):
     suite = build_suite("quick")
     runner.run_suite(suite, tmp_path / "local", engine=LocalEngine(2), progress=False)
