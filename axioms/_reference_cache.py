@@ -19,14 +19,13 @@ enumerations of ``MIN_FEATURES`` or more features are cached (below that, recomp
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from xaicheck.synthetic_models._cache_files import write_array
 
 from ._search_cache import cache_dir, code_fingerprint
 
@@ -79,23 +78,6 @@ def _load(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
     return value if value.shape == shape and value.dtype == np.float64 else None
 
 
-def _store(directory: Path, path: Path, value: np.ndarray) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(value, dtype=np.float64), allow_pickle=False)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(buf.getvalue())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass  # a cache that cannot be written is no cache: the value was computed and is returned
-
-
 def cached_reference(kind: str, model: object, predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
                      reference: np.ndarray, data: np.ndarray | None, target: int | None,
                      compute: Callable[[], np.ndarray]) -> np.ndarray:
@@ -110,5 +92,5 @@ def cached_reference(kind: str, model: object, predict: Callable[[np.ndarray], n
         return stored
     value = np.asarray(compute(), dtype=np.float64)
     if value.shape == X.shape and np.all(np.isfinite(value)):
-        _store(directory, path, value)
+        write_array(path, np.ascontiguousarray(value, dtype=np.float64))
     return value

@@ -27,16 +27,14 @@ and either write wins. A value is stored only if its JSON round trip is exact; a
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
-import platform
-import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from xaicheck.synthetic_models._cache_files import source_fingerprint, write_atomic
 from xaicheck.synthetic_models._fit_cache import cache_root
 
 from .base import Counterexample
@@ -60,26 +58,10 @@ def cache_dir() -> Path | None:
     return cache_root()
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """sha256 of the xaicheck sources (path and bytes of every ``.py`` file) and the library versions."""
-    import importlib
-
-    digest = hashlib.sha256()
-    for package in _PACKAGES:
-        for root in getattr(importlib.import_module(package), "__path__", []):
-            for path in sorted(Path(root).rglob("*.py")):
-                digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
-                digest.update(path.read_bytes())
-    digest.update(json.dumps([platform.python_version(), [(d, _version(d)) for d in _LIBRARIES]]).encode())
-    return digest.hexdigest()
+    return source_fingerprint(_PACKAGES, _LIBRARIES)
 
 
 def key_for(parts: Mapping[str, Any]) -> str:
@@ -123,18 +105,9 @@ def store(key: str, value: Counterexample | None) -> bool:
         text = json.dumps(_encode(value), sort_keys=True, allow_nan=True)
         if json.dumps(_encode(_decode(json.loads(text))), sort_keys=True) != text:
             return False
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, directory / f"{key}.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except (OSError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return False
-    return True
+    return write_atomic(directory / f"{key}.json", text.encode("utf-8"))
 
 
 def is_missing(value: Any) -> bool:

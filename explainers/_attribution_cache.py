@@ -28,14 +28,14 @@ activate it.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from xaicheck.synthetic_models._cache_files import write_array
 
 __all__ = ["PROBE_POINTS", "SWITCH_ENV", "activate", "deactivate", "active_directory", "begin_cell", "take_first", "key_for",
            "load", "store", "stats"]
@@ -133,20 +133,5 @@ def load(key: str, shape: tuple[int, ...]) -> np.ndarray | None:
 def store(key: str, value: np.ndarray) -> None:
     """Write ``value`` under ``key`` atomically; a cache that cannot be written is no cache (nothing raised)."""
     directory = _STATE["dir"]
-    if directory is None:
-        return
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(value), allow_pickle=False)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key[:16]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(buf.getvalue())
-            os.replace(tmp, directory / f"{key}.npy")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    if directory is not None and write_array(directory / f"{key}.npy", value):
         _STATE["stored"] += 1
-    except OSError:
-        pass

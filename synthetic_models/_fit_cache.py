@@ -28,18 +28,17 @@ from __future__ import annotations
 import contextvars
 import functools
 import hashlib
-import importlib.metadata
 import inspect
 import io
 import json
 import os
 import pickle
-import platform
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
+
+from ._cache_files import source_fingerprint, write_atomic
 
 if TYPE_CHECKING:
     import torch
@@ -71,23 +70,10 @@ def fits_dir() -> Path | None:
     return None if root is None else root / "fits"
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """sha256 of the ``synthetic_models`` sources (path and bytes of every ``.py`` file) and the library versions."""
-    root = Path(__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
-        digest.update(path.read_bytes())
-    digest.update(json.dumps([platform.python_version(), [(d, _version(d)) for d in _LIBRARIES]]).encode())
-    return digest.hexdigest()
+    return source_fingerprint((__package__,), _LIBRARIES)
 
 
 def fit_key(parts: Mapping[str, Any]) -> str:
@@ -103,22 +89,6 @@ def array_digest(*arrays: Any) -> str:
         digest.update(f"{a.dtype.str}{a.shape}\0".encode())
         digest.update(a.tobytes())
     return digest.hexdigest()
-
-
-def _write(path: Path, data: bytes) -> None:
-    """``data`` into ``path`` atomically; a directory that cannot be written leaves no file (and raises nothing)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass  # a cache that cannot be written is no cache: the fit was computed and is used
 
 
 # ------------------------------------------------------------------------------------------------ estimators
@@ -150,7 +120,7 @@ def fit_estimator(estimator: F, X: np.ndarray, y: np.ndarray) -> F:
     data = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
     again = pickle.loads(data)
     if all(np.array_equal(a, b) for a, b in zip(_predictions(fitted, X), _predictions(again, X), strict=True)):
-        _write(path, data)
+        write_atomic(path, data)
     return fitted
 
 
@@ -199,7 +169,7 @@ def train_in_place(params: Sequence["torch.Tensor"], train: Callable[[], None], 
     train()
     buffer = io.BytesIO()
     np.savez(buffer, *[p.detach().cpu().numpy() for p in params])
-    _write(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
 
 
 def _load_arrays(path: Path, like: Sequence[np.ndarray]) -> list[np.ndarray] | None:

@@ -186,7 +186,9 @@ def test_the_trap_the_models_reliance_is_in_the_evidence():
     oracle_of_g = FunctionExplainer(lambda model, X, *, baseline, background, target, seed:
                                     (X - baseline) * np.array([1.0, -1.0, 0.5, 0.0]), "g_oracle",
                                     capabilities=Capabilities(uses_baseline=True))
-    assert CHECK.run(oracle_of_g, case, seed=0).score > ev["exact_shapley_score"]
+    good = CHECK.run(oracle_of_g, case, seed=0)
+    assert good.score > ev["exact_shapley_score"]
+    assert good.passed and good.score == 1.0  # the known-good answer to this axis passes the check
 
 
 def test_panel_at_or_below_the_floor_and_exact_shapley_above_it_on_the_default_cases():
