@@ -40,6 +40,7 @@ __all__ = [
     "all_checks",
     "all_cases",
     "cases_of",
+    "declared_cases",
 ]
 
 #: Categories of the scoring hierarchy: case -> check -> category -> overall.
@@ -185,9 +186,16 @@ class Check(ABC):
     #: (``benchmarks.ranking``) and is never averaged with the checks of no axis. ``""``: the default truth.
     truth: ClassVar[str] = ""
 
-    @abstractmethod
     def cases(self) -> Sequence[Case]:
-        """Every case of this check (each tagged with the suites it belongs to)."""
+        """The check's own curated cases (each tagged with its suites); default none. Cases of models that declare
+        themselves come from ``cases_for``."""
+        return ()
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
+        """The cases that ``model``'s declarations give this check in ``suite`` (``synthetic_models.declarations``:
+        tiers, binary values, baselines, rows per suite; ``model.ground_truth``: the truths it carries). The check
+        decides from them alone, never from the model's name; default none (the check needs cases of its own)."""
+        return ()
 
     def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
         """Whether the check can judge ``explainer`` on ``case`` (from tags), and why not."""
@@ -277,20 +285,54 @@ def all_cases(tier: str = "full", seed: int = 0) -> list[Case]:
     """Every case of every check that belongs to the suite ``tier``, in ``check_names()`` order (case seed ``seed``)."""
     if tier not in TIERS:
         raise ValueError(f"unknown suite {tier!r}; known: {', '.join(TIERS)}")
-    return [case for check in all_checks() for case in cases_of(check, seed) if tier in case.tiers]
+    return [case for check in all_checks() for case in cases_of(check, seed, tier) if tier in case.tiers]
 
 
-_CASES: dict[tuple[type, str, int], list[Case]] = {}
+_CASES: dict[tuple[type, str, int, str], list[Case]] = {}
+#: The suite whose row counts a declared case takes when the caller names no suite.
+DEFAULT_SUITE = "default"
 
 
-def cases_of(check: Check, seed: int = 0) -> list[Case]:
-    """``check.cases()`` under case seed ``seed`` (``synthetic_models.seeding``), built once per process, class and
-    seed. Keyed by the check's class, not its name: a subclass with its own ``cases()`` keeps its name (its results
-    file under the same check) yet runs its own cases, never the built-in ones cached under that name."""
+def declared_cases(check: Check, models: Sequence["SyntheticModel"], suite: str) -> list[Case]:
+    """``check.cases_for(model, suite)`` for each model that declares ``suite`` (``model.declarations.tiers``), in
+    model order; a case of another check or a repeated id is an error naming the model."""
+    if suite not in TIERS:
+        raise ValueError(f"unknown suite {suite!r}; known: {', '.join(TIERS)}")
+    out: list[Case] = []
+    seen: set[str] = set()
+    for model in models:
+        if not model.declarations.joins(suite):
+            continue
+        for case in check.cases_for(model, suite):
+            if case.check != check.name or case.id in seen:
+                raise ValueError(f"{check.name}.cases_for({model.name!r}) gave case {case.id!r}: "
+                                 f"{'another check' if case.check != check.name else 'a repeated id'}")
+            if not case.tiers <= model.declarations.tiers:
+                raise ValueError(f"{check.name}.cases_for({model.name!r}) gave case {case.id!r} in suites "
+                                 f"{sorted(case.tiers)} the model does not declare ({sorted(model.declarations.tiers)})")
+            seen.add(case.id)
+            out.append(case)
+    return out
+
+
+def cases_of(check: Check, seed: int = 0, suite: str | None = None) -> list[Case]:
+    """The check's cases under case seed ``seed`` (``synthetic_models.seeding``): its curated ``cases()``, then the
+    cases every registered model that declares itself (``declarations.tiers``) gives it through ``cases_for``, their
+    rows sized for ``suite`` (``None``: ``DEFAULT_SUITE``). Built once per process, class, seed and suite. Keyed by
+    the check's class, not its name: a subclass with its own ``cases()`` keeps its name (its results file under the
+    same check) yet runs its own cases, never the built-in ones cached under that name."""
+    from xaicheck.synthetic_models.registry import declared_models
     from xaicheck.synthetic_models.seeding import using_case_seed
 
-    key = (type(check), check.name, int(seed))
+    suite = DEFAULT_SUITE if suite is None else suite
+    key = (type(check), check.name, int(seed), suite)
     if key not in _CASES:
         with using_case_seed(seed):
-            _CASES[key] = list(check.cases())
+            curated = list(check.cases())
+            declared = declared_cases(check, declared_models(), suite)
+        names = {c.name for c in curated}
+        clash = [c.id for c in declared if c.name in names]
+        if clash:
+            raise ValueError(f"declared cases {clash} repeat curated case ids of {check.name!r}")
+        _CASES[key] = curated + declared
     return _CASES[key]

@@ -66,6 +66,7 @@ from xaicheck.synthetic_models.targets import is_per_row, per_target
 
 from ._reference_cache import cached_reference
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
+from ._declared import declared_case, declared_inputs
 from .base import Case, Check, CheckResult, Tolerance, register_check
 
 if TYPE_CHECKING:
@@ -340,6 +341,14 @@ class GroundTruthAgreement(Check):
         out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=_DEFAULT,
                         description="per-token exact Shapley of a sentiment model with 'not' and 'very'"))
         return out
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
+        """Models whose exact attribution is known: d <= ``MAX_EXACT_FEATURES`` (enumerated) or a declared closed
+        form; the declared rows (16-row background) and baseline."""
+        if model.n_features > MAX_EXACT_FEATURES and model.ground_truth.exact_attribution is None:
+            return []
+        X, background = declared_inputs(model, suite)
+        return [declared_case(self.name, model, X, "exact attribution", background=background)]
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)

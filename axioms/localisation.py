@@ -44,6 +44,7 @@ from xaicheck.synthetic_models.shapley import baseline_shapley
 from xaicheck.synthetic_models.targets import is_per_row, per_target
 
 from .agreement_metrics import rank_correlation, top_k_membership
+from ._declared import declared_case
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, verdict
 
@@ -178,6 +179,28 @@ class Localisation(Check):
 
     def cases(self) -> list[Case]:
         return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment")), _watermark_case()]
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> list[Case]:
+        """Models that declare a ``mask`` (of at most ``MAX_EXACT_FEATURES`` features: the rank inside it needs its
+        exact Shapley values) or token weights: the ``rows`` draws of 4 x rows with the largest gain f(x) - f(b) of
+        the explained output (so a faithful map has positive mass), the declared baseline."""
+        from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
+        from xaicheck.synthetic_models.targets import resolve_target
+
+        gt = model.ground_truth
+        if gt.mask is None and gt.token_weights is None:
+            return []
+        if gt.mask is not None and int(np.sum(gt.mask)) > MAX_EXACT_FEATURES:
+            return []
+        n = model.declarations.n_rows(suite)
+        rng = np.random.default_rng(5)
+        pool = model.sample(max(32, 4 * n), rng)
+        B = np.broadcast_to(model.declarations.baseline_for(pool), pool.shape)
+        target = resolve_target(model, pool)
+        gain = model.predict_target(pool, target) - model.predict_target(np.array(B), target)
+        X = pool[np.argsort(-gain, kind="stable")[:n]]
+        return [declared_case(self.name, model, X, "attribution inside the declared mask / on the weighted tokens",
+                              background=model.sample(n, rng))]
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)

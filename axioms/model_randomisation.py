@@ -64,6 +64,7 @@ from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 
 from .agreement_metrics import cosine_similarity
 from ._padding import padded
+from ._declared import declared_case, declared_inputs
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import reference_attribution, rows, standard_case, verdict
 
@@ -186,6 +187,19 @@ class ModelRandomisation(Check):
                             background=base.background, extra={"models": tuple(cascade)}, tiers=tiers,
                             description=f"cascading randomisation of {len(cascade)} layers of {name}"))
         return out
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> list[Case]:
+        """Models with a torch form that has a ``Linear`` / ``Conv`` layer and d <= ``MAX_EXACT_FEATURES`` (each
+        randomised twin's exact attribution is enumerated); the declared rows and baseline."""
+        if model.n_features > MAX_EXACT_FEATURES:
+            return []
+        module = model.torch_module()
+        if module is None or not parameterised_layers(module):
+            return []
+        X, background = declared_inputs(model, suite, offset=2)
+        cascade = randomised_cascade(model)
+        return [declared_case(self.name, model, X, f"cascading randomisation of {len(cascade)} layers",
+                              background=background, extra={"models": tuple(cascade)})]
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         def reference(model: "SyntheticModel") -> np.ndarray:

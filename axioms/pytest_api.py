@@ -341,7 +341,7 @@ def iter_cells(
     if not resolved:
         raise SelectionError("no explainer given: pass at least one explainer, registered name or function")
     attach_expectations(resolved)
-    cases_for, allowed = _case_source(models)
+    cases_for, allowed = _case_source(models, suite)
     selection = resolve_checks(checks, cases_for=cases_for, allowed=allowed)
     _validate_expected(expected_failures, resolved, [c for c, _ in selection], cases_for)
     for exp in resolved:
@@ -357,18 +357,20 @@ def iter_cells(
                     yield Cell(exp, check, case, seed, expected, show_seed=len(seeds) > 1), ("" if ok else why)
 
 
-def _case_source(models: ModelsLike | None) -> tuple[Callable[[Check], Sequence[Case]], Sequence[str] | None]:
-    """Where each check's cases come from: its own (``cases_of``), or the declarations of ``models``."""
+def _case_source(models: ModelsLike | None, suite: str = "quick"
+                 ) -> tuple[Callable[[Check], Sequence[Case]], Sequence[str] | None]:
+    """Where each check's cases come from: its own (``cases_of``, declared rows sized for ``suite``), or the
+    declarations of ``models`` (``axioms.declared_cases``)."""
     if models is None:
-        return cases_of, None
+        return (lambda check: cases_of(check, 0, suite)), None
     from xaicheck.synthetic_models.zoo import load_zoo
 
-    from .declared_cases import USER_CHECKS, user_cases
+    from .declared_cases import declaring_checks, user_cases
 
     by_check: dict[str, list[Case]] = {}
-    for case in user_cases(load_zoo(models)):
+    for case in user_cases(load_zoo(models), suite=suite):
         by_check.setdefault(case.check, []).append(case)
-    return (lambda check: by_check.get(check.name, [])), USER_CHECKS
+    return (lambda check: by_check.get(check.name, [])), declaring_checks()
 
 
 def check_explainer(

@@ -55,7 +55,9 @@ from hypothesis import strategies as st
 from xaicheck.synthetic_models.boolean_model import BooleanModel
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import binary_points, fallback_counterexample, fmt, irrelevant_features, message, rows
+from ._helpers import (binary_points, fallback_counterexample, fmt, formally_irrelevant, irrelevant_features, message,
+                       rows)
+from ._declared import corners, declared_case
 from .base import Case, Check, CheckResult, Counterexample, register_check
 from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans
 
@@ -76,6 +78,8 @@ CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("majority3", ("full",)),
 )
 MAX_ROWS = 8
+#: Formal relevance enumerates 2^d subsets x 2^d corners per row: declared models join up to this d.
+MAX_RELEVANCE_FEATURES = 8
 
 
 def zero_tolerance(f_range: float, d: int) -> float:
@@ -158,12 +162,37 @@ class Relevance(Check):
                             description=f"{name} + {N_DUMMIES} dummies: no HMS issue I1-I5 at any row"))
         return out
 
+    def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
+        """Binary models with d <= ``MAX_RELEVANCE_FEATURES`` and one explained output per case: corners of the
+        declared values (all-on first, not all-off; ``rows`` of them, spread over the cube), baseline the opposite
+        corner (Huang & Marques-Silva's setting), background every corner."""
+        from xaicheck.synthetic_models.targets import is_per_row, resolve_target
+
+        d = model.n_features
+        if model.domain != "binary" or d > MAX_RELEVANCE_FEATURES:
+            return []
+        n = model.declarations.n_rows(suite)
+        P = corners(model)[:-1]
+        X = P[:: max(1, len(P) // n)][:n]
+        if is_per_row(resolve_target(model, X)):
+            return []  # the zero tolerance is set by one output's range over the cube
+        return [declared_case(self.name, model, X, "no Huang & Marques-Silva issue I1-I5 at any row",
+                              baseline=model.declarations.opposite(X), background=corners(model),
+                              extra={"domain_values": model.declarations.domain_values})]
+
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, B: np.ndarray,
-                 background: np.ndarray, target: int | None, seed: int) -> dict[str, Any]:
+                 background: np.ndarray, target: int | None, seed: int,
+                 domain_values: tuple[float, float] = (0.0, 1.0)) -> dict[str, Any]:
         A = explainer.explain(model, X, baseline=B, background=background, target=target, seed=seed)
-        values = model.predict_target(binary_points(model.n_features), target)
+        lo, hi = domain_values
+        values = model.predict_target(lo + (hi - lo) * binary_points(model.n_features), target)
         tau = zero_tolerance(float(values.max() - values.min()), model.n_features)
-        irrelevant, source = zip(*(irrelevant_features(model, x) for x in X))
+        if (lo, hi) == (0.0, 1.0):
+            irrelevant, source = zip(*(irrelevant_features(model, x) for x in X))
+        else:  # formal relevance on the {0,1} codes of the declared values (a relabelling changes no AXp)
+            coded = lambda Z: model.predict(lo + (hi - lo) * np.asarray(Z))  # noqa: E731
+            irrelevant = tuple(formally_irrelevant(coded, (x - lo) / (hi - lo)) for x in X)
+            source = ("enumeration of abductive explanations",)
         mask = np.array([[j in irr for j in range(model.n_features)] for irr in irrelevant])
         issues = relevance_issues(A, mask, tau)
         clean = ~(issues["I1"] | issues["I2"] | issues["I3"])
@@ -179,7 +208,8 @@ class Relevance(Check):
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
         background = case.background if case.background is not None else binary_points(case.model.n_features)
-        r = self._measure(explainer, case.model, case.X, B, background, case.target, seed)
+        r = self._measure(explainer, case.model, case.X, B, background, case.target, seed,
+                          tuple(case.extra.get("domain_values", (0.0, 1.0))))
         score = float(r["clean"].mean())
         worst = int(np.argmin(r["clean"])) if not r["clean"].all() else 0
         line = self._line(explainer, case.model, case.X[worst], r, worst)

@@ -17,6 +17,7 @@ from xaicheck.synthetic_models.behaviour_units import unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import binary_points, fallback_counterexample, fmt, message, output_range, pct, rows
+from ._declared import declared_case
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans,
                               relu_nets, small_floats, small_ints)
@@ -103,6 +104,39 @@ class Sensitivity(Check):
             raise ValueError(f"sensitivity/{name}: every row must differ from the baseline in one feature; got {diff}")
         return Case(self.name, name, model, X, baseline=b, background=b[None, :], tiers=frozenset(tiers),
                     description=description)
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
+        """Models that declare relevant features: each one moved alone from the declared baseline ``b`` (its first
+        row for a per-row baseline) to a value that changes f -- binary: the other declared value; else the first of
+        ``rows`` draws --, kept where the explained output moves by more than the tolerance."""
+        from xaicheck.synthetic_models.targets import resolve_target
+
+        decl = model.declarations
+        n = decl.n_rows(suite)
+        draws = model.sample(max(n, 8), np.random.default_rng(3))
+        b = np.array(np.broadcast_to(decl.baseline_for(draws[:1]), (1, model.n_features))[0])
+        target0 = resolve_target(model, b[None])
+        fb = model.predict_target(b[None], target0)[0]
+        tol = SENSITIVITY_TOL.bound(output_range(model, target0))
+        rows_: list[np.ndarray] = []
+        for i in sorted(model.ground_truth.relevant):
+            if len(rows_) >= n:
+                break
+            if model.domain == "binary":
+                values = [v for v in decl.domain_values if v != b[i]]
+            else:
+                values = [v for v in draws[:, i] if v != b[i]]
+            for v in values:
+                x = b.copy()
+                x[i] = v
+                if abs(model.predict_target(x[None], target0)[0] - fb) > tol:
+                    rows_.append(x)
+                    break
+        if not rows_:
+            return []  # the explained output moves on no single-feature change: nothing to judge
+        X = np.array(rows_)
+        return [declared_case(self.name, model, X, "each relevant feature moved alone from the declared baseline",
+                              baseline=b, background=b[None])]
 
     # ------------------------------------------------------------------------------------------- scoring
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, B: np.ndarray,

@@ -18,6 +18,7 @@ from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import (axiom_scale, binary_points, exact_result, fallback_counterexample, fmt,
                        reference_output)
+from ._declared import corners, declared_case
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, model_formula, relu_nets, small_floats
 
@@ -126,6 +127,28 @@ class Symmetry(Check):
                             extra={"symmetric_groups": groups},
                             description=f"symmetric groups {[sorted(g) for g in groups]} with equal values"))
         return out
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
+        """Models that declare symmetric groups: rows with equal values inside each group (binary: such corners, not
+        all-off; else draws with each group set to its first member's value), an exchangeable background."""
+        groups = model.ground_truth.symmetric_groups
+        if not groups:
+            return []
+        n = model.declarations.n_rows(suite)
+        rng = case_rng(0)
+        if model.domain == "binary":
+            P = corners(model)[:-1]
+            X = P[[all(len(set(p[sorted(g)])) == 1 for g in groups) for p in P]][:n]
+        else:
+            X = model.sample(n, rng)
+            for g in groups:
+                members = sorted(g)
+                X[:, members] = X[:, [members[0]]]
+        if len(X) == 0:
+            return []
+        return [declared_case(self.name, model, X, f"symmetric groups {[sorted(g) for g in groups]}",
+                              background=symmetrise(model.sample(n, rng), groups),
+                              extra={"symmetric_groups": tuple(groups)})]
 
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, B: np.ndarray,
                  background: np.ndarray | None, target: int | None, seed: int,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 import numpy as np
 
+from .declarations import Declarations
 from .targets import Target, select_column
 
 if TYPE_CHECKING:  # torch is imported lazily: building a model must not pay torch's import time
@@ -54,6 +55,9 @@ class GroundTruth:
     mask: image models: boolean ``[d]`` mask of the patch the output depends on.
     token_weights: token models: the known weight of each feature.
     exact_attribution: optional closed form ``(x [n,d], baseline [d]|[n,d]) -> [n,d]`` where one exists.
+    reference / reference_kind: a reference attribution of another kind than the Shapley value (a user's own closed
+        form, ``(x [n,d], baseline [d]|[n,d]) -> [n,d]``) and the name of its kind: a truth axis of its own
+        (``axioms.reference_agreement``), never averaged with the Shapley tracks.
     notes: free text shown in ``xaicheck list models``.
     """
 
@@ -65,7 +69,14 @@ class GroundTruth:
     mask: np.ndarray | None = None
     token_weights: np.ndarray | None = None
     exact_attribution: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    reference: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    reference_kind: str = ""
     notes: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.reference is None) != (not self.reference_kind):
+            raise ValueError("a declared reference needs both reference (a function) and reference_kind (its name); "
+                             f"got reference={self.reference!r}, reference_kind={self.reference_kind!r}")
 
     def carries(self) -> list[str]:
         """Names of the kinds of ground truth this record holds (for listings)."""
@@ -84,6 +95,8 @@ class GroundTruth:
             kinds.append("token_weights")
         if self.exact_attribution is not None:
             kinds.append("closed_form")
+        if self.reference is not None:
+            kinds.append(f"reference:{self.reference_kind}")
         return kinds
 
 
@@ -112,6 +125,9 @@ class SyntheticModel(ABC):
     #: Which output a benchmark of this model explains (``targets.resolve_target``): ``None`` (one output), a column,
     #: or ``"predicted"`` (each row at its argmax, e.g. a classifier at its predicted class).
     explained_output: int | str | None = None
+    #: What the model declares about the cases it joins (``synthetic_models.declarations``): suites, binary values,
+    #: baselines, rows per suite. A built-in model declares no suite unless it says so.
+    declarations: Declarations = Declarations()
 
     @property
     def n_features(self) -> int:
@@ -205,6 +221,7 @@ class FunctionModel(SyntheticModel):
         input_shape: tuple[int, ...] | None = None,
         spec: Mapping[str, Any] | None = None,
         explained_output: int | str | None = None,
+        declarations: Declarations | None = None,
     ) -> None:
         self.name = name
         self.family = family
@@ -213,7 +230,12 @@ class FunctionModel(SyntheticModel):
         self.ground_truth = ground_truth
         self.domain = domain
         d = len(self.feature_names)
-        self._sampler = sampler or (binary_sampler(d) if domain == "binary" else uniform_sampler(d))
+        if declarations is not None:
+            self.declarations = declarations
+        if sampler is None and domain == "binary":
+            bits, decl = binary_sampler(d), self.declarations
+            sampler = bits if decl.domain_values == (0.0, 1.0) else (lambda n, rng: decl.corners(bits(n, rng)))
+        self._sampler = sampler or uniform_sampler(d)
         self._torch_factory = torch_factory
         self.n_outputs = n_outputs
         self.input_shape = input_shape

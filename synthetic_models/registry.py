@@ -12,23 +12,30 @@ from typing import Callable
 from .base import SyntheticModel
 from .discovery import import_public_modules
 
-__all__ = ["register_model", "get_model", "model_names", "all_models"]
+__all__ = ["register_model", "get_model", "model_names", "all_models", "declared_models"]
 
 ModelFactory = Callable[[], SyntheticModel]
 
 _FACTORIES: dict[str, ModelFactory] = {}
 _BUILT: dict[str, SyntheticModel] = {}
+#: Names registered with ``exam=True``: models whose declarations put them in the checks' cases.
+_EXAM: list[str] = []
 
 _loaded = False
 
 
-def register_model(name: str) -> Callable[[ModelFactory], ModelFactory]:
-    """Register a zero-argument factory under ``name``; the model is built lazily and cached."""
+def register_model(name: str, *, exam: bool = False) -> Callable[[ModelFactory], ModelFactory]:
+    """Register a zero-argument factory under ``name``; the model is built lazily and cached.
+
+    ``exam=True``: the model joins the checks' cases from its own declarations (``model.declarations.tiers`` and
+    its ground truth; ``axioms.base.cases_of``), with no check edited: one file adds a model to the exam."""
 
     def decorate(factory: ModelFactory) -> ModelFactory:
         if name in _FACTORIES and _FACTORIES[name] is not factory:
             raise ValueError(f"model name {name!r} is already registered")
         _FACTORIES[name] = factory
+        if exam and name not in _EXAM:
+            _EXAM.append(name)
         return factory
 
     return decorate
@@ -62,3 +69,17 @@ def model_names() -> list[str]:
 
 def all_models() -> list[SyntheticModel]:
     return [get_model(name) for name in model_names()]
+
+
+def _unregister(name: str) -> None:
+    """Forget ``name`` (tests that register a temporary model)."""
+    _FACTORIES.pop(name, None)
+    _BUILT.pop(name, None)
+    if name in _EXAM:
+        _EXAM.remove(name)
+
+
+def declared_models() -> list[SyntheticModel]:
+    """The models registered with ``exam=True``, by name: their declarations decide the cases they join."""
+    _load_families()
+    return [get_model(name) for name in sorted(_EXAM)]

@@ -17,6 +17,7 @@ model, the claim and the error.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib
 import os
 import sys
@@ -25,10 +26,12 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .base import Domain, FunctionModel, GroundTruth, Sampler, SyntheticModel
+from .declarations import SUITE_ORDER, BaselineSpec, Declarations, ROWS
 from .shapley import MAX_EXACT_FEATURES, baseline_shapley
 from .targets import per_target, resolve_target
 
-__all__ = ["DeclaredTruthError", "N_TRUTH_ROWS", "TRUTH_RTOL", "load_zoo", "wrap_model", "check_declared_truth"]
+__all__ = ["DeclaredTruthError", "N_TRUTH_ROWS", "TRUTH_RTOL", "load_zoo", "wrap_model", "check_declared_truth",
+           "in_every_suite"]
 
 N_TRUTH_ROWS = 8
 TRUTH_RTOL = 1e-6
@@ -65,7 +68,14 @@ def load_zoo(spec: str | Iterable[Any]) -> list[SyntheticModel]:
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise ValueError(f"model names in {where} are not unique: {names}")
-    return models
+    return [in_every_suite(m) for m in models]
+
+
+def in_every_suite(model: SyntheticModel) -> SyntheticModel:
+    """``model``, declared into every suite when it declares none (a zoo is an explicit request to judge it)."""
+    if not model.declarations.tiers:
+        model.declarations = dataclasses.replace(model.declarations, tiers=frozenset(SUITE_ORDER))
+    return model
 
 
 class WrappedEstimator(FunctionModel):
@@ -90,20 +100,29 @@ def _torch_predict(module: Any) -> Callable[[np.ndarray], np.ndarray]:
 def wrap_model(obj: Any, truth: GroundTruth, *, name: str, n_features: int | None = None,
                feature_names: Iterable[str] | None = None, domain: Domain = "continuous",
                sampler: Sampler | None = None, n_outputs: int = 1, explained_output: int | str | None = None,
-               family: str = "user") -> SyntheticModel:
-    """``obj`` as a ``SyntheticModel`` carrying ``truth``.
+               family: str = "user", tiers: Iterable[str] = SUITE_ORDER,
+               domain_values: tuple[float, float] = (0.0, 1.0), baseline: BaselineSpec = None,
+               baselines: dict[str, BaselineSpec] | None = None, rows: dict[str, int] | None = None
+               ) -> SyntheticModel:
+    """``obj`` as a ``SyntheticModel`` carrying ``truth`` and its declarations (``synthetic_models.declarations``).
 
     ``obj``: a ``torch.nn.Module`` (run in float64; its torch form is offered, so gradient methods and the
     randomisation check apply), a fitted estimator with ``predict`` / ``predict_proba`` (``predict_proba`` when
     ``n_outputs > 1``: a classifier's class probabilities), or a vectorised function ``[n, d] -> [n]`` (or ``[n, k]``).
-    ``sampler(n, rng)``: the input distribution (default uniform on [0, 1]^d, or fair coins for ``domain="binary"``).
+    ``sampler(n, rng)``: the input distribution (default uniform on [0, 1]^d, or fair coins over ``domain_values``
+    for ``domain="binary"``). ``tiers``: the suites the model's cases join (default all); ``domain_values``: a binary
+    feature's two values, e.g. ``(-1, 1)``; ``baseline``: zero (``None``), a constant, a ``[d]`` vector or a per-row
+    function ``X -> [n, d]``; ``baselines``: further named baselines to compare; ``rows``: rows per case by suite.
     """
     names = tuple(feature_names) if feature_names is not None else None
     if names is None:
         if n_features is None:
             raise ValueError(f"wrap_model({name!r}): give n_features or feature_names")
         names = tuple(f"x{i}" for i in range(n_features))
-    common = dict(domain=domain, sampler=sampler, n_outputs=n_outputs, explained_output=explained_output)
+    declarations = Declarations(tiers=frozenset(tiers), domain_values=tuple(domain_values),  # type: ignore[arg-type]
+                                baseline=baseline, baselines=dict(baselines or {}), rows=dict(rows or ROWS))
+    common = dict(domain=domain, sampler=sampler, n_outputs=n_outputs, explained_output=explained_output,
+                  declarations=declarations)
     try:
         import torch
 
@@ -143,20 +162,29 @@ def check_declared_truth(model: SyntheticModel, seed: int = 0) -> dict[str, floa
     gt = model.ground_truth
     rng = np.random.default_rng(seed)
     X = model.sample(N_TRUTH_ROWS, rng)
-    b = np.zeros(model.n_features)
+    try:
+        b = model.declarations.baseline_for(X)
+    except ValueError as exc:
+        raise DeclaredTruthError(f"model {model.name!r}: its declared baseline is invalid: {exc}") from exc
+    B = np.broadcast_to(b, X.shape)
     target = resolve_target(model, X)
     errors: dict[str, float] = {}
+    if gt.reference is not None:
+        R = np.asarray(gt.reference(X, b), dtype=np.float64)
+        if R.shape != X.shape or not np.all(np.isfinite(R)):
+            raise DeclaredTruthError(f"model {model.name!r}: its declared reference {gt.reference_kind!r} must "
+                                     f"return finite values of shape {X.shape}; got shape {R.shape}")
     if gt.exact_attribution is not None:
-        fx, fb = model.predict_target(X, target), model.predict_target(np.repeat(b[None], len(X), 0), target)
+        fx, fb = model.predict_target(X, target), model.predict_target(np.array(B), target)
         phi = np.asarray(gt.exact_attribution(X, b), dtype=np.float64)
         gap = float(np.max(np.abs(phi.sum(axis=1) - (fx - fb))))
         errors["closed_form_completeness"] = gap
         if gap > TRUTH_RTOL * _scale(fx, fb, phi):
             raise DeclaredTruthError(f"model {model.name!r}: its closed-form attribution is not complete: "
-                                     f"max |sum(phi) - (f(x) - f(0))| = {gap:.3g} over {N_TRUTH_ROWS} draws")
+                                     f"max |sum(phi) - (f(x) - f(b))| = {gap:.3g} over {N_TRUTH_ROWS} draws")
         if model.n_features <= MAX_EXACT_FEATURES:
-            exact = per_target(lambda X_g, t: baseline_shapley(lambda Z: model.predict_target(Z, t), X_g, b),
-                               X, target)
+            exact = per_target(lambda X_g, b_g, t: baseline_shapley(lambda Z: model.predict_target(Z, t), X_g, b_g),
+                               X, target, b)
             err = float(np.max(np.abs(phi - exact)))
             errors["closed_form_vs_enumeration"] = err
             if err > TRUTH_RTOL * _scale(exact, phi):

@@ -1,0 +1,153 @@
+"""Cases from declarations (issue 22): a model joins every applicable check by what it declares, no check edited; a
+user's ±1 model with a non-zero baseline is judged at its declared baseline; rows follow the suite; a reference of
+another kind is its own truth axis."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from xaicheck.axioms import base as axioms_base
+from xaicheck.axioms.base import Status, cases_of, check_names, get_check
+from xaicheck.axioms.declared_cases import declaring_checks, user_cases
+from xaicheck.explainers.base import get_explainer
+from xaicheck.explainers.degenerate import DEGENERATE_PANEL
+from xaicheck.synthetic_models import registry
+from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
+from xaicheck.synthetic_models.declarations import Declarations, resolve_baseline, tiers_from
+from xaicheck.synthetic_models.zoo import DeclaredTruthError, wrap_model
+
+MODULE = textwrap.dedent('''
+    """A model family that carries only declarations: no check names it."""
+    import numpy as np
+    from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
+    from xaicheck.synthetic_models.declarations import Declarations
+    from xaicheck.synthetic_models.registry import register_model
+
+    @register_model("declared_only_or3", exam=True)
+    def declared_only_or3():
+        truth = GroundTruth(relevant=frozenset({0, 1}), dummy=frozenset({2}), symmetric_groups=(frozenset({0, 1}),))
+        return FunctionModel("declared_only_or3", "test", lambda X: np.maximum(X[:, 0], X[:, 1]),
+                             ["a", "b", "c"], truth, domain="binary",
+                             declarations=Declarations(tiers=frozenset({"default"})))
+''')
+
+
+@pytest.fixture
+def declared_module(tmp_path):
+    """Import a new model module from a temporary file; unregister it and drop cached cases afterwards."""
+    path = tmp_path / "declared_only_models.py"
+    path.write_text(MODULE)
+    spec = importlib.util.spec_from_file_location("declared_only_models", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["declared_only_models"] = module
+    axioms_base._CASES.clear()
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop("declared_only_models", None)
+        registry._unregister("declared_only_or3")
+        axioms_base._CASES.clear()
+
+
+def test_a_model_module_with_only_declarations_joins_every_applicable_check(declared_module):
+    # a binary OR with a dummy and a symmetric pair: complete, dummy, symmetric, sensitive, formally relevant, exact
+    expected = {"completeness", "dummy", "symmetry", "sensitivity", "relevance", "ground_truth_agreement"}
+    for suite in ("quick", "default", "full"):
+        joined = {name for name in check_names() for case in cases_of(get_check(name), 0, suite)
+                  if case.model.name == "declared_only_or3" and suite in case.tiers}
+        assert joined == (set() if suite == "quick" else expected), suite
+    case = next(c for c in cases_of(get_check("dummy"), 0, "full") if c.name == "declared_only_or3")
+    assert case.tiers == frozenset({"default", "full"})
+
+
+def test_declared_cases_of_the_built_in_suites_do_not_move_quick_or_default():
+    """The built-in declared examples declare ``full`` only: the quick and default suites keep their case lists."""
+    for suite in ("quick", "default"):
+        names = {c.model.name for n in check_names() for c in cases_of(get_check(n), 0, suite) if suite in c.tiers}
+        assert not names & {"weighted_majority_pm1", "interacting_banzhaf"}
+
+
+def _pm1_model():
+    """f = x0 OR x1 = 1[x0 + x1 > -2] on {-1, 1}^3 (x2 a dummy), declared baseline the all-off corner -1."""
+    truth = GroundTruth(relevant=frozenset({0, 1}), dummy=frozenset({2}), symmetric_groups=(frozenset({0, 1}),))
+    return wrap_model(lambda X: (X[:, 0] + X[:, 1] > -2).astype(float), truth, name="or_pm1", n_features=3,
+                      domain="binary", domain_values=(-1, 1), baseline=-1.0)
+
+
+def test_a_pm1_model_with_a_nonzero_baseline_gets_its_declared_cases():
+    model = _pm1_model()
+    assert set(np.unique(model.sample(64, np.random.default_rng(0)))) == {-1.0, 1.0}
+    cases = {c.check: c for c in user_cases([model], suite="quick")}
+    assert {"completeness", "dummy", "symmetry", "relevance", "sensitivity", "ground_truth_agreement"} <= set(cases)
+    for check in ("completeness", "dummy", "symmetry", "ground_truth_agreement"):
+        assert np.array_equal(cases[check].baseline, -np.ones(3)), check
+        assert set(np.unique(cases[check].X)) <= {-1.0, 1.0}
+    rel = cases["relevance"]
+    assert np.array_equal(rel.baseline, -rel.X)  # the opposite corner in {-1, 1}
+    sens = cases["sensitivity"]
+    assert np.all((sens.X != sens.baseline).sum(axis=1) == 1) and np.array_equal(sens.baseline, -np.ones(3))
+
+
+def test_relevance_on_pm1_values_finds_the_same_irrelevant_features_as_on_01():
+    """Formal relevance does not depend on how the two values are labelled: x2 is irrelevant everywhere."""
+    model = _pm1_model()
+    case = next(c for c in user_cases([model], suite="quick") if c.check == "relevance")
+    result = get_check("relevance").run(get_explainer("exact_baseline_shapley"), case, seed=0)
+    assert result.status is Status.OK
+    assert all(2 in irr for irr in result.evidence["irrelevant"])
+    assert result.evidence["irrelevant"][0] == [2]  # at (1, 1, 1): AXps {x0} and {x1}; x2 in none
+
+
+def test_rows_follow_the_suite():
+    model = wrap_model(lambda X: X @ np.arange(1.0, 5.0), GroundTruth(relevant=frozenset(range(4))), name="lin4",
+                       n_features=4)
+    for suite, n in (("quick", 4), ("default", 16), ("full", 32)):
+        case = next(c for c in user_cases([model], suite=suite) if c.check == "ground_truth_agreement")
+        assert case.X.shape == (n, 4), suite
+
+
+def test_declared_baselines_resolve_and_bad_ones_are_refused():
+    X = np.arange(6.0).reshape(2, 3)
+    assert np.array_equal(resolve_baseline(None, X), np.zeros(3))
+    assert np.array_equal(resolve_baseline(2.5, X), np.full(3, 2.5))
+    assert np.array_equal(resolve_baseline(lambda Z: Z - 1, X), X - 1)
+    with pytest.raises(ValueError, match="shape"):
+        resolve_baseline([1.0, 2.0], X)
+    with pytest.raises(ValueError, match="finite"):
+        resolve_baseline(np.nan, X)
+    with pytest.raises(ValueError, match="tiers"):
+        Declarations(tiers=frozenset({"huge"}))
+    with pytest.raises(ValueError, match="domain_values"):
+        Declarations(domain_values=(1.0, 1.0))
+    assert Declarations(tiers=frozenset({"default"})).tiers == tiers_from("default") == {"default", "full"}
+    bad = wrap_model(lambda X: X.sum(axis=1), GroundTruth(relevant=frozenset({0, 1})), name="bad_b", n_features=2,
+                     baseline=[1.0, 2.0, 3.0])
+    with pytest.raises(DeclaredTruthError, match="baseline"):
+        user_cases([bad])
+
+
+def test_a_reference_of_another_kind_is_its_own_axis_and_separates_explainers():
+    check = get_check("reference_agreement")
+    assert check.truth == "declared_reference" and "reference_agreement" in declaring_checks()
+    case = next(c for c in cases_of(check, 0, "full") if c.name == "interacting_banzhaf")
+    score = {n: check.run(get_explainer(n), case, seed=0).score for n in (*DEGENERATE_PANEL, "exact_banzhaf",
+                                                                         "exact_baseline_shapley")}
+    assert score["exact_banzhaf"] == pytest.approx(1.0)
+    assert score["exact_baseline_shapley"] < 1.0  # right about Shapley, not about Banzhaf on the product term
+    above = {n: s for n in DEGENERATE_PANEL if (s := score[n]) is not None and s > check.floor}
+    assert not above, f"degenerate explainers above the floor {check.floor}: {above}"
+
+
+def test_a_reference_without_its_kind_is_refused():
+    with pytest.raises(ValueError, match="reference_kind"):
+        GroundTruth(relevant=frozenset({0}), reference=lambda X, b: X - b)
+    model = FunctionModel("ref_bad_shape", "t", lambda X: X[:, 0], ["a", "b"],
+                          GroundTruth(relevant=frozenset({0}), reference=lambda X, b: X[:, :1], reference_kind="mine"))
+    with pytest.raises(DeclaredTruthError, match="reference"):
+        user_cases([model])
