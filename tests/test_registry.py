@@ -256,6 +256,9 @@ def test_one_version_source() -> None:
     assert xaicheck.__version__ == __version__ == "0.2.0"
     versions = re.findall(r'__version__\s*=\s*"([^"]+)"', (ROOT / "xaicheck" / "__init__.py").read_text())
     assert versions == [], "xaicheck/__init__.py re-exports the version, it does not state one"
+    setuptools_config = pytest.importorskip("setuptools.config.pyprojecttoml")
+    resolved = setuptools_config.read_configuration(ROOT / "pyproject.toml", expand=True)
+    assert resolved["project"]["version"] == __version__  # what the next install writes into the metadata
     installed = importlib.metadata.version("xaicheck")
     if installed != __version__:  # an editable install's metadata is written at install time
         pytest.skip(f"installed metadata says {installed} (stale editable install; reinstall to refresh)")
