@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from xaicheck.synthetic_models._cache_files import write_array
+from xaicheck.core.cache_files import write_array
 
 from ._search_cache import cache_dir, code_fingerprint
 

@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from xaicheck.synthetic_models._cache_files import source_fingerprint, write_atomic
+from xaicheck.core.cache_files import source_fingerprint, write_atomic
 from xaicheck.synthetic_models._fit_cache import cache_root
 
 from .base import Counterexample

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from xaicheck.synthetic_models.discovery import import_public_modules
+from xaicheck.core.registry import Registry
+from xaicheck.core.tiers import TIERS
 from xaicheck.synthetic_models.targets import is_per_row
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORIES",
     "TIERS",
+    "CHECKS",
+    "ENTRY_POINT_GROUP",
     "Status",
     "Counterexample",
     "CheckResult",
@@ -45,8 +48,8 @@ __all__ = [
 
 #: Categories of the scoring hierarchy: case -> check -> category -> overall.
 CATEGORIES: tuple[str, ...] = ("axioms", "ground_truth", "stability", "agreement", "fragility")
-#: Suites, smallest first; each contains the ones before it.
-TIERS: tuple[str, ...] = ("quick", "default", "full")
+# TIERS (the suites, smallest first) is defined in ``xaicheck.core.tiers`` and re-exported here, where cases and
+# suites have always found it (``from xaicheck.axioms import TIERS``).
 
 
 class Status(str, Enum):
@@ -239,9 +242,32 @@ class Check(ABC):
 #: The roles a check can have on the leaderboard (``Check.role``).
 ROLES: tuple[str, ...] = ("score", "gate", "diagnostic")
 
-_CHECKS: dict[str, Check] = {}
+#: The entry-point group of third-party checks: an entry point names a ``Check`` subclass (registered like
+#: ``@register_check``) or a module whose import registers its checks.
+ENTRY_POINT_GROUP = "xaicheck.checks"
 
-_loaded = False
+
+def _adopt(name: str, obj: Any) -> None:
+    if not (isinstance(obj, type) and issubclass(obj, Check)):
+        raise TypeError(f"entry point {name!r} of {ENTRY_POINT_GROUP} must name a Check subclass or a module; "
+                        f"got {obj!r}")
+    register_check(obj)
+
+
+def _validate_expected_failures() -> None:
+    """Every expected failure declared by a built-in or registered explainer names a registered check
+    (``explainers.expectations``): an unknown check is an error when the registries load, naming the adapter."""
+    from xaicheck.explainers.expectations import validate_check_names
+
+    validate_check_names(set(CHECKS.registered()))
+
+
+#: Checks by name (one instance each): the public modules of this package (one check per module: discovery, not a
+#: hand-kept list) and the ``xaicheck.checks`` entry points (``xaicheck.core.registry.Registry``). Checks of the
+#: same class are the same check (registering a class twice is a no-op).
+CHECKS: Registry[Check] = Registry("check", packages=(__package__,), group=ENTRY_POINT_GROUP, adopt=_adopt,
+                                   same=lambda a, b: type(a) is type(b),
+                                   after_load=(_validate_expected_failures,))
 
 
 def register_check(cls: type[Check]) -> type[Check]:
@@ -250,34 +276,24 @@ def register_check(cls: type[Check]) -> type[Check]:
         raise ValueError(f"check {cls.name!r}: category {cls.category!r} is not one of {CATEGORIES}")
     if cls.role not in ROLES:
         raise ValueError(f"check {cls.name!r}: role {cls.role!r} is not one of {ROLES}")
-    if cls.name in _CHECKS:
-        raise ValueError(f"check name {cls.name!r} is already registered")
-    _CHECKS[cls.name] = cls()
+    present = CHECKS.registered().get(cls.name)
+    CHECKS.add(cls.name, present if present is not None and type(present) is cls else cls())
     return cls
 
 
-def _load_checks() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import_public_modules(__package__)  # one check per module: discovery, not a hand-kept list
-
-
 def get_check(name: str) -> Check:
-    _load_checks()
-    if name not in _CHECKS:
-        raise KeyError(f"unknown check {name!r}; known: {', '.join(sorted(_CHECKS))}")
-    return _CHECKS[name]
+    """The check registered as ``name``; ``KeyError`` naming the known ones if none is."""
+    return CHECKS.get(name)
 
 
 def check_names() -> list[str]:
     """Every registered check, ordered by category (``CATEGORIES``) then name: stable whatever the import order."""
-    _load_checks()
-    return sorted(_CHECKS, key=lambda n: (CATEGORIES.index(_CHECKS[n].category), n))
+    checks = CHECKS.items()
+    return sorted(checks, key=lambda n: (CATEGORIES.index(checks[n].category), n))
 
 
 def all_checks() -> list[Check]:
+    """Every registered check, in ``check_names()`` order."""
     return [get_check(n) for n in check_names()]
 
 
@@ -320,7 +336,10 @@ def cases_of(check: Check, seed: int = 0, suite: str | None = None) -> list[Case
     cases every registered model that declares itself (``declarations.tiers``) gives it through ``cases_for``, their
     rows sized for ``suite`` (``None``: ``DEFAULT_SUITE``). Built once per process, class, seed and suite. Keyed by
     the check's class, not its name: a subclass with its own ``cases()`` keeps its name (its results file under the
-    same check) yet runs its own cases, never the built-in ones cached under that name."""
+    same check) yet runs its own cases, never the built-in ones cached under that name.
+
+    For a registered check, every expected failure that names one of its cases (``explainers.expectations``) must
+    name one of these: an unknown case raises ``ExpectedFailureError``, naming the explainer and the case."""
     from xaicheck.synthetic_models.registry import declared_models
     from xaicheck.synthetic_models.seeding import using_case_seed
 
@@ -334,5 +353,10 @@ def cases_of(check: Check, seed: int = 0, suite: str | None = None) -> list[Case
         clash = [c.id for c in declared if c.name in names]
         if clash:
             raise ValueError(f"declared cases {clash} repeat curated case ids of {check.name!r}")
-        _CASES[key] = curated + declared
+        cases = curated + declared
+        if type(CHECKS.registered().get(check.name)) is type(check):  # the registered check: its declared cases
+            from xaicheck.explainers.expectations import validate_case_names
+
+            validate_case_names(check.name, {case.name for case in cases})
+        _CASES[key] = cases
     return _CASES[key]

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
+from xaicheck.core.errors import CellTimeout
+
 __all__ = ["KILL_GRACE", "CellTimeout", "Isolated", "alarm", "call_isolated", "timeout_message", "died_message",
            "validate_timeout"]
 
@@ -29,8 +31,8 @@ T = TypeVar("T")
 KILL_GRACE = 10.0
 
 
-class CellTimeout(BaseException):
-    """Raised by the alarm inside a cell. A ``BaseException`` so a check's ``except Exception`` cannot swallow it."""
+# CellTimeout (raised by the alarm inside a cell; a BaseException so a check's ``except Exception`` cannot swallow it)
+# is defined in ``xaicheck.core.errors`` (the benchmarks runner catches it) and re-exported here.
 
 
 @dataclass(frozen=True)

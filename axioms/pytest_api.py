@@ -28,6 +28,7 @@ import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
+from xaicheck.core.errors import CellError, ExpectedFailureError, SelectionError
 from xaicheck.explainers.base import Capabilities, Explainer, FunctionExplainer, Requirement, get_explainer
 
 from .base import TIERS, Case, Check, CheckResult, Status, cases_of, check_names, get_check
@@ -70,15 +71,8 @@ _CAPABILITY_VALUES: dict[str, tuple[str, ...]] = {"requires": typing.get_args(Re
 DEFAULT_TIMEOUT = 120.0
 
 
-class CellError(RuntimeError):
-    """A cell ended in error or timeout: a broken run, never mistaken for an (expected) axiom violation."""
-
-
-class SelectionError(KeyError, ValueError):
-    """An unknown name or an empty selection; the message names the known values."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
+# CellError and SelectionError are defined in ``xaicheck.core.errors`` (the benchmarks layer catches them too) and
+# re-exported here, their public home (``from xaicheck.axioms.pytest_api import SelectionError``).
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,7 +259,13 @@ def resolve_checks(checks: Iterable[str | Check] | None = None, *,
 
 def expected_reason(explainer: Explainer, check: Check, case: Case,
                     extra: ExpectedFailures | None = None) -> str | None:
-    """The author's reason why ``explainer`` fails ``check/case``, or ``None``; "check/case" beats "check"."""
+    """The author's reason why ``explainer`` fails ``check/case``, or ``None``; "check/case" beats "check".
+
+    The explainer's own declarations are validated here, where they are matched to cells: one naming a check that is
+    neither registered nor ``check`` raises ``ExpectedFailureError`` (their cases are validated when the check's
+    cases are built: ``cases_of``).
+    """
+    _validate_declared_checks(explainer, check)
     mine = (extra or {}).get(explainer.name, {})
     for key in (case.id, check.name):
         if key in mine:
@@ -274,6 +274,14 @@ def expected_reason(explainer: Explainer, check: Check, case: Case,
         if ef.matches(check.name, case.name):
             return ef.reason
     return None
+
+
+def _validate_declared_checks(explainer: Explainer, check: Check) -> None:
+    """Every ``ExpectedFailure`` of ``explainer`` names a registered check (or ``check`` itself)."""
+    for ef in explainer.expected_failures:
+        if ef.check != check.name and ef.check not in check_names():
+            raise ExpectedFailureError(f"explainer {explainer.name!r} declares an expected failure of unknown check "
+                                       f"{ef.check!r}; known checks: {', '.join(sorted(check_names()))}")
 
 
 def _validate_suite(suite: str) -> None:

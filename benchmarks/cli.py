@@ -299,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from xaicheck.axioms.pytest_api import SelectionError
+    from xaicheck.core.errors import SelectionError
 
     from .engines import EngineError, EngineLost
     from .records import RecordError

@@ -185,7 +185,7 @@ class XaicheckSession:
         from xaicheck.explainers.expectations import attach_expectations
 
         from xaicheck.axioms.isolation import validate_timeout
-        from xaicheck.axioms.pytest_api import SelectionError
+        from xaicheck.core.errors import SelectionError
         from xaicheck.benchmarks.safe_io import OutDirError, check_out_dir
 
         self.started = True
@@ -235,7 +235,7 @@ class XaicheckSession:
         """``(reason, exception)`` if ``cell`` is expected to fail (built-in theory table, then the baseline)."""
         row = self.baseline.get((cell.explainer.name, cell.check.name, cell.case.name, cell.seed))
         if row is not None and row["status"] != "ok":
-            from xaicheck.axioms.pytest_api import CellError
+            from xaicheck.core.errors import CellError
 
             reason = f"recorded in baseline {self._baseline_label}: {row['status']}: {row['message']}"
             return (f"{reason}; theory: {cell.expected}" if cell.expected else reason), CellError

@@ -42,8 +42,9 @@ from typing import Any, Callable, Iterator
 
 from xaicheck.axioms.base import CheckResult, Status
 from xaicheck.explainers import _attribution_cache as attribution_cache
-from xaicheck.axioms.isolation import (KILL_GRACE, CellTimeout, Isolated, alarm, call_isolated, died_message,
-                                       timeout_message, validate_timeout)
+from xaicheck.axioms.isolation import (KILL_GRACE, Isolated, alarm, call_isolated, died_message, timeout_message,
+                                       validate_timeout)
+from xaicheck.core.errors import CellTimeout
 
 from . import provenance as prov
 from .records import CellRecord, PartialLog, jsonable, scores_digest, write_evidence, write_scores, write_timings

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from xaicheck.axioms.base import TIERS, Case, Check, cases_of, check_names, get_check
-from xaicheck.axioms.pytest_api import SelectionError
+from xaicheck.core.errors import SelectionError
 from xaicheck.explainers.base import Explainer, explainer_names, get_explainer
 
 __all__ = ["SUITES", "STOCHASTIC_SEEDS", "MAX_SEED", "Cell", "Suite", "SelectionError", "seeds_for", "build_suite",

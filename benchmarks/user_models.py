@@ -17,7 +17,8 @@ from typing import Any, Iterable, Sequence
 
 from xaicheck.axioms.base import get_check
 from xaicheck.axioms.declared_cases import declaring_checks, user_cases
-from xaicheck.synthetic_models.zoo import DeclaredTruthError, check_declared_truth, load_zoo, wrap_model
+from xaicheck.core.errors import DeclaredTruthError
+from xaicheck.synthetic_models.zoo import check_declared_truth, load_zoo, wrap_model
 
 from .suite import SUITES, Suite, _select, parse_names
 

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from xaicheck.synthetic_models._cache_files import write_array
+from xaicheck.core.cache_files import write_array
 
 __all__ = ["PROBE_POINTS", "SWITCH_ENV", "activate", "deactivate", "active_directory", "begin_cell", "take_first", "key_for",
            "load", "store", "stats"]

@@ -12,7 +12,6 @@ Conventions:
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -20,8 +19,10 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 import numpy as np
 
+from xaicheck._version import __version__ as _XAICHECK_VERSION
+from xaicheck.core.errors import ExplainerError, ExplainerOutputError, MissingInputError
+from xaicheck.core.registry import Registry
 from xaicheck.synthetic_models.base import as_batch, seal
-from xaicheck.synthetic_models.discovery import import_public_modules
 from xaicheck.synthetic_models.targets import by_target, is_per_row
 
 from . import _attribution_cache
@@ -38,6 +39,8 @@ __all__ = [
     "ExplainerOutputError",
     "MissingInputError",
     "ExpectedFailure",
+    "EXPLAINERS",
+    "ENTRY_POINT_GROUP",
     "register",
     "explainer",
     "get_explainer",
@@ -50,17 +53,8 @@ Family = Literal[
 ]
 Requirement = Literal["callable", "torch", "tree", "linear", "sklearn", "text"]
 
-
-class ExplainerError(RuntimeError):
-    """An explainer could not produce a valid explanation; the message names the explainer."""
-
-
-class ExplainerOutputError(ExplainerError):
-    """The explainer returned something of the wrong shape, or non-finite values."""
-
-
-class MissingInputError(ExplainerError, ValueError):
-    """A required baseline / background / target was not given."""
+# ExplainerError, ExplainerOutputError and MissingInputError are defined in ``xaicheck.core.errors`` (the axioms and
+# benchmarks layers catch them) and re-exported here, their public home (``from xaicheck import ExplainerError``).
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ class Explainer(ABC):
     @property
     def library_version(self) -> str:
         if self.library in ("xaicheck", "user"):
-            return importlib.metadata.version("xaicheck") if _installed("xaicheck") else "dev"
+            return _XAICHECK_VERSION  # the one version source (xaicheck/_version.py), installed or not
         return importlib.metadata.version(self.library) if _installed(self.library) else "not installed"
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
@@ -294,19 +288,31 @@ class FunctionExplainer(Explainer):
         return self._fn(model, X, baseline=baseline, background=background, target=target, seed=seed)
 
 
-_REGISTRY: dict[str, Explainer] = {}
-
+#: The entry-point group of third-party explainers: an entry point names an ``Explainer`` instance (registered
+#: under its own name) or a module whose import registers its explainers.
 ENTRY_POINT_GROUP = "xaicheck.explainers"
-_loaded = False
+
+
+def _adopt(name: str, obj: Any) -> None:
+    if not isinstance(obj, Explainer):
+        raise TypeError(f"entry point {name!r} of {ENTRY_POINT_GROUP} must name an Explainer instance or a module; "
+                        f"got {obj!r}")
+    register(obj)
+
+
+#: Explainers by name: the public modules of this package (one adapter module per library: discovery, not a
+#: hand-kept list) and the ``xaicheck.explainers`` entry points (``xaicheck.core.registry.Registry``).
+EXPLAINERS: Registry[Explainer] = Registry("explainer", packages=(__package__,), group=ENTRY_POINT_GROUP,
+                                           adopt=_adopt)
 
 
 def register(obj: Explainer) -> Explainer:
-    """Register an ``Explainer`` instance under its name; returns it (usable as a class-instance decorator)."""
+    """Register an ``Explainer`` instance under its name; returns it (usable as a class-instance decorator).
+
+    The same instance again is a no-op; another explainer under a taken name raises ``RegistryError``.
+    """
     if isinstance(obj, Explainer):
-        if obj.name in _REGISTRY:
-            raise ValueError(f"explainer name {obj.name!r} is already registered")
-        _REGISTRY[obj.name] = obj
-        return obj
+        return EXPLAINERS.add(obj.name, obj)
     raise TypeError(f"register() takes an Explainer instance; got {obj!r} (decorate functions with @explainer)")
 
 
@@ -334,29 +340,16 @@ def explainer(
     return decorate
 
 
-def _load_builtins() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import_public_modules(__package__)  # one adapter module per library: discovery, not a hand-kept list
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
-        if isinstance(obj, Explainer) and obj.name not in _REGISTRY:
-            register(obj)
-
-
 def get_explainer(name: str) -> Explainer:
-    _load_builtins()
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown explainer {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    """The explainer registered as ``name``; ``KeyError`` naming the known ones if none is."""
+    return EXPLAINERS.get(name)
 
 
 def explainer_names() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
+    """Every registered explainer name, sorted."""
+    return EXPLAINERS.names()
 
 
 def all_explainers() -> list[Explainer]:
+    """Every registered explainer, in ``explainer_names()`` order."""
     return [get_explainer(n) for n in explainer_names()]

@@ -7,15 +7,22 @@ exact model of the case, never because a run happened to fail.
 
 ``attach_expectations`` sets the table on the registered explainer objects (adapters are not edited); it is
 idempotent and never touches a user's explainer that merely shares a name.
+
+Validated, never skipped: an entry naming a check that is not registered is an ``ExpectedFailureError`` when the
+check registry loads (``validate_check_names``), one naming an unknown case when that check's cases are built
+(``validate_case_names``, called by ``axioms.base.cases_of``); both name the explainer and the bad key.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
-from .base import ExpectedFailure, Explainer, get_explainer
+from xaicheck.core.errors import ExpectedFailureError
 
-__all__ = ["EXPECTED_FAILURES", "expected_failures_of", "attach_expectations"]
+from .base import EXPLAINERS, ExpectedFailure, Explainer, get_explainer
+
+__all__ = ["EXPECTED_FAILURES", "expected_failures_of", "attach_expectations", "declared_expectations",
+           "validate_check_names", "validate_case_names"]
 
 _SATURATION = ("Sundararajan et al. 2017, sec. 2.1 (Sensitivity(a)): on f(x) = 1 - ReLU(1 - x) with baseline 0 and "
                "x = 2 the output changes by 1 but the gradient at x is 0, so {what} gives the feature 0")
@@ -139,3 +146,28 @@ def attach_expectations(explainers: Iterable[Explainer] | None = None) -> None:
         targets = [e for e in explainers if _is_builtin(e)]
     for exp in targets:
         _attach(exp)
+
+
+def declared_expectations(explainers: Iterable[Explainer] | None = None) -> list[tuple[str, ExpectedFailure]]:
+    """``(explainer name, expected failure)`` of the built-in table and of ``explainers`` (default: every explainer
+    registered so far; the registry is not loaded by this)."""
+    out = [(name, ef) for name, entries in EXPECTED_FAILURES.items() for ef in entries]
+    for exp in (EXPLAINERS.registered().values() if explainers is None else explainers):
+        out += [(exp.name, ef) for ef in exp.expected_failures]
+    return out
+
+
+def validate_check_names(known: Collection[str], explainers: Iterable[Explainer] | None = None) -> None:
+    """Raise ``ExpectedFailureError`` if an expected failure names a check not in ``known``."""
+    for name, ef in declared_expectations(explainers):
+        if ef.check not in known:
+            raise ExpectedFailureError(f"explainer {name!r} declares an expected failure of unknown check "
+                                       f"{ef.check!r}; known checks: {', '.join(sorted(known))}")
+
+
+def validate_case_names(check: str, cases: Collection[str], explainers: Iterable[Explainer] | None = None) -> None:
+    """Raise ``ExpectedFailureError`` if an expected failure of ``check`` names a case not in ``cases``."""
+    for name, ef in declared_expectations(explainers):
+        if ef.check == check and ef.case is not None and ef.case not in cases:
+            raise ExpectedFailureError(f"explainer {name!r} declares an expected failure of unknown case "
+                                       f"{check}/{ef.case!r}; {check} has: {', '.join(sorted(cases))}")

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
-from ._cache_files import source_fingerprint, write_atomic
+from xaicheck.core.cache_files import source_fingerprint, write_atomic
 
 if TYPE_CHECKING:
     import torch

@@ -3,25 +3,44 @@
 This is the registry of xaicheck's own families: each built-in check builds its cases from the models it names
 here. To benchmark models of your own, give them as a zoo (``xaicheck run --models my_zoo``, or ``models=`` on
 ``check_explainer`` / ``parametrize_with_checks``): their cases follow from what each model declares
-(``xaicheck.axioms.declared_cases``), which registering a model here does not do."""
+(``xaicheck.axioms.declared_cases``), which registering a model here does not do.
+
+The registry is a :class:`xaicheck.core.registry.Registry`: built-ins are the public modules of this package (one
+model family per module), third-party families join through the ``xaicheck.models`` entry-point group (an entry
+point naming a module registers by importing it; one naming a zero-argument factory registers it under the entry
+point's name). A family module that raises at import makes every later call raise, naming it.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
+
+from xaicheck.core.registry import Registry
 
 from .base import SyntheticModel
-from .discovery import import_public_modules
 
-__all__ = ["register_model", "get_model", "model_names", "all_models", "declared_models"]
+__all__ = ["MODELS", "ENTRY_POINT_GROUP", "register_model", "get_model", "model_names", "all_models", "declared_models"]
 
 ModelFactory = Callable[[], SyntheticModel]
 
-_FACTORIES: dict[str, ModelFactory] = {}
-_BUILT: dict[str, SyntheticModel] = {}
+#: The entry-point group of third-party model families.
+ENTRY_POINT_GROUP = "xaicheck.models"
 #: Names registered with ``exam=True``: models whose declarations put them in the checks' cases.
 _EXAM: list[str] = []
 
-_loaded = False
+
+def _adopt(name: str, obj: Any) -> None:
+    """An entry point naming a factory (or a class) registers it under the entry point's name."""
+    if not callable(obj):
+        raise TypeError(f"entry point {name!r} of {ENTRY_POINT_GROUP} must name a module or a zero-argument "
+                        f"model factory; got {obj!r}")
+    register_model(name)(obj)
+
+
+#: name -> zero-argument factory.
+MODELS: Registry[ModelFactory] = Registry("model", packages=(__package__,), group=ENTRY_POINT_GROUP, adopt=_adopt)
+
+_BUILT: dict[str, SyntheticModel] = {}
 
 
 def register_model(name: str, *, exam: bool = False) -> Callable[[ModelFactory], ModelFactory]:
@@ -31,9 +50,7 @@ def register_model(name: str, *, exam: bool = False) -> Callable[[ModelFactory],
     its ground truth; ``axioms.base.cases_of``), with no check edited: one file adds a model to the exam."""
 
     def decorate(factory: ModelFactory) -> ModelFactory:
-        if name in _FACTORIES and _FACTORIES[name] is not factory:
-            raise ValueError(f"model name {name!r} is already registered")
-        _FACTORIES[name] = factory
+        MODELS.add(name, factory)
         if exam and name not in _EXAM:
             _EXAM.append(name)
         return factory
@@ -41,21 +58,11 @@ def register_model(name: str, *, exam: bool = False) -> Callable[[ModelFactory],
     return decorate
 
 
-def _load_families() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import_public_modules(__package__)  # one model family per module: discovery, not a hand-kept list
-
-
 def get_model(name: str) -> SyntheticModel:
     """The model registered as ``name`` (built on first use, then cached for the process)."""
-    _load_families()
+    factory = MODELS.get(name)
     if name not in _BUILT:
-        if name not in _FACTORIES:
-            raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(_FACTORIES))}")
-        model = _FACTORIES[name]()
+        model = factory()
         if model.name != name:
             raise ValueError(f"factory for {name!r} built a model named {model.name!r}")
         _BUILT[name] = model
@@ -63,17 +70,18 @@ def get_model(name: str) -> SyntheticModel:
 
 
 def model_names() -> list[str]:
-    _load_families()
-    return sorted(_FACTORIES)
+    """Every registered model name, sorted."""
+    return MODELS.names()
 
 
 def all_models() -> list[SyntheticModel]:
+    """Every registered model, built, in ``model_names()`` order."""
     return [get_model(name) for name in model_names()]
 
 
 def _unregister(name: str) -> None:
     """Forget ``name`` (tests that register a temporary model)."""
-    _FACTORIES.pop(name, None)
+    MODELS.remove(name)
     _BUILT.pop(name, None)
     if name in _EXAM:
         _EXAM.remove(name)
@@ -81,5 +89,5 @@ def _unregister(name: str) -> None:
 
 def declared_models() -> list[SyntheticModel]:
     """The models registered with ``exam=True``, by name: their declarations decide the cases they join."""
-    _load_families()
+    MODELS.load()
     return [get_model(name) for name in sorted(_EXAM)]

@@ -25,6 +25,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from xaicheck.core.errors import DeclaredTruthError
+
 from .base import Domain, FunctionModel, GroundTruth, Sampler, SyntheticModel
 from .declarations import SUITE_ORDER, BaselineSpec, Declarations, ROWS
 from .shapley import MAX_EXACT_FEATURES, baseline_shapley
@@ -37,8 +39,8 @@ N_TRUTH_ROWS = 8
 TRUTH_RTOL = 1e-6
 
 
-class DeclaredTruthError(ValueError):
-    """A model's declared ground truth does not hold for its own function."""
+# DeclaredTruthError (a model's declared ground truth does not hold for its own function) is defined in
+# ``xaicheck.core.errors`` (the benchmarks layer catches it) and re-exported here, its public home.
 
 
 def load_zoo(spec: str | Iterable[Any]) -> list[SyntheticModel]:

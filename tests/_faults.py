@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from xaicheck.explainers.base import _REGISTRY, Capabilities, FunctionExplainer, register
+from xaicheck.explainers.base import EXPLAINERS, Capabilities, FunctionExplainer, register
 
 
 def _raises(model, X, *, baseline, background, target, seed):
@@ -101,11 +101,11 @@ def make(name: str) -> FunctionExplainer:
 def register_faults() -> list[str]:
     names = [*FAULTS, *SPECIAL]
     for name in names:
-        if name not in _REGISTRY:
+        if name not in EXPLAINERS.registered():
             register(make(name))
     return names
 
 
 def unregister_faults() -> None:
     for name in [*FAULTS, *SPECIAL]:
-        _REGISTRY.pop(name, None)
+        EXPLAINERS.remove(name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.2.0"
+from ._version import __version__  # the one version source (pyproject reads it too)
 
 #: public name -> module that defines it (the facade re-exports; a test holds ``__all__`` equal to this table).
 _EXPORTS: dict[str, str] = {

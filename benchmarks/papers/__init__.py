@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from xaicheck.synthetic_models.discovery import public_modules
+from xaicheck.core.discovery import public_modules
 
 from .claims import Claim, Measurement, NotAvailable, Paper, PaperResult, evaluate
 

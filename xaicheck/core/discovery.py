@@ -1,17 +1,20 @@
-"""Discovery, not lists: the modules of a package, found by walking it (scikit-learn's ``utils/discovery.py``).
+"""Discovery, not lists: the modules of a package, found by walking it (scikit-learn's ``utils/discovery.py``), and
+the plug-ins of an entry-point group.
 
 Every registry (models, explainers, checks, papers) loads its built-ins by importing the public modules of its own
 package, so a new module joins by existing: there is no hand-kept list to forget. Modules whose name starts with
-``_`` are private and skipped.
+``_`` are private and skipped. Third-party plug-ins join through an entry-point group (``xaicheck.explainers``,
+``xaicheck.checks``, ``xaicheck.models``).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import pkgutil
 from collections.abc import Collection
 
-__all__ = ["public_modules", "import_public_modules"]
+__all__ = ["public_modules", "import_public_modules", "entry_points_of"]
 
 
 def public_modules(package: str, *, skip: Collection[str] = ()) -> list[str]:
@@ -30,3 +33,8 @@ def import_public_modules(package: str, *, skip: Collection[str] = ()) -> list[s
     for name in names:
         importlib.import_module(name)
     return names
+
+
+def entry_points_of(group: str) -> list[importlib.metadata.EntryPoint]:
+    """The entry points of ``group`` in every installed distribution (third-party plug-ins), sorted by name."""
+    return sorted(importlib.metadata.entry_points(group=group), key=lambda ep: (ep.name, ep.value))
