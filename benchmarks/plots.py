@@ -5,7 +5,8 @@ with the front highlighted; ``baseline_sensitivity.png`` attributions per baseli
 ``agreement.png`` mean pairwise Spearman correlation between explainers' ``attributions`` on shared cases;
 ``image_attributions.png`` attribution maps on the ``image_patch`` model with the true patch outlined;
 ``text_attributions.png`` tokens coloured by attribution (red = pushes the output up, blue = down).
-A plot without data is skipped and the reason returned, never faked.
+A plot without data is skipped and the reason returned, never faked. The image and text plots read what they need
+of a case (input shape, mask, tokens, first row) from the facts the run recorded (``case_facts.CaseFacts``).
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ import numpy as np
 
 from xaicheck.axioms.base import CATEGORIES
 
+from .case_facts import CaseFacts
 from .records import CellRecord
 from .scoring import Scores
 
-__all__ = ["PLOTS", "make_plots", "agreement_matrix", "CaseLookup"]
+__all__ = ["PLOTS", "make_plots", "agreement_matrix"]
 
 DPI = 110
-#: Resolve ``check/case`` to the Case object (for inputs and the model's ground truth); may return None.
-CaseLookup = Callable[[str], Any]
 
 
 def _plt():
@@ -369,11 +369,6 @@ def agreement(records: list[CellRecord], path: Path) -> str | None:
     return None
 
 
-def _model_of(lookup: CaseLookup | None, case_id: str) -> Any:
-    case = lookup(case_id) if lookup else None
-    return getattr(case, "model", None), case
-
-
 def _outline(ax: Any, m: np.ndarray) -> None:
     """Draw the pixel-exact boundary of the boolean mask ``m`` (edges between mask and non-mask pixels), black on a
     white halo so it shows on any colour."""
@@ -394,19 +389,22 @@ def _outline(ax: Any, m: np.ndarray) -> None:
         ax.add_collection(LineCollection(segments, colors=color, linewidths=lw, capstyle="projecting"))
 
 
-def image_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup | None) -> str | None:
+def image_attributions(records: list[CellRecord], path: Path, facts: Mapping[str, CaseFacts]) -> str | None:
     def is_image(cid: str) -> bool:
-        model, _ = _model_of(lookup, cid)
-        return model is not None and getattr(model, "input_shape", None) is not None and model.domain == "image"
+        f = facts.get(cid)
+        return f is not None and f.domain == "image" and f.input_shape is not None
 
     cells = _first_by_explainer(records, "localisation", "attributions", is_image)
     if not cells:
         return "no localisation cell with attributions on an image model"
     plt = _plt()
     names = sorted(cells)
-    model, _ = _model_of(lookup, cells[names[0]].case_id)
-    shape = model.input_shape[-2:]
-    mask = model.ground_truth.mask
+    fact = facts[cells[names[0]].case_id]
+    shape = tuple(fact.input_shape[-2:])
+    mask = None
+    if fact.mask is not None:
+        mask = np.zeros(int(np.prod(shape)), dtype=bool)
+        mask[list(fact.mask)] = True
     ncol = min(6, len(names))
     nrow = math.ceil(len(names) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(2.1 * ncol, 2.35 * nrow + 0.4), squeeze=False)
@@ -433,22 +431,22 @@ def image_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup
     return None
 
 
-def text_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup | None) -> str | None:
+def text_attributions(records: list[CellRecord], path: Path, facts: Mapping[str, CaseFacts]) -> str | None:
     def is_text(cid: str) -> bool:
-        model, _ = _model_of(lookup, cid)
-        return model is not None and model.domain == "tokens"
+        f = facts.get(cid)
+        return f is not None and f.domain == "tokens" and f.first_row is not None and f.feature_names is not None
 
     cells = _first_by_explainer(records, None, "attributions", is_text)
     if not cells:
         return "no cell with attributions on a token model"
     plt = _plt()
     names = sorted(cells)
-    model, case = _model_of(lookup, cells[names[0]].case_id)
-    x0 = np.asarray(case.X[0], dtype=float)
+    fact = facts[cells[names[0]].case_id]
+    x0 = np.asarray(fact.first_row, dtype=float)
     present = [i for i in range(len(x0)) if x0[i] != 0] or list(range(min(12, len(x0))))
     present = present[:14]
     rows = [(name, np.asarray(cells[name].evidence["attributions"][0], dtype=float)) for name in names]
-    truth = getattr(model.ground_truth, "token_weights", None)
+    truth = fact.token_weights
     if truth is not None:
         rows.insert(0, ("true weight × count", np.asarray(truth, dtype=float) * x0))
     fig, ax = plt.subplots(figsize=(2.2 + 0.95 * len(present), 0.6 + 0.32 * len(rows)))
@@ -463,7 +461,7 @@ def text_attributions(records: list[CellRecord], path: Path, lookup: CaseLookup 
         for k, i in enumerate(present):
             w = float(a[i]) / v
             color = (1, 1 - max(w, 0) * 0.8, 1 - max(w, 0) * 0.8) if w >= 0 else (1 + w * 0.8, 1 + w * 0.8, 1)
-            ax.text(2.4 + k, row + 0.5, model.feature_names[i], ha="center", va="center", fontsize=8,
+            ax.text(2.4 + k, row + 0.5, fact.feature_names[i], ha="center", va="center", fontsize=8,
                     color="white" if abs(w) > 0.65 else "black",
                     bbox={"boxstyle": "round,pad=0.25", "facecolor": color, "edgecolor": "#bbbbbb", "lw": 0.5})
     ax.set_title("Token attributions on the first input (red = pushes up, blue = down; scaled per row)",
@@ -503,7 +501,7 @@ def _fork_context() -> Any:
 
 
 def make_plots(records: list[CellRecord], scores: Scores, out: Path,
-               lookup: CaseLookup | None = None, log: Callable[[str], None] | None = None,
+               facts: Mapping[str, CaseFacts] | None = None, log: Callable[[str], None] | None = None,
                jobs: int = 2) -> Mapping[str, str]:
     """Draw every plot into ``out``; returns ``{plot: "ok" | reason it was skipped}``. ``log`` gets one line per
     plot with its time, in ``PLOTS`` order. With ``jobs`` > 1 (and ``fork`` available) the plots are drawn by that
@@ -519,8 +517,8 @@ def make_plots(records: list[CellRecord], scores: Scores, out: Path,
         "pareto": lambda p: pareto(scores, p),
         "baseline_sensitivity": lambda p: baseline_sensitivity(records, p),
         "agreement": lambda p: agreement(records, p),
-        "image_attributions": lambda p: image_attributions(records, p, lookup),
-        "text_attributions": lambda p: text_attributions(records, p, lookup),
+        "image_attributions": lambda p: image_attributions(records, p, facts or {}),
+        "text_attributions": lambda p: text_attributions(records, p, facts or {}),
     })
     names = list(_DRAW)
     results: dict[str, tuple[str, float]] = {}

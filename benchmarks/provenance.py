@@ -1,4 +1,4 @@
-"""Provenance of a run: versions, commit, suite, seeds, explainer settings, check versions, times.
+"""Provenance of a run: versions, commit, suite, seeds, explainer and check records, case facts, times.
 
 Times live only here (and in ``timings.csv``), never in ``scores.csv``. Each run also leaves a copy under
 ``history/provenance-<started>.json`` so earlier runs of the same directory stay traceable.
@@ -16,13 +16,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from .errors import RecordError
+from .safe_io import atomic_write_text, safe_dir
+
 __all__ = ["LIBRARIES", "FORMAT_VERSION", "xaicheck_version", "library_versions", "git_commit", "now_utc",
            "collect", "write_provenance", "read_provenance", "read_history"]
 
 LIBRARIES: tuple[str, ...] = ("torch", "captum", "shap", "lime", "scikit-learn", "numpy", "pandas", "matplotlib",
                               "hypothesis", "saliency", "xgboost", "lightgbm")
-#: Version of the results-directory format written by the runner.
-FORMAT_VERSION = 1
+#: Version of the results-directory format written by the runner. 2: ``cases`` records every case's facts
+#: (``case_facts``), so scoring and the report read only the run folder; a folder of format 1 is refused.
+FORMAT_VERSION = 2
 
 
 def _version(dist: str) -> str:
@@ -66,9 +70,10 @@ def now_utc() -> str:
 
 
 def collect(*, suite: str, base_seed: int, seeds: Mapping[str, list[int]], explainers: Mapping[str, Any],
-            checks: Mapping[str, Any], started: str, finished: str, extra: Mapping[str, Any] | None = None
-            ) -> dict[str, Any]:
-    """The provenance record of one run (JSON-serialisable)."""
+            checks: Mapping[str, Any], started: str, finished: str, cases: Mapping[str, Any] | None = None,
+            extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The provenance record of one run (JSON-serialisable): ``explainers`` and ``checks`` hold their
+    ``describe()`` records, ``cases`` each case's facts (``case_facts.CaseFacts.to_json``) by case id."""
     return {
         "format_version": FORMAT_VERSION,
         "xaicheck_version": xaicheck_version(),
@@ -81,6 +86,7 @@ def collect(*, suite: str, base_seed: int, seeds: Mapping[str, list[int]], expla
         "seeds": {k: list(v) for k, v in sorted(seeds.items())},
         "explainers": {k: dict(v) for k, v in sorted(explainers.items())},
         "checks": {k: dict(v) for k, v in sorted(checks.items())},
+        "cases": {k: dict(v) for k, v in sorted((cases or {}).items())},
         "started": started,
         "finished": finished,
         **dict(extra or {}),
@@ -89,8 +95,6 @@ def collect(*, suite: str, base_seed: int, seeds: Mapping[str, list[int]], expla
 
 def write_provenance(record: Mapping[str, Any], directory: Path) -> Path:
     """Write ``provenance.json`` and a copy in ``history/`` (fresh temporary files, never through a link)."""
-    from .safe_io import atomic_write_text, safe_dir
-
     directory = Path(directory)
     text = json.dumps(record, indent=2, sort_keys=True, default=str) + "\n"
     path = directory / "provenance.json"
@@ -127,8 +131,6 @@ def read_history(directory: Path) -> list[dict[str, Any]]:
 def read_provenance(directory: Path) -> dict[str, Any]:
     """``provenance.json`` as a dict (empty when absent); raises ``RecordError`` (one line) when it is a link, not
     JSON, not an object, or carries a non-integer ``base_seed``/``cells``."""
-    from .records import RecordError
-
     path = Path(directory) / "provenance.json"
     if path.is_symlink():
         raise RecordError(f"{path} is a symbolic link; refusing to read through it")

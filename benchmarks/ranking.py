@@ -22,11 +22,16 @@ that declare they fit it (by their tags). Within a track:
   lies above (better than) it, so explainers whose intervals overlap share a rank; ``p_rank1`` = share of
   replicates in which the explainer is first (ties split). A track with fewer than ``MIN_TRACK_CASES`` scored cases
   has no resolution: no rank is declared.
+- **tracks for every truth axis**: a score check whose ``truth`` axis no fixed track in ``TRACKS`` ranks (a user's
+  own reference truth, e.g. ``user:closed_form``) gets its own track, ``against_<axis>`` ("Against <axis>"), over
+  every case of that axis and the local explainers (``axis_track``): one per axis present in the run, never averaged
+  with another axis or with the checks of no axis.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -36,7 +41,7 @@ import pandas as pd
 from xaicheck.axioms.base import CATEGORIES
 
 __all__ = ["CaseInfo", "Track", "TrackResult", "TRACKS", "TRACK_MIN_COVERAGE", "MIN_TRACK_CASES", "N_BOOT",
-           "BOOT_SEED", "rank_tracks", "tags_of"]
+           "BOOT_SEED", "rank_tracks", "tags_of", "axis_track", "tracks_for"]
 
 TRACK_MIN_COVERAGE = 0.5
 MIN_TRACK_CASES = 3
@@ -105,6 +110,19 @@ TRACKS: tuple[Track, ...] = (
 )
 
 
+def axis_track(axis: str) -> Track:
+    """The track of a truth axis no fixed track ranks: every case of that axis, every local explainer."""
+    return Track("against_" + re.sub(r"[^A-Za-z0-9_]+", "_", axis).strip("_"), f"Against {axis}",
+                 lambda c: True, _local, truth=axis)
+
+
+def tracks_for(roles: Mapping[str, str], axes: Mapping[str, str]) -> tuple[Track, ...]:
+    """``TRACKS`` then one :func:`axis_track` per truth axis of a score check that no fixed track ranks (sorted)."""
+    fixed = {t.truth for t in TRACKS}
+    extra = sorted({a for c, a in axes.items() if a and a not in fixed and roles.get(c, "score") == "score"})
+    return TRACKS + tuple(axis_track(a) for a in extra)
+
+
 @dataclass
 class TrackResult:
     """One track's table: a row per member (``kind == "ranked"``) then per control (``kind == "control"``)."""
@@ -170,9 +188,9 @@ def _competition_ranks(O: np.ndarray) -> np.ndarray:
 def rank_tracks(ok: pd.DataFrame, cells: pd.DataFrame, meta: Mapping[str, Mapping[str, Any]],
                 case_info: Mapping[str, CaseInfo], roles: Mapping[str, str], axes: Mapping[str, str],
                 *, random_control: str = "random", n_boot: int = N_BOOT, seed: int = BOOT_SEED) -> list[TrackResult]:
-    """Every track that has cases and at least one member (see the module docstring)."""
+    """Every track (``tracks_for``) that has cases and at least one member (see the module docstring)."""
     out = []
-    for track in TRACKS:
+    for track in tracks_for(roles, axes):
         res = _rank_track(track, ok, cells, meta, case_info, roles, axes, random_control, n_boot, seed)
         if res is not None:
             out.append(res)

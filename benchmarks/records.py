@@ -29,6 +29,10 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from .errors import RecordError
+from .provenance import read_provenance
+from .safe_io import OutDirError, atomic_write_text, safe_dir, safe_file
+
 __all__ = [
     "SCORE_COLUMNS",
     "TIMING_COLUMNS",
@@ -62,10 +66,6 @@ NOISE = 1e-12
 #: A number written in exponent notation with an exponent of -13 or below (``4.163e-17``), optionally signed.
 _TINY = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?[eE]-(?:1[3-9]|[2-9]\d|\d{3,})(?![\w.])")
 STATUSES: tuple[str, ...] = ("ok", "not_applicable", "error", "timeout")
-
-
-class RecordError(ValueError):
-    """A results file that does not hold what xaicheck writes: one line naming the file, the line and the problem."""
 
 
 def _clean_message(message: str) -> str:
@@ -156,8 +156,6 @@ def _sort_key(r: CellRecord) -> tuple[str, str, str, int]:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    from .safe_io import atomic_write_text
-
     atomic_write_text(path, text)
 
 
@@ -171,8 +169,6 @@ def write_scores(records: Iterable[CellRecord], path: Path) -> None:
 
 
 def _read_text(path: Path) -> str:
-    from .safe_io import OutDirError, safe_file
-
     try:
         return safe_file(Path(path)).read_text(encoding="utf-8")
     except OutDirError as exc:
@@ -319,8 +315,6 @@ def scores_digest(path: Path) -> str:
 
 
 def _check_scores_digest(directory: Path) -> None:
-    from .provenance import read_provenance
-
     want = read_provenance(directory).get("scores_sha256")
     if want is not None and want != scores_digest(directory / "scores.csv"):
         raise RecordError(f"{directory / 'scores.csv'} does not match provenance.json (scores_sha256 differs): it "
@@ -414,8 +408,6 @@ class PartialLog:
     def load(self, fingerprint: Mapping[str, Any]) -> dict[str, CellRecord]:
         """Finished, valid records of a previous run with the same fingerprint; empty if none or if it differs."""
         self.rejected = []
-        from .safe_io import safe_dir
-
         safe_dir(self.path.parent)
         if self.path.is_symlink():
             raise RecordError(f"{self.path} is a symbolic link; refusing to read through it")
@@ -451,8 +443,6 @@ class PartialLog:
 
     def start(self, fingerprint: Mapping[str, Any], keep: Iterable[CellRecord] = ()) -> None:
         """Rewrite the log with the header and the records kept from a resumed run (drops any torn line)."""
-        from .safe_io import safe_dir
-
         safe_dir(self.path.parent)
         self._fp = fingerprint_digest(fingerprint)
         text = json.dumps({"fingerprint": jsonable(dict(fingerprint))}, sort_keys=True) + "\n"

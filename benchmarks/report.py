@@ -1,6 +1,8 @@
 """Regenerate everything downstream of a run, and write ``report.html``: one self-contained file.
 
-``build_report(DIR)`` reads ``scores.csv`` + ``timings.csv`` + ``evidence.jsonl`` + ``provenance.json`` and writes
+``build_report(DIR)`` is a pure function of ``DIR``: it reads ``scores.csv`` + ``timings.csv`` + ``evidence.jsonl`` +
+``provenance.json`` (with the case, explainer and check facts the run recorded; never the live registries; a folder
+of an older format is refused with one line) and writes
 ``leaderboard.{csv,md}``, ``leaderboard_tracks.csv``, ``plots/*.png`` and ``report.html`` (inline CSS and JS, plots
 as base64 PNG, no network request of any kind), printing each step, then the elapsed time, the top of each track
 and the path of the report. The report opens with what to trust for what (per track), then the rankings by track,
@@ -14,7 +16,6 @@ filterable by the model form an explainer requires (``#filter=torch``) and by ca
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import re
 import sys
@@ -22,20 +23,17 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import numpy as np
-
 from .boundary import boundary_html
 from .leaderboard import aggregation_rule, fmt, group_rule, trust_summary, write_leaderboard
 from .plots import PLOTS, make_plots
 from .provenance import read_history, read_provenance
-from .ranking import CaseInfo
 from .records import CellRecord, read_records
 from .report_tables import (boards_html, esc as _e, panel_html, requires_of as _requires, roles_html, tracks_html,
                             trust_html)
+from .run_facts import run_facts_from
 from .scoring import Scores, compute_scores
 
-__all__ = ["build_report", "refresh_report", "render_html", "fill_template", "registry_lookup",
-           "MAX_FAILURES_PER_CHECK"]
+__all__ = ["build_report", "refresh_report", "render_html", "fill_template", "MAX_FAILURES_PER_CHECK"]
 
 MAX_FAILURES_PER_CHECK = 150
 #: Processes drawing the plots when the caller does not say (``plots.make_plots``).
@@ -53,43 +51,11 @@ PLOT_CAPTIONS = {
 }
 
 
-def registry_lookup() -> Any:
-    """A ``check/case -> Case`` resolver over the registered checks (``None`` for anything unknown)."""
-    from xaicheck.axioms.base import cases_of, get_check
-
-    @functools.lru_cache(maxsize=None)
-    def lookup(case_id: str) -> Any:
-        check, _, name = case_id.partition("/")
-        try:
-            for case in cases_of(get_check(check)):
-                if case.name == name:
-                    return case
-        except Exception:  # noqa: BLE001 - a check that no longer exists or fails to build: no case
-            return None
-        return None
-
-    return lookup
-
-
-def case_info_from(lookup: Any, case_ids: set[str]) -> dict[str, CaseInfo] | None:
-    """``case id -> CaseInfo`` through a case resolver (``None`` without one: the scorer asks the registry)."""
-    if lookup is None:
-        return None
-    out = {}
-    for cid in sorted(case_ids):
-        case = lookup(cid)
-        model = getattr(case, "model", None)
-        if model is not None and getattr(case, "X", None) is not None:
-            out[cid] = CaseInfo(str(model.domain), frozenset(getattr(model, "forms", ()) or ()),
-                                int(np.asarray(case.X).shape[1]))
-    return out
-
-
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool = True,
+def build_report(directory: Path | str, *, plots: bool = True,
                  log: Callable[[str], None] | None = _stderr, jobs: int | None = None) -> dict[str, Any]:
     """Leaderboard, plots and ``report.html`` from an existing run in ``directory``; returns a summary.
 
@@ -102,22 +68,21 @@ def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool
     directory = Path(directory)
     if not (directory / "scores.csv").exists():
         raise FileNotFoundError(f"no scores.csv in {directory}; run `xaicheck run --out {directory}` first")
+    provenance = read_provenance(directory)
+    facts = run_facts_from(provenance, directory / "provenance.json")  # an old format is refused before any output
     say(f"report: reading {directory / 'scores.csv'}")
     records = read_records(directory)
-    provenance = read_provenance(directory)
-    meta = provenance.get("explainers", {})
-    resolver = registry_lookup() if lookup == "registry" else lookup
-    case_ids = {r.case_id for r in records}
-    say(f"report: resolving {len(case_ids)} cases (model domain, forms, d: which tracks they join)")
-    case_info = case_info_from(resolver, case_ids)
-    say(f"report: scoring {len(records)} cells (tracks, bootstrap rank intervals)")
-    scores = compute_scores(records, meta=meta, provenance_checks=provenance.get("checks", {}), case_info=case_info)
+    facts.require({r.case_id for r in records}, directory / "provenance.json")
+    meta = dict(facts.explainers)
+    say(f"report: scoring {len(records)} cells on {len(facts.cases)} recorded cases (tracks, bootstrap rank "
+        "intervals)")
+    scores = compute_scores(records, meta=meta, provenance_checks=facts.checks, case_info=facts.case_info())
     rows = write_leaderboard(scores, meta, directory)
     say(f"report: wrote {directory / 'leaderboard.md'}")
     plot_dir = directory / "plots"
     if plots:
         say(f"report: drawing plots into {plot_dir}")
-        plot_status = make_plots(records, scores, plot_dir, resolver, log=say, jobs=PLOT_JOBS if jobs is None else jobs)
+        plot_status = make_plots(records, scores, plot_dir, facts.cases, log=say, jobs=PLOT_JOBS if jobs is None else jobs)
     else:
         plot_status = {name: ("ok" if (plot_dir / f"{name}.png").exists() else "not drawn (kept from the last build)")
                        for name in PLOTS}
@@ -139,7 +104,7 @@ def build_report(directory: Path | str, *, lookup: Any = "registry", plots: bool
 
 def refresh_report(directory: Path | str, *, log: Callable[[str], None] | None = _stderr) -> dict[str, Any]:
     """Rebuild ``report.html`` and the leaderboard without redrawing plots (after ``xaicheck reproduce``)."""
-    return build_report(directory, lookup=None, plots=False, log=log)
+    return build_report(directory, plots=False, log=log)
 
 
 # ------------------------------------------------------------------------------------------------ rendering

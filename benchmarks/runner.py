@@ -47,7 +47,9 @@ from xaicheck.axioms.isolation import (KILL_GRACE, Isolated, alarm, call_isolate
 from xaicheck.core.errors import CellTimeout
 
 from . import provenance as prov
-from .records import CellRecord, PartialLog, jsonable, scores_digest, write_evidence, write_scores, write_timings
+from .case_facts import case_facts
+from .records import (CellRecord, PartialLog, fingerprint_digest, jsonable, scores_digest, write_evidence, write_scores,
+                      write_timings)
 from .determinism import RERUN_SAMPLE, determinism_report, determinism_sample, write_determinism
 from .safe_io import atomic_write_text, check_out_dir, remove_files, safe_dir, write_gitignore
 from .scheduling import schedule
@@ -514,10 +516,9 @@ def write_outputs(records: list[CellRecord], out: Path, *, suite: Suite, started
                   extra: dict[str, Any] | None = None,
                   determinism: dict[str, dict[str, Any]] | None = None) -> None:
     """``scores.csv``, ``timings.csv``, ``evidence.jsonl``, ``counterexamples/``, ``determinism.csv`` (when a
-    sample was re-run), ``provenance.json`` (with the run fingerprint's digest and scores.csv's sha256) and a
-    ``.gitignore`` listing the machine-dependent outputs. Never writes through a link."""
-    from .records import fingerprint_digest
-
+    sample was re-run), ``provenance.json`` (with every case's facts, ``case_facts``, the run fingerprint's digest
+    and scores.csv's sha256) and a ``.gitignore`` listing the machine-dependent outputs. Never writes through a
+    link."""
     out = check_out_dir(out)
     write_scores(records, out / "scores.csv")
     write_timings(records, out / "timings.csv")
@@ -533,6 +534,7 @@ def write_outputs(records: list[CellRecord], out: Path, *, suite: Suite, started
         suite=suite.name, base_seed=suite.base_seed, seeds=seeds,
         explainers={n: e.describe() for n, e in suite.explainers.items()},
         checks={n: c.describe() for n, c in suite.checks.items()},
+        cases={cid: case_facts(suite.checks[case.check], case).to_json() for cid, case in suite.cases.items()},
         started=started, finished=prov.now_utc(),
         extra={"cells": len(records), "fingerprint": fingerprint_digest(fingerprint(suite)),
                "scores_sha256": scores_digest(out / "scores.csv"), **info, **(extra or {})})

@@ -15,9 +15,9 @@ Definitions (per explainer; a *cell* is explainer x case x seed):
 - A check is **non-discriminating** when the random control passes at least half of its ok cells.
 - **95% interval** (explainers run on several seeds): the overall is recomputed on each seed alone; the interval is
   ``mean ± t_{0.975, k-1} · sd / sqrt(k)`` over those k per-seed overalls (Student t).
-- **role** of a check (``Check.role``, read from the check registry; a check no longer registered takes the role in
-  the run's provenance, else ``score``): only ``score`` checks without a ``truth`` axis enter category, overall and
-  calibrated; ``gate`` checks are pass/fail columns; ``diagnostic`` checks are shown, never scored.
+- **role** of a check (``Check.role`` as the run recorded it in provenance, else ``score``; never read from the live
+  registry): only ``score`` checks without a ``truth`` axis enter category, overall and calibrated; ``gate``
+  checks are pass/fail columns; ``diagnostic`` checks are shown, never scored.
 - **group** (this table is a reference, *not a ranking*: each explainer averages the cells it can run): ``broad``
   when coverage >= ``MIN_COVERAGE`` and it has an ok cell; ``specialist`` when coverage is lower; ``control`` for the
   degenerate panel (family ``control``); ``unscored`` when it has no ok cell.
@@ -42,8 +42,9 @@ from xaicheck.axioms.base import CATEGORIES
 
 from .ranking import CaseInfo, TrackResult, rank_tracks
 from .records import CellRecord
+from .run_facts import check_roles
 
-__all__ = ["RANDOM_CONTROL", "resolve_roles", "registry_case_info", "RANK_DECIMALS", "MIN_COVERAGE", "GROUPS",
+__all__ = ["RANDOM_CONTROL", "RANK_DECIMALS", "MIN_COVERAGE", "GROUPS",
            "Scores", "compute_scores", "records_frame", "t_interval", "competition_rank", "pareto_front"]
 
 RANDOM_CONTROL = "random"
@@ -104,62 +105,6 @@ def _hierarchy(ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     return case, check, category, overall
 
 
-def resolve_roles(checks: Iterable[str], provenance_checks: Mapping[str, Mapping[str, Any]] | None = None
-                  ) -> tuple[dict[str, str], dict[str, str]]:
-    """``({check: role}, {check: truth axis or ""})`` from the check registry (``Check.role``, ``Check.truth``);
-    a check that is not registered takes what the run's provenance recorded, else role ``score`` and no axis."""
-    from xaicheck.axioms.base import get_check
-
-    roles, axes = {}, {}
-    for name in checks:
-        recorded = (provenance_checks or {}).get(name, {})
-        try:
-            check = get_check(name)
-            roles[name] = str(getattr(check, "role", "score"))
-            axes[name] = str(getattr(check, "truth", "") or "")
-        except KeyError:
-            roles[name] = str(recorded.get("role", "score"))
-            axes[name] = str(recorded.get("truth", "") or "")
-    return roles, axes
-
-
-def _with_registry_meta(meta: dict[str, Mapping[str, Any]], names: list[str]) -> dict[str, Mapping[str, Any]]:
-    """``meta`` completed from the explainer registry for names it lacks (a name known nowhere keeps no tags and
-    joins no track)."""
-    missing = [n for n in names if n not in meta]
-    if missing:
-        from xaicheck.explainers.base import get_explainer
-
-        for name in missing:
-            try:
-                meta[name] = get_explainer(name).describe()
-            except KeyError:
-                pass
-    return meta
-
-
-def registry_case_info(case_ids: Iterable[str]) -> dict[str, CaseInfo]:
-    """Domain, model forms and d of each case id found in the check registry (unknown ids are left out)."""
-    from xaicheck.axioms.base import cases_of, get_check
-
-    out: dict[str, CaseInfo] = {}
-    by_check: dict[str, set[str]] = {}
-    for cid in case_ids:
-        check, _, name = cid.partition("/")
-        by_check.setdefault(check, set()).add(name)
-    for check, names in by_check.items():
-        try:
-            cases = cases_of(get_check(check))
-        except Exception:  # noqa: BLE001 - a check that no longer exists or fails to build: its cases join no track
-            continue
-        for case in cases:
-            if case.name in names:
-                model = case.model
-                out[case.id] = CaseInfo(str(model.domain), frozenset(getattr(model, "forms", ()) or ()),
-                                        int(case.X.shape[1]))
-    return out
-
-
 @dataclass
 class Scores:
     """All tables of a scored run. ``explainers`` has one row per explainer (a reference, not a ranking);
@@ -214,13 +159,15 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
                    provenance_checks: Mapping[str, Mapping[str, Any]] | None = None) -> Scores:
     """Score every explainer in ``records`` (see the module docstring for every definition).
 
-    meta: explainer ``describe()`` records (family, tags) by name; case_info: ``case id -> CaseInfo`` (default: from
-    the check registry); roles / axes: override the registry's ``Check.role`` / ``Check.truth`` by check name."""
+    A pure function of its arguments (nothing is read from the registries). meta: explainer ``describe()`` records
+    (family, tags) by name (an explainer without one joins no track); case_info: ``case id -> CaseInfo`` (a case
+    without one joins no track); provenance_checks: the run's check ``describe()`` records (role, truth); roles /
+    axes: override those by check name."""
     if not 0.0 <= min_coverage <= 1.0:
         raise ValueError(f"min_coverage must be in [0, 1]; got {min_coverage!r}")
     df = records_frame(records)
     df["case_id"] = df["check"] + "/" + df["case"]
-    reg_roles, reg_axes = resolve_roles(sorted(set(df["check"])), provenance_checks)
+    reg_roles, reg_axes = check_roles(sorted(set(df["check"])), provenance_checks or {})
     roles = {**reg_roles, **(roles or {})}
     axes = {**reg_axes, **(axes or {})}
     ok = df[df["status"] == "ok"]
@@ -252,9 +199,8 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
 
     cats_scored = set(scored["category"])
     present = [c for c in CATEGORIES if c in cats_scored] + sorted(cats_scored - set(CATEGORIES))
-    meta = _with_registry_meta(dict(meta or {}), sorted(set(df["explainer"])))
-    if case_info is None:
-        case_info = registry_case_info(sorted(set(df["case_id"])))
+    meta = dict(meta or {})
+    case_info = dict(case_info or {})
     tracks = rank_tracks(ok, df, meta, case_info, roles, axes, random_control=random_control) if len(df) else []
     in_track = {e for t in tracks for e in t.ranked["explainer"]}
     gate_checks = sorted(c for c, r in roles.items() if r == "gate")

@@ -27,7 +27,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from .records import read_scores
-from .scoring import resolve_roles
+from .run_facts import check_roles
 
 __all__ = ["ALL_PASS_BAR", "CheckSpread", "spread", "spread_of_dir", "format_spread", "main"]
 
@@ -93,7 +93,7 @@ def spread_of_dir(results: Path | str) -> list[CheckSpread]:
                 families[name] = get_explainer(name).family
             except KeyError:
                 families[name] = ""
-    roles, axes = resolve_roles(sorted(set(frame["check"])), prov.get("checks"))
+    roles, axes = check_roles(sorted(set(frame["check"])), prov.get("checks") or {})
     return spread(frame, families, roles, axes)
 
 

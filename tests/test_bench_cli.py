@@ -23,7 +23,6 @@ def toy_registry(monkeypatch):
     monkeypatch.setattr("xaicheck.axioms.base.all_cases", lambda tier="full": [
         c for chk in CHECKS for c in _cases(chk.name) if tier in c.tiers])
     monkeypatch.setattr("xaicheck.synthetic_models.registry.all_models", lambda: [TOY_MODEL])
-    monkeypatch.setattr("xaicheck.benchmarks.report.registry_lookup", lambda: (lambda case_id: None))
     return exps
 
 

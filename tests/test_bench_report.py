@@ -12,6 +12,7 @@ import pytest
 from xaicheck.benchmarks import provenance as prov
 from xaicheck.benchmarks.diff import diff_dirs, format_changes
 from xaicheck.benchmarks.plots import PLOTS, _row_ranks, agreement_matrix
+from xaicheck.benchmarks.case_facts import CaseFacts, case_facts
 from xaicheck.benchmarks.records import CellRecord, write_evidence, write_scores, write_timings
 from xaicheck.benchmarks.report import build_report
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
@@ -31,6 +32,16 @@ CASES = {
 }
 CATS = {"localisation": "ground_truth", "ground_truth_agreement": "ground_truth",
         "baseline_sensitivity": "stability", "dummy": "axioms"}
+
+
+def _tabular(check: str, d: int = 4) -> CaseFacts:
+    return CaseFacts(check, "continuous", ("callable",), d, "score", "", ("relevant",), 1)
+
+
+#: The facts a run records for the cases of ``_records`` (what ``build_report`` reads instead of the registry).
+FACTS = {**{cid: case_facts(SimpleNamespace(name=cid.partition("/")[0], role="score", truth=""), case)
+            for cid, case in CASES.items()},
+         "baseline_sensitivity/panel": _tabular("baseline_sensitivity"), "dummy/linear": _tabular("dummy")}
 
 
 def _records(shift: float = 0.0) -> list[CellRecord]:
@@ -61,7 +72,7 @@ def _records(shift: float = 0.0) -> list[CellRecord]:
     return out
 
 
-def _write_run(directory, records):
+def _write_run(directory, records, facts=None):
     directory.mkdir(parents=True, exist_ok=True)
     write_scores(records, directory / "scores.csv")
     write_timings(records, directory / "timings.csv")
@@ -71,7 +82,10 @@ def _write_run(directory, records):
             "random": {"library": "xaicheck", "family": "control", "tags": "requires:callable,local,stochastic"}}
     checks = {c: {"name": c, "category": cat, "threshold": 0.5, "version": 1, "citation": "Someone et al. 2020",
                   "summary": f"{c}: formula <b>&"} for c, cat in CATS.items()}
+    facts = {**FACTS, **{f"dummy/{r.case}": _tabular("dummy") for r in records if r.check == "dummy"},
+             **(facts or {})}
     prov.write_provenance(prov.collect(suite="quick", base_seed=0, seeds={}, explainers=meta, checks=checks,
+                                       cases={k: f.to_json() for k, f in facts.items()},
                                        started="2026-01-01T00:00:00Z", finished="2026-01-01T00:01:00Z"), directory)
 
 
@@ -96,7 +110,7 @@ def run_dir(tmp_path):
 
 
 def test_report_is_self_contained_and_complete(run_dir):
-    info = build_report(run_dir, lookup=CASES.get)
+    info = build_report(run_dir)
     assert info["plots"] == {name: "ok" for name in PLOTS}
     text = (run_dir / "report.html").read_text()
     p = _Collect()
@@ -126,7 +140,7 @@ def test_report_is_self_contained_and_complete(run_dir):
     assert info["report"] == str(run_dir / "report.html") and info["seconds"] > 0
     # regenerating gives the same plot bytes and the same report
     first = {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
-    build_report(run_dir, lookup=CASES.get)
+    build_report(run_dir)
     assert first == {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
     assert (run_dir / "report.html").read_text() == text
 
@@ -143,7 +157,7 @@ def test_specialists_and_run_history_in_report(run_dir):
     record = json.loads((run_dir / "provenance.json").read_text())
     prov.write_provenance({**record, "cells": 999}, run_dir)
     assert len(list((run_dir / "history").glob("provenance-*.json"))) == 2
-    build_report(run_dir, lookup=CASES.get)
+    build_report(run_dir)
     text = (run_dir / "report.html").read_text()
     broad = text[text.index('id="leaderboard"'):text.index("</table>", text.index('id="leaderboard"'))]
     special = text[text.index('id="board-specialist"'):]
@@ -158,7 +172,11 @@ def test_specialists_and_run_history_in_report(run_dir):
 
 
 def test_missing_plot_data_is_skipped_not_faked(run_dir):
-    info = build_report(run_dir, lookup=None)  # no lookup: image/text models cannot be resolved
+    # the run recorded no input shape for the image case and no tokens for the text case: nothing to draw
+    bare = {cid: CaseFacts(f.check, f.domain, f.forms, f.d, f.role, f.truth, f.truth_kinds, f.n)
+            for cid, f in FACTS.items()}
+    _write_run(run_dir, _records(), bare)
+    info = build_report(run_dir)
     assert info["plots"]["image_attributions"].startswith("no ")
     assert not (run_dir / "plots" / "image_attributions.png").exists()
     assert "image_attributions</b>: skipped" in (run_dir / "report.html").read_text()
@@ -253,7 +271,7 @@ def test_hostile_names_are_escaped_and_the_template_is_filled_once(run_dir):
             r.message = HOSTILE
         recs.append(r)
     _write_run(run_dir, recs)
-    build_report(run_dir, lookup=CASES.get, log=None)
+    build_report(run_dir, log=None)
     text = (run_dir / "report.html").read_text()
     assert text.count('<figure id="plot-heatmap">') == 1  # the name's {{PLOTS}} did not splice the plots block
     assert "x{{PLOTS}}" in text and "<script>alert(1)" not in text and "<img src=1" not in text
@@ -278,7 +296,7 @@ def test_fill_template_substitutes_in_one_pass():
 def test_refresh_report_keeps_plots_and_relinks_papers(run_dir, monkeypatch):
     from xaicheck.benchmarks import report as report_mod
 
-    build_report(run_dir, lookup=CASES.get, log=None)
+    build_report(run_dir, log=None)
     plots = {n: (run_dir / "plots" / f"{n}.png").read_bytes() for n in PLOTS}
     (run_dir / "papers" / "adebayo2018.md").write_text("# sanity\n")
 
@@ -299,8 +317,8 @@ def test_plots_drawn_in_parallel_equal_the_serial_ones(run_dir, tmp_path):
     serial_dir = tmp_path / "serial"
     _write_run(serial_dir, _records())
     lines: dict[int, list[str]] = {1: [], 2: []}
-    info1 = build_report(serial_dir, lookup=CASES.get, log=lines[1].append, jobs=1)
-    info2 = build_report(run_dir, lookup=CASES.get, log=lines[2].append, jobs=2)
+    info1 = build_report(serial_dir, log=lines[1].append, jobs=1)
+    info2 = build_report(run_dir, log=lines[2].append, jobs=2)
     assert info1["plots"] == info2["plots"] == {name: "ok" for name in PLOTS}
     for name in PLOTS:
         assert (serial_dir / "plots" / f"{name}.png").read_bytes() == (run_dir / "plots" / f"{name}.png").read_bytes()
@@ -321,7 +339,7 @@ def test_a_plot_that_raises_is_reported_and_the_others_drawn(run_dir, monkeypatc
     monkeypatch.setattr(plots, "heatmap", broken)
     (run_dir / "plots").mkdir()
     (run_dir / "plots" / "heatmap.png").write_bytes(b"stale")
-    info = build_report(run_dir, lookup=CASES.get, log=None, jobs=jobs)
+    info = build_report(run_dir, log=None, jobs=jobs)
     assert info["plots"]["heatmap"] == "failed: RuntimeError: no ink"
     assert not (run_dir / "plots" / "heatmap.png").exists()
     assert all(info["plots"][n] == "ok" and (run_dir / "plots" / f"{n}.png").exists() for n in PLOTS
@@ -335,7 +353,7 @@ def test_a_dead_plot_worker_fails_its_plots_not_the_report(run_dir, monkeypatch)
     from xaicheck.benchmarks import plots
 
     monkeypatch.setattr(plots, "text_attributions", lambda *a, **k: os._exit(3))
-    info = build_report(run_dir, lookup=CASES.get, log=None, jobs=2)
+    info = build_report(run_dir, log=None, jobs=2)
     assert info["plots"]["text_attributions"].startswith("failed: BrokenProcessPool")
     assert not (run_dir / "plots" / "text_attributions.png").exists()
     assert (run_dir / "report.html").exists()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from xaicheck.benchmarks.report import build_report
-from test_bench_report import CASES, _records, _write_run
+from test_bench_report import _records, _write_run
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 pytestmark = [pytest.mark.browser,
@@ -31,7 +31,7 @@ def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
 def test_report_renders_and_sorts_on_click(tmp_path):
     run = tmp_path / "run"
     _write_run(run, _records())
-    build_report(run, lookup=CASES.get)
+    build_report(run)
     url = (run / "report.html").resolve().as_uri()
 
     dom = _chromium(tmp_path / "profile1", "--dump-dom", url + "#click=overall").stdout
@@ -65,7 +65,7 @@ def test_specialist_table_sorts_and_filters_with_the_leaderboard(tmp_path):
     recs += [CellRecord(f"lime_text/{c}/{k}/s0", "lime_text", c, k, CATS[c], 0, "not_applicable")
              for c, k in (("localisation", "patch"), ("baseline_sensitivity", "panel"), ("dummy", "linear"))]
     _write_run(run, recs)
-    build_report(run, lookup=CASES.get)
+    build_report(run)
     url = (run / "report.html").resolve().as_uri()
     dom = _chromium(tmp_path / "profile", "--dump-dom", url + "#click=overall&filter=torch").stdout
     # both tables answer the header click; the model-form filter counts rows of both (only saliency needs torch)

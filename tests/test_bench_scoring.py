@@ -165,7 +165,7 @@ def tracked():
     for name in ("good", "good2", "mid", "half", "random", "zero"):
         recs += [cell(name, "g", k, 0.0 if (name, k) == ("mid", "a") else 1.0) for k in "ab"]
         recs += [cell(name, "dg", "a", 1.0 if name == "mid" else 0.1)]
-        recs += [cell(name, "ax", "a", 0.25 if name == "good" else 0.5)]
+        recs += [cell(name, "ax", "a", 0.25 if name == "good" else 0.0 if name in ("random", "zero") else 0.5)]
     recs += [cell(name, "s1", "tree", 0.2 if name == "random" else 0.7) for name in ("good", "mid", "random")]
     info = {f"{c}/{k}": TAB for c in ("s1", "s2", "g", "dg", "ax") for k in "abcde"}
     info["s1/tree"] = TREE
