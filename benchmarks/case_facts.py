@@ -7,7 +7,7 @@ finished run's leaderboard is a pure function of its folder (a case id of a user
 Per case: its check, the model's ``domain``, model ``forms``, ``d`` (features), the check's ``role`` and ``truth``
 axis, the truth kinds the model carries (``GroundTruth.carries()``), ``n`` (explained rows), and for image and token
 models what their plots draw: ``input_shape``, the declared mask (indices of its true pixels), and for tokens the
-token names, the first explained row and the declared token weights.
+token names, the first explained row and the declared token weights; the baseline of the first row (d <= 64).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class CaseFacts:
     feature_names: tuple[str, ...] | None = None
     first_row: tuple[float, ...] | None = None
     token_weights: tuple[float, ...] | None = None
+    #: The baseline of the first explained row (the declared one; ``None`` when the case has none or d > 64).
+    baseline: tuple[float, ...] | None = None
 
     @property
     def info(self) -> CaseInfo:
@@ -72,7 +74,9 @@ def case_facts(check: Any, case: Any) -> CaseFacts:
         mask=tuple(int(i) for i in np.flatnonzero(np.asarray(mask, dtype=bool).ravel())) if mask is not None else None,
         feature_names=tuple(str(f) for f in model.feature_names) if tokens else None,
         first_row=_floats(X[0]) if tokens and len(X) else None,
-        token_weights=_floats(weights) if weights is not None else None)
+        token_weights=_floats(weights) if weights is not None else None,
+        baseline=(_floats(np.atleast_2d(case.baseline)[0]) if getattr(case, "baseline", None) is not None
+                  and X.shape[1] <= 64 else None))
 
 
 def facts_from_json(obj: Mapping[str, Any]) -> CaseFacts:
@@ -86,4 +90,4 @@ def facts_from_json(obj: Mapping[str, Any]) -> CaseFacts:
         role=str(obj["role"]), truth=str(obj.get("truth", "")), truth_kinds=tup("truth_kinds", str) or (),
         n=int(obj["n"]), input_shape=tup("input_shape", int), mask=tup("mask", int),
         feature_names=tup("feature_names", str), first_row=tup("first_row", float),
-        token_weights=tup("token_weights", float))
+        token_weights=tup("token_weights", float), baseline=tup("baseline", float))

@@ -151,3 +151,58 @@ def test_a_reference_without_its_kind_is_refused():
                           GroundTruth(relevant=frozenset({0}), reference=lambda X, b: X[:, :1], reference_kind="mine"))
     with pytest.raises(DeclaredTruthError, match="reference"):
         user_cases([model])
+
+
+PM1_ZOO = textwrap.dedent('''
+    """A user zoo of ±1 boolean models with a declared non-zero baseline (the all-off corner -1)."""
+    import numpy as np
+    from xaicheck import GroundTruth, wrap_model
+
+    def _model(name, fn, d, relevant, dummy=(), groups=()):
+        truth = GroundTruth(relevant=frozenset(relevant), dummy=frozenset(dummy),
+                            symmetric_groups=tuple(frozenset(g) for g in groups))
+        return wrap_model(fn, truth, name=name, n_features=d, domain="binary", domain_values=(-1, 1), baseline=-1.0)
+
+    MODELS = [
+        _model("or_pm1", lambda X: (X[:, 0] + X[:, 1] > -2).astype(float), 3, {0, 1}, {2}, [{0, 1}]),
+        _model("vote_pm1", lambda X: (2 * X[:, 0] + X[:, 1] + X[:, 2] + X[:, 3] > -4).astype(float), 5,
+               {0, 1, 2, 3}, {4}, [{1, 2, 3}]),
+        _model("linear_pm1", lambda X: X @ np.array([3.0, -2.0, 1.0, 0.0]), 4, {0, 1, 2}, {3}),
+        _model("xor_pm1", lambda X: (X[:, 0] * X[:, 1] > 0).astype(float), 3, {0, 1}, {2}, [{0, 1}]),
+    ]
+''')
+
+
+def test_a_pm1_zoo_with_a_nonzero_baseline_is_ranked_at_its_declared_baseline(tmp_path):
+    import csv
+    import json
+
+    from xaicheck.benchmarks import cli
+
+    (tmp_path / "pm1_zoo.py").write_text(PM1_ZOO, encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    sys.modules.pop("pm1_zoo", None)
+    out = tmp_path / "out"
+    try:
+        code = cli.main(["run", "--models", "pm1_zoo", "--suite", "quick", "--explainers",
+                         "exact_baseline_shapley,occlusion,captum_kernel_shap,zero,random", "--out", str(out),
+                         "--jobs", "1", "--quiet"])
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("pm1_zoo", None)
+    assert code == 0
+    with open(out / "leaderboard_tracks.csv", newline="", encoding="utf-8") as fh:
+        tracks = list(csv.DictReader(fh))
+    ranked = [r for r in tracks if r["kind"] == "ranked" and r["rank"]]
+    assert ranked, "no ranked row"
+    controls = {r["explainer"] for r in tracks if r["kind"] == "control"}
+    assert controls == {"zero", "random"}
+    cases = json.loads((out / "provenance.json").read_text(encoding="utf-8"))["cases"]
+    for cid, facts in cases.items():
+        if cid.split("/")[0] in ("completeness", "dummy", "ground_truth_agreement", "symmetry", "sensitivity"):
+            assert facts["baseline"] == [-1.0] * facts["d"], cid  # the declared baseline, not zero
+    assert {"relevance", "sensitivity"} <= {cid.split("/")[0] for cid in cases}  # a ±1 model loses no case
+    html = (out / "report.html").read_text(encoding="utf-8")
+    trust = html[html.index('id="trust-title"'):html.index('id="tracks-title"')]
+    assert "<li data-track=" in trust
+    assert "No track could be scored" not in html and "No control explainer" not in html
