@@ -1,7 +1,7 @@
 """``python -m xaicheck.benchmarks.spread RESULTS_DIR``: how far apart the real methods are on each scored check.
 
 A scored check that every real method passes separates nothing (issue 12, "cases that separate explainers"). Per
-check of role ``score`` (from the check registry, else the run's ``provenance.json``), over the *real* explainers
+check of role ``score`` (as the run's ``provenance.json`` recorded it), over the *real* explainers
 (every family but ``control``: the degenerate panel is left out; the exact oracles are methods too):
 
 - ``min`` / ``median`` / ``max`` of the real explainers' per-check mean (case = mean over seeds, check = mean of its

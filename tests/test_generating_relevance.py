@@ -228,7 +228,8 @@ def test_generating_axis_is_its_own_track_and_never_in_the_exact_overall():
         for name, gt, gen in (("exact", 1.0, 0.5), ("gen", 0.6, 1.0), ("random", 0.1, 0.0)):
             recs += [_cell(name, "ground_truth_agreement", k, gt), _cell(name, "generating_relevance", k, gen)]
         info[f"ground_truth_agreement/{k}"] = info[f"generating_relevance/{k}"] = tab
-    s = compute_scores(recs, meta=meta, case_info=info)
+    # the check's record as a run writes it into provenance.json (scoring reads no registry)
+    s = compute_scores(recs, meta=meta, case_info=info, provenance_checks={CHECK.name: CHECK.describe()})
     assert s.axes["generating_relevance"] == "generating"
     exact_track, gen_track = s.track("tabular_baseline"), s.track("generating_tabular")
     assert exact_track.top() == ["exact"] and gen_track.top() == ["gen"]
