@@ -211,8 +211,13 @@ class Localisation(Check):
             rra = relevance_rank_accuracy(A, gt.mask)
             idx = np.flatnonzero(gt.mask)
             phi = np.zeros(A.shape)
-            phi[:, idx] = patch_shapley(case.model, case.X, np.broadcast_to(case.baseline, case.X.shape)[0], gt.mask,
-                                        case.target)
+            B = np.broadcast_to(case.baseline, case.X.shape)
+            if np.ndim(case.baseline) == 1:
+                phi[:, idx] = patch_shapley(case.model, case.X, B[0], gt.mask, case.target)
+            else:  # a declared per-row baseline: each row's patch values against its own baseline
+                phi[:, idx] = np.vstack([patch_shapley(case.model, case.X[k:k + 1], B[k], gt.mask,
+                                                       case.target[k:k + 1] if is_per_row(case.target) else case.target)
+                                         for k in range(len(case.X))])
             rank = evidence_rank(A, phi, [idx] * len(A))
             row = rma * rank
             measured = float(row.mean())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Union
+from typing import Callable, Mapping, Union
 
 import numpy as np
 
@@ -106,11 +106,6 @@ class Declarations:
         lo, hi = self.domain_values
         return lo + (hi - lo) * np.asarray(bits, dtype=np.float64)
 
-    def bits(self, X: np.ndarray) -> np.ndarray:
-        """Declared binary values -> {0,1} codes (the inverse of ``corners``)."""
-        lo, hi = self.domain_values
-        return (np.asarray(X, dtype=np.float64) - lo) / (hi - lo)
-
     def opposite(self, X: np.ndarray) -> np.ndarray:
         """The opposite corner of each binary row (``off + on - x``)."""
         lo, hi = self.domain_values
@@ -119,10 +114,3 @@ class Declarations:
     def baseline_for(self, X: np.ndarray) -> np.ndarray:
         """The declared baseline for the rows of ``X`` (``[d]``, or ``[n, d]`` for a per-row function)."""
         return resolve_baseline(self.baseline, X)
-
-    def describe(self) -> dict[str, Any]:
-        """JSON-ready summary (listings, provenance)."""
-        b = self.baseline
-        kind = ("zero" if b is None else "per_row" if callable(b) else "constant" if np.ndim(b) == 0 else "vector")
-        return {"tiers": sorted(self.tiers, key=SUITE_ORDER.index), "domain_values": list(self.domain_values),
-                "baseline": kind, "baselines": sorted(self.baselines), "rows": dict(self.rows)}

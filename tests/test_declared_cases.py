@@ -206,3 +206,25 @@ def test_a_pm1_zoo_with_a_nonzero_baseline_is_ranked_at_its_declared_baseline(tm
     trust = html[html.index('id="trust-title"'):html.index('id="tracks-title"')]
     assert "<li data-track=" in trust
     assert "No track could be scored" not in html and "No control explainer" not in html
+
+
+def test_localisation_judges_each_row_against_its_own_declared_baseline():
+    """A per-row baseline (here x - 1 on the first two features: their differences are 1 and 1, so the exact values
+    are w_i; judged against row 0's baseline instead they would not rank the mask like the exact attribution)."""
+    mask = np.array([True, True, False, False])
+
+    def per_row(X):
+        B = X.copy()
+        B[:, :2] -= np.array([1.0, 1.0])
+        return B
+
+    model = wrap_model(lambda X: X @ np.array([1.0, 3.0, 0.0, 0.0]),
+                       GroundTruth(relevant=frozenset({0, 1}), dummy=frozenset({2, 3}), mask=mask),
+                       name="mask_per_row", n_features=4, baseline=per_row)
+    case = next(c for c in user_cases([model], suite="quick") if c.check == "localisation")
+    assert case.baseline.shape == case.X.shape
+    check = get_check("localisation")
+    good = check.run(get_explainer("exact_baseline_shapley"), case, seed=0)
+    bad = check.run(get_explainer("random"), case, seed=0)
+    assert good.status is Status.OK and good.score == pytest.approx(1.0)
+    assert bad.status is Status.OK and bad.score < check.threshold
