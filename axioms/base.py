@@ -207,7 +207,9 @@ class Check(ABC):
         if explainer.capabilities.scope == "global" and is_per_row(case.target):
             return False, f"{case.id} explains each row at its own output; {explainer.name} is global"
         for model in self.models_of(case):
-            ok, why = explainer.can_explain(model)
+            from xaicheck.explainers.base import applicability
+
+            ok, why = applicability(explainer, model)
             if not ok:
                 return False, why
         return True, ""

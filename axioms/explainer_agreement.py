@@ -91,7 +91,9 @@ def pair_agreement(A: np.ndarray, B: np.ndarray, k: int | None = None) -> np.nda
 def _usable(explainer: "Explainer", case: Case) -> tuple[bool, str]:
     if explainer.capabilities.scope != "local":
         return False, "global"
-    return explainer.can_explain(case.model)
+    from xaicheck.explainers.base import applicability
+
+    return applicability(explainer, case.model)
 
 
 def _attributions(explainer: "Explainer", case: Case, seed: int) -> np.ndarray | str:

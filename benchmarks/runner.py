@@ -42,6 +42,7 @@ from typing import Any, Callable, Iterator
 
 from xaicheck.axioms.base import CheckResult, Status
 from xaicheck.explainers import _attribution_cache as attribution_cache
+from xaicheck.explainers.base import applicability
 from xaicheck.axioms.isolation import (KILL_GRACE, Isolated, alarm, call_isolated, died_message, timeout_message,
                                        validate_timeout)
 from xaicheck.core.errors import CellTimeout
@@ -171,6 +172,9 @@ def warm_up(suite: Suite, cells: list[Cell] | None = None) -> dict[str, float]:
 
     Best effort: an explainer that cannot explain a plain callable is skipped and any error is ignored (the real
     cells record their own). Returns ``{explainer: seconds}`` for the explainers that ran."""
+    from xaicheck.explainers import _field
+
+    _field.warm()  # the zygote explainers run in (issue 23): started here, shared by every worker forked after
     names = {c.explainer for c in cells} if cells is not None else set(suite.explainers)
     todo = [e for n, e in sorted(suite.explainers.items()) if n in names and e.library in WARM_UP_LIBRARIES]
     if not todo:
@@ -184,7 +188,7 @@ def warm_up(suite: Suite, cells: list[Cell] | None = None) -> dict[str, float]:
     state = np.random.get_state()  # a warmed-up run draws exactly what a cold one does
     for exp in todo:
         try:
-            if not exp.can_explain(model)[0]:
+            if not applicability(exp, model)[0]:
                 continue
             start = time.perf_counter()
             exp.explain(model, X, baseline=np.zeros(3), background=background, seed=0)

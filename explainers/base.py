@@ -22,10 +22,10 @@ import numpy as np
 from xaicheck._version import __version__ as _XAICHECK_VERSION
 from xaicheck.core.errors import ExplainerError, ExplainerOutputError, MissingInputError
 from xaicheck.core.registry import Registry
-from xaicheck.synthetic_models.base import as_batch, seal
+from xaicheck.synthetic_models.base import SealedModel, as_batch, seal
 from xaicheck.synthetic_models.targets import by_target, is_per_row
 
-from . import _attribution_cache
+from . import _attribution_cache, _field
 
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
@@ -169,17 +169,27 @@ class Explainer(ABC):
             stored = _attribution_cache.load(key, (n_rows, X.shape[1]))
             if stored is not None:
                 return stored
+        view = sealed_view(model)
         try:
-            out = self._explain(seal(model), X, baseline=baseline, background=background, target=target, seed=seed)
-        except ExplainerError:
+            if _field.field_mode() == "inline":
+                out = self._explain(view, X, baseline=baseline, background=background, target=target, seed=seed)
+            else:
+                out = _field.explain_in_field(self, view, X, baseline=baseline, background=background, target=target,
+                                              seed=seed)
+        except _field.FieldError as exc:
+            raise ExplainerError(f"{self.name} failed on {model.name}: {exc}") from exc
+        except ExplainerError as exc:
+            _rename(exc, view.name, model.name)
             raise
         except ValueError as exc:
-            if "read-only" in str(exc):
+            text = str(exc).replace(view.name, model.name)
+            if "read-only" in text:
                 raise ExplainerError(f"{self.name} wrote into its input on {model.name} (X, baseline and background "
-                                     f"are read-only): {exc}") from exc
-            raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
+                                     f"are read-only): {text}") from exc
+            raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {text}") from exc
         except Exception as exc:
-            raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {exc}") from exc
+            text = str(exc).replace(view.name, model.name)
+            raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {text}") from exc
         arr = self._validate(out, X.shape)
         if key is not None:
             _attribution_cache.store(key, arr)
@@ -240,6 +250,40 @@ class Explainer(ABC):
 
     def __repr__(self) -> str:
         return f"<Explainer {self.name!r} ({self.library}, {self.family})>"
+
+
+#: The sealed view of each model this process has shown an explainer: one view per model, so the field process
+#: receives a model's manifest once (bounded; the oldest is dropped first).
+_VIEWS: dict[int, tuple[Any, SealedModel]] = {}
+MAX_VIEWS = 512
+
+
+def sealed_view(model: Any) -> SealedModel:
+    """The sealed view of ``model`` (``synthetic_models.base.seal``), the same object for the same model."""
+    if isinstance(model, SealedModel):
+        return model
+    entry = _VIEWS.get(id(model))
+    if entry is not None and entry[0] is model:
+        return entry[1]
+    view = seal(model)
+    _VIEWS[id(model)] = (model, view)
+    if len(_VIEWS) > MAX_VIEWS:
+        _VIEWS.pop(next(iter(_VIEWS)))
+    return view
+
+
+def applicability(explainer: "Explainer", model: Any) -> tuple[bool, str]:
+    """``explainer.can_explain`` asked of the sealed view of ``model`` (an explainer's code never receives the model
+    itself, not even to say whether it applies); the reason names the model by its real name."""
+    view = sealed_view(model)
+    ok, why = explainer.can_explain(view)
+    return ok, why.replace(view.name, getattr(model, "name", view.name))
+
+
+def _rename(exc: BaseException, opaque: str, real: str) -> None:
+    """Put the model's real name back into an error the explainer raised (its messages go into the record)."""
+    if exc.args and isinstance(exc.args[0], str) and opaque in exc.args[0]:
+        exc.args = (exc.args[0].replace(opaque, real), *exc.args[1:])
 
 
 def _private(arr: np.ndarray) -> np.ndarray:

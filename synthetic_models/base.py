@@ -12,6 +12,8 @@ Conventions (all models):
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
@@ -288,6 +290,10 @@ class SealedModel:
                 value = getattr(model, attr)
                 object.__setattr__(self, attr, tuple(value) if isinstance(value, list) else value)
         n_features = model.n_features
+        # the name and feature names say nothing: a case's name tells its family, its padded dummies ("dummy3") and
+        # which twin it is (issue 23); the view's name is opaque and per run, its features x0..x{d-1}
+        object.__setattr__(self, "name", opaque_name(model.name))
+        object.__setattr__(self, "feature_names", tuple(f"x{i}" for i in range(n_features)))
         predict = model.predict
         torch_factory = model.torch_module
         estimator_cache: list[Any] = []
@@ -322,6 +328,26 @@ class SealedModel:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a sealed model is read-only (tried to set {name!r})")
 
+    def manifest(self) -> dict[str, Any]:
+        """What crosses to the field process (``explainers._field``): the pass-through attributes, the pickled torch
+        module and estimator where those forms exist, linear coefficients, which text methods exist. Numbers and
+        library objects only: no function of this process (``predict`` is answered by a call back)."""
+        import cloudpickle
+
+        attributes = {attr: getattr(self, attr) for attr in _PASS_THROUGH if attr in self.__dict__}
+        module = self._torch_module() if "torch" in self.forms else None
+        estimator = self._estimator()
+        coef = self.__dict__.get("linear_coefficients")
+        return {
+            "attributes": attributes,
+            "n_features": self.n_features,
+            "forms": tuple(sorted(self.forms)),
+            "torch": None if module is None else cloudpickle.dumps(module),
+            "estimator": None if estimator is None else cloudpickle.dumps(estimator),
+            "linear_coefficients": None if coef is None else (np.array(coef[0]), coef[1]),
+            "text_methods": tuple(m for m in _TEXT_METHODS if m in self.__dict__),
+        }
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """f(X) as the model computes it."""
         return np.asarray(self._predict(X), dtype=np.float64)
@@ -353,6 +379,16 @@ def _closure(method: Callable[..., Any]) -> Callable[..., Any]:
 
     call.__doc__ = method.__doc__
     return call
+
+
+#: Per process (and inherited by its forks: one run shares it), never written anywhere: the opaque names of a run
+#: cannot be computed from the public model names by anyone outside it.
+_NAME_SALT = os.urandom(16)
+
+
+def opaque_name(name: str) -> str:
+    """The per-run opaque name a sealed view shows for a model named ``name`` (``model_`` and 10 hex digits)."""
+    return "model_" + hashlib.blake2b(name.encode(), key=_NAME_SALT, digest_size=5).hexdigest()
 
 
 def seal(model: "SyntheticModel | SealedModel") -> SealedModel:

@@ -47,6 +47,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 def _attributions() -> tuple[dict[str, np.ndarray], list[str], Any]:
     from xaicheck.explainers import get_explainer
+    from xaicheck.explainers.base import applicability
 
     model = need_model(MODEL)
     rng = np.random.default_rng(SEED)
@@ -60,7 +61,7 @@ def _attributions() -> tuple[dict[str, np.ndarray], list[str], Any]:
         except KeyError:
             missing.append(name)
             continue
-        if not exp.can_explain(model)[0]:
+        if not applicability(exp, model)[0]:
             missing.append(name)
             continue
         got[name] = explain(exp, model, X, baseline=baseline, background=background, seed=SEED)

@@ -1,0 +1,449 @@
+"""The field: where an explainer runs, holding a truth-free model and its inputs and nothing else (issue 23).
+
+An explainer is examined in the process that runs the check, and that process holds everything an explainer must not
+see: the ground truth, the case and its twins, the check and its diagnostics. Sealing the model object (``seal``)
+stops reading attributes, but not introspection: closures, ``__self__``, the call stack and ``gc.get_objects()`` all
+lead back to the exam from inside that process. So ``Explainer.explain`` does not call ``_explain`` there. It sends the
+question to a **field process** and waits for the answer:
+
+- The field processes are forked from a **zygote** (``multiprocessing``'s forkserver): a process started fresh from
+  the interpreter, never a fork of the exam, that imports numpy, torch and the explainer adapters and holds no model,
+  truth, case or check. A field process is one fork of it per exam process (per cell, where cells are processes).
+- What crosses, per model (once): a **manifest** of the sealed view (``SealedModel.manifest``): its opaque per-run
+  name, anonymous feature names, domain, shapes, forms, the pickled torch module and fitted estimator where those
+  forms exist, linear coefficients; per question: the explainer (pickled), ``X``, baseline, background, target,
+  seed. In the field they are rebuilt as a :class:`FieldModel` whose ``predict`` (and text methods) call back to the
+  exam process, which evaluates the sealed view and answers with numbers only.
+- What comes back: the attribution as a plain array (converted in the field), or the exception the explainer raised.
+
+So an explainer that searches closures, frames, ``gc.get_objects()`` or modules finds the libraries, its own inputs
+and a model that answers queries (``tests/test_field_seal.py``). It can still query the model -- as in the field.
+
+Each question carries a sequence number and each answer quotes it; a broken exchange (a timeout in the exam process,
+a field process that died) kills the field process, and the next question starts a fresh one. The field process dies
+with its exam process (``PR_SET_PDEATHSIG``) and reads EOF when the exam closes the pipe.
+
+Cost (``benchmarks/bench_field.py``): the zygote starts once per run (about a second: the imports); a field process
+is a fork of it; each question costs a round trip of pickled arrays.
+
+``XAICHECK_FIELD=inline`` runs ``_explain`` in the exam process instead (for debugging an adapter with pdb): that
+mode is **not sealed** and a run records it in its provenance.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import copy
+import ctypes
+import multiprocessing
+import multiprocessing.util  # noqa: F401 - its exit hook is registered before ours, so ours runs first
+import os
+import pickle
+import signal
+import threading
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+__all__ = ["FIELD_ENV", "FieldModel", "FieldError", "field_mode", "explain_in_field", "warm", "reset", "stats"]
+
+#: ``XAICHECK_FIELD=inline`` runs explainers in the exam process (unsealed; for debugging adapters).
+FIELD_ENV = "XAICHECK_FIELD"
+#: Modules the zygote imports before it forks (the libraries adapters use; importing them costs nothing per cell).
+PRELOAD = ("numpy", "torch", "sklearn.linear_model", "captum.attr", "shap", "lime.lime_tabular", "xgboost", "lightgbm",
+           "xaicheck.explainers.base", "xaicheck.explainers._field")
+#: Text-model methods an explainer may call (answered by the exam process).
+TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
+#: The sealed views and explainers whose manifests this process has sent (bounded: oldest dropped first).
+MAX_REMEMBERED = 512
+
+
+class FieldError(RuntimeError):
+    """The field process failed outside the explainer (died, or answered out of turn)."""
+
+
+def field_mode() -> str:
+    """``"process"`` (default: sealed) or ``"inline"`` (``XAICHECK_FIELD=inline``: unsealed, for debugging)."""
+    mode = os.environ.get(FIELD_ENV, "process").strip().lower() or "process"
+    if mode not in ("process", "inline"):
+        raise ValueError(f"{FIELD_ENV} must be 'process' or 'inline', not {mode!r}")
+    return mode
+
+
+# ----------------------------------------------------------------------------------------------------------- exam side
+
+_CONTEXT: Any = None
+_LOCK = threading.Lock()
+_STATS = {"questions": 0, "callbacks": 0, "starts": 0}
+
+
+def _context() -> Any:
+    global _CONTEXT
+    if _CONTEXT is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+def warm() -> None:
+    """Start the zygote now (a run calls this before it forks its workers, so they share one)."""
+    if field_mode() != "process":
+        return
+    global _OWNER
+    from multiprocessing import forkserver
+
+    _context()
+    with _LOCK:
+        if _OWNER is None or _OWNER == os.getpid():
+            forkserver.ensure_running()
+            _OWNER = os.getpid()
+
+
+class _Channel:
+    """This process's field process: a pipe, what has been sent through it, and the next sequence number."""
+
+    def __init__(self) -> None:
+        ctx = _context()
+        self.conn, child = ctx.Pipe(duplex=True)
+        threads = _torch_threads()
+        self.proc = ctx.Process(target=_serve, args=(child, threads), daemon=True, name="xaicheck-field")
+        with _without_main(), _inherited_zygote():
+            self.proc.start()
+        child.close()
+        self.pid = os.getpid()
+        self.seq = 0
+        self.models: dict[int, tuple[Any, int]] = {}  # id(sealed view) -> (view, handle); the view is kept alive
+        self.explainers: dict[int, tuple[Any, int]] = {}
+        self.handles = 0
+        _STATS["starts"] += 1
+
+    def close(self, grace: float = 2.0) -> None:
+        """Close the pipe (the field process reads EOF and exits, running its libraries' cleanup); kill it if it is
+        still there after ``grace`` seconds (busy in an explainer that hangs)."""
+        try:
+            self.conn.close()
+        finally:
+            self.proc.join(timeout=grace)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join(timeout=5)
+
+    def _handle(self, table: dict[int, tuple[Any, int]], obj: Any, message: Callable[[int], tuple]) -> int:
+        entry = table.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            return entry[1]
+        self.handles += 1
+        handle = self.handles
+        self.conn.send(message(handle))
+        table[id(obj)] = (obj, handle)
+        if len(table) > MAX_REMEMBERED:
+            oldest = next(iter(table))
+            self.conn.send(("forget", "model" if table is self.models else "explainer", table.pop(oldest)[1]))
+        return handle
+
+    def ask(self, explainer: Any, sealed: Any, X: np.ndarray, baseline: Any, background: Any, target: Any,
+            seed: int) -> tuple[bool, Any]:
+        """``(True, attribution)`` or ``(False, the exception the explainer raised)``."""
+        import cloudpickle
+
+        e = self._handle(self.explainers, explainer, lambda h: ("explainer", h, cloudpickle.dumps(explainer)))
+        m = self._handle(self.models, sealed, lambda h: ("model", h, sealed.manifest()))
+        self.seq += 1
+        seq = self.seq
+        self.conn.send(("explain", seq, e, m, X, baseline, background, target, seed))
+        _STATS["questions"] += 1
+        views = {handle: view for view, handle in self.models.values()}
+        while True:
+            try:
+                msg = self.conn.recv()
+            except EOFError:
+                code = self.proc.exitcode if not self.proc.is_alive() else None
+                raise FieldError(f"the explainer's process died ({_describe_exit(code)})") from None
+            kind = msg[0]
+            if msg[1] != seq:
+                raise FieldError(f"the field process answered question {msg[1]} while {seq} was asked")
+            if kind == "call":
+                _, _, handle, method, args, kwargs = msg
+                _STATS["callbacks"] += 1
+                try:
+                    value = getattr(views[handle], method)(*args, **kwargs)
+                    if method == "predict":
+                        value = np.asarray(value, dtype=np.float64)
+                    self.conn.send(("ok", seq, value))
+                except Exception as exc:  # noqa: BLE001 - the model's own error goes back to the explainer
+                    self.conn.send(("raise", seq, _portable(exc)))
+            elif kind == "result":
+                return True, msg[2]
+            elif kind == "error":
+                return False, msg[2]
+            else:
+                raise FieldError(f"the field process sent {kind!r}")
+
+
+_CHANNEL: _Channel | None = None
+
+
+def _channel() -> _Channel:
+    global _CHANNEL
+    if _CHANNEL is None or _CHANNEL.pid != os.getpid() or not _CHANNEL.proc.is_alive():
+        _CHANNEL = _Channel()  # a forked exam process never reuses its parent's pipe
+    return _CHANNEL
+
+
+@atexit.register
+def _at_exit() -> None:
+    reset()  # registered after multiprocessing's own exit hook, so it runs first: the field exits cleanly
+
+
+def reset() -> None:
+    """End this process's field process (the next question starts a fresh one): a new cell in the same process."""
+    global _CHANNEL
+    with _LOCK:
+        if _CHANNEL is not None and _CHANNEL.pid == os.getpid():
+            _CHANNEL.close()
+        _CHANNEL = None
+
+
+def explain_in_field(explainer: Any, sealed: Any, X: np.ndarray, *, baseline: Any, background: Any, target: Any,
+                     seed: int) -> Any:
+    """``explainer._explain(sealed, X, ...)`` run in this process's field process; its answer as an array, or the
+    exception it raised, re-raised here. Any failure of the exchange itself ends the field process."""
+    global _CHANNEL
+    with _LOCK:
+        channel = _channel()
+        try:
+            ok, value = channel.ask(explainer, sealed, X, baseline, background, target, seed)
+        except BaseException:
+            channel.close(grace=0.0)  # a timeout, an interrupt or a broken pipe: the field's state is unknown
+            _CHANNEL = None
+            raise
+    if not ok:
+        raise value
+    return value
+
+
+def stats() -> dict[str, int]:
+    """Questions, callbacks and field-process starts in this process."""
+    return dict(_STATS)
+
+
+def _torch_threads() -> int | None:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return None if torch is None else int(torch.get_num_threads())
+
+
+#: The process that started the zygote (forks of it reuse the zygote: its socket is valid in them too).
+_OWNER: int | None = None
+
+
+@contextlib.contextmanager
+def _inherited_zygote() -> Iterator[None]:
+    """In a fork of the process that started the zygote, use that zygote: ``forkserver.ensure_running`` would call
+    ``waitpid`` on a process that is not this one's child and fail. Elsewhere start (or check) it as usual."""
+    global _OWNER
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # type: ignore[attr-defined]
+    inherited = server._forkserver_pid is not None and _OWNER is not None and _OWNER != os.getpid()
+    if not inherited:
+        server.ensure_running()
+        _OWNER = os.getpid()
+        yield
+        return
+    server.ensure_running = lambda: None  # the instance attribute shadows the method while this process starts one
+    try:
+        yield
+    finally:
+        del server.ensure_running
+
+
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """Start a field process without the exam's ``__main__``, from any process: ``multiprocessing`` would re-import the exam's main
+    script (or module) in the new process; the field needs only what the zygote preloaded and the pickles it gets."""
+    from multiprocessing import spawn
+
+    original = spawn.get_preparation_data
+
+    def preparation(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    # a pool worker is "daemonic" and multiprocessing refuses it children (they could outlive it); a field process
+    # cannot: it dies with its exam process (PR_SET_PDEATHSIG) and on the pipe's EOF
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    daemonic = config.get("daemon")
+    spawn.get_preparation_data = preparation
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        spawn.get_preparation_data = original
+        if daemonic is not None:
+            config["daemon"] = daemonic
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "no exit code"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it pickles, else a ``RuntimeError`` with its type and message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+# ---------------------------------------------------------------------------------------------------------- field side
+
+
+class FieldModel:
+    """The model as the field process sees it: the sealed view's manifest, with ``predict`` and the text methods
+    answered by the exam process. Built per question, so a fitted estimator is a fresh copy each time."""
+
+    def __init__(self, manifest: dict[str, Any], ask: Callable[..., Any], torch_prototype: Any) -> None:
+        for attr, value in manifest["attributes"].items():
+            object.__setattr__(self, attr, value)
+        object.__setattr__(self, "n_features", manifest["n_features"])
+        object.__setattr__(self, "forms", frozenset(manifest["forms"]))
+        object.__setattr__(self, "_ask", ask)
+        object.__setattr__(self, "_torch_prototype", torch_prototype)
+        object.__setattr__(self, "_estimator_bytes", manifest.get("estimator"))
+        object.__setattr__(self, "_estimator_copy", [])
+        if manifest.get("linear_coefficients") is not None:
+            w, b = manifest["linear_coefficients"]
+            w = np.array(w, dtype=np.float64)
+            w.setflags(write=False)
+            object.__setattr__(self, "linear_coefficients", (w, float(b)))
+        for method in manifest.get("text_methods", ()):
+            object.__setattr__(self, method, _remote(ask, method))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a sealed model is read-only (tried to set {name!r})")
+
+    def predict(self, X: Any) -> np.ndarray:
+        """f(X) as the model computes it (evaluated by the exam process)."""
+        from xaicheck.synthetic_models.base import as_batch
+
+        return np.asarray(self._ask("predict", np.array(as_batch(X, self.n_features))), dtype=np.float64)
+
+    __call__ = predict
+
+    def predict_target(self, X: Any, target: Any = None) -> np.ndarray:
+        from xaicheck.synthetic_models.targets import select_column
+
+        return select_column(self.predict(X), target, self.name)
+
+    def torch_module(self) -> Any:
+        """A fresh deep copy of the model's torch module (``None`` where none exists)."""
+        return None if self._torch_prototype is None else copy.deepcopy(self._torch_prototype)
+
+    @property
+    def sklearn_estimator(self) -> Any:
+        """A private copy of the fitted estimator (one per question), or ``None``."""
+        if self._estimator_bytes is None:
+            return None
+        if not self._estimator_copy:
+            self._estimator_copy.append(pickle.loads(self._estimator_bytes))
+        return self._estimator_copy[0]
+
+    def __repr__(self) -> str:
+        return f"<SealedModel {getattr(self, 'name', '?')!r} d={self.n_features}>"
+
+
+def _remote(ask: Callable[..., Any], method: str) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return ask(method, *args, **kwargs)
+
+    call.__name__ = method
+    return call
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the exam process that started it dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - elsewhere the pipe's EOF ends it
+        pass
+
+
+def _serve(conn: Any, threads: int | None) -> None:
+    """The field process: rebuild explainers and models from what the exam sends; answer questions until EOF."""
+    _die_with_parent()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    explainers: dict[int, Any] = {}
+    manifests: dict[int, dict[str, Any]] = {}
+    prototypes: dict[int, Any] = {}
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = msg[0]
+        if kind == "explainer":
+            explainers[msg[1]] = pickle.loads(msg[2])
+        elif kind == "model":
+            manifests[msg[1]] = msg[2]
+            blob = msg[2].get("torch")
+            prototypes[msg[1]] = None if blob is None else pickle.loads(blob)
+        elif kind == "forget":
+            table = manifests if msg[1] == "model" else explainers
+            table.pop(msg[2], None)
+            prototypes.pop(msg[2], None) if msg[1] == "model" else None
+        elif kind == "explain":
+            _answer(conn, msg, explainers, manifests, prototypes)
+        del msg
+
+
+def _answer(conn: Any, msg: tuple, explainers: dict[int, Any], manifests: dict[int, dict[str, Any]],
+            prototypes: dict[int, Any]) -> None:
+    _, seq, e, m, X, baseline, background, target, seed = msg
+    explainer = explainers[e]
+
+    def ask(method: str, *args: Any, **kwargs: Any) -> Any:
+        conn.send(("call", seq, m, method, args, kwargs))
+        reply = conn.recv()
+        if reply[0] == "raise":
+            raise reply[2]
+        return reply[2]
+
+    model = FieldModel(manifests[m], ask, prototypes[m])
+    X, baseline, background = (_read_only(a) for a in (X, baseline, background))
+    try:
+        from xaicheck.explainers._output import to_real_array
+        from xaicheck.explainers.base import ExplainerOutputError
+
+        out = explainer._explain(model, X, baseline=baseline, background=background, target=target, seed=seed)
+        reply: tuple = ("result", seq, np.array(to_real_array(out, explainer.name, ExplainerOutputError)))
+    except BaseException as exc:  # noqa: BLE001 - everything the explainer raises goes back to the exam
+        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            exc = RuntimeError(f"{type(exc).__name__} raised inside the explainer")
+        reply = ("error", seq, _portable(exc))
+    del model, X, baseline, background
+    conn.send(reply)
+
+
+def _read_only(a: Any) -> Any:
+    if isinstance(a, np.ndarray):
+        a = np.array(a, copy=True)
+        a.setflags(write=False)
+    return a
