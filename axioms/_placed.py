@@ -9,7 +9,7 @@ case out. The check never names a model, and a misspelt key is an error, not a s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from xaicheck.synthetic_models.registry import placed_models, placement_keys
 
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["placed_cases", "validate_placements"]
 
-#: A check's case for one placed model, or ``None`` when the model's facts rule it out.
-Builder = Callable[["SyntheticModel", "Placement"], "Case | None"]
+#: A check's case (or cases) for one placed model, or ``None`` when the model's facts rule it out.
+Builder = Callable[["SyntheticModel", "Placement"], "Case | Sequence[Case] | None"]
 
 
 def validate_placements() -> None:
@@ -36,12 +36,14 @@ def validate_placements() -> None:
 
 
 def placed_cases(key: str, build: Builder) -> list[Case]:
-    """``build(model, placement)`` for every model placed under ``key``, in ``(rank, name)`` order, skipping
-    ``None``; placement keys are validated first."""
+    """``build(model, placement)`` for every model placed under ``key``, in ``(rank, name)`` order (a case, a list
+    of cases, or ``None``: none); placement keys are validated first."""
     validate_placements()
     out = []
     for model, place in placed_models(key):
-        case = build(model, place)
-        if case is not None:
-            out.append(case)
+        made = build(model, place)
+        if isinstance(made, Case):
+            out.append(made)
+        elif made is not None:
+            out.extend(made)
     return out

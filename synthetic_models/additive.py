@@ -210,6 +210,7 @@ def additive_terms(X: np.ndarray) -> np.ndarray:
 
 
 @register_model("additive_nonlinear", placed={
+    "robustness": "default",
     "ground_truth_agreement": "full",
     "explainer_agreement": "default",
     "baseline_sensitivity": "default",
@@ -295,6 +296,7 @@ PAIRWISE_TERMS: dict[tuple[int, int], float] = {(0, 1): 1.0, (1, 2): -0.5, (3, 4
 
 # d > 4 in quick: with only d <= 4 cases "exact when d <= 4, else random" is the oracle (issue 11)
 @register_model("pairwise_interactions", placed={
+    "robustness": "default",
     "ground_truth_agreement": "quick",
     "missingness": "quick",
     "faithfulness": "default",
@@ -325,6 +327,7 @@ def min_max_shapley(X: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 @register_model("min_max", placed={
+    "robustness": "default",
     "ground_truth_agreement": "quick",
     "model_randomisation": "default",
     "baseline_sensitivity": "full",

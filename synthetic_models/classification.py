@@ -127,6 +127,7 @@ def _torch_factory() -> "torch.nn.Module":
 
 
 @register_model("logistic_two_class", placed={
+    "robustness": "quick",  # near the boundary; far from it in default
     "missingness": "default",
     "faithfulness": "quick",
     "faithfulness_saturated": "default",

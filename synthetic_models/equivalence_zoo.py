@@ -45,6 +45,7 @@ def base_spec() -> MLPSpec:
 
 
 @register_model("mlp_base", placed={
+    "robustness": "full",
     "completeness": "quick",
     "dummy": "default",
     "ground_truth_agreement": "default",

@@ -310,7 +310,7 @@ def scaled_case_parts(point: GridPoint, seed: int | None = None, *, n_background
 
 
 #: Places of scaled models in checks' curated cases (``register_model(placed=)``), by (family, d).
-_PLACED: dict[tuple[str, int], dict[str, str]] = {("mlp", 8): {"model_randomisation": "default"}}
+_PLACED: dict[tuple[str, int], dict[str, str]] = {("mlp", 8): {"model_randomisation": "default", "robustness": "default"}}
 
 for _family in _BUILDERS:  # the seed-0 draw of every family and size, by name (``xaicheck list models``)
     for _d in SCALE_DIMS + FULL_DIMS:
