@@ -28,11 +28,11 @@ import numpy as np
 
 from xaicheck.synthetic_models.base import FunctionModel
 from xaicheck.synthetic_models.classification import boundary_split
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.seeding import case_seed
 from xaicheck.synthetic_models.shapley import baseline_shapley, baseline_values, coalitions
 
 from ._padding import PAD_TO, padded
+from ._placed import placed_cases
 from .base import Case, CheckResult, Tolerance
 from .ground_truth_agreement import rows, verdict
 
@@ -48,7 +48,7 @@ __all__ = [
     "FULL",
     "GAIN_TOLERANCE",
     "TIE_TOLERANCE",
-    "FAITHFULNESS_MODELS",
+    "FAITHFULNESS_KEYS",
     "faithfulness_case",
     "faithfulness_cases",
     "target_predict",
@@ -67,26 +67,21 @@ QUICK, DEFAULT, FULL = frozenset({"quick", "default", "full"}), frozenset({"defa
 GAIN_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
 #: Attribution values within this fraction of the row's largest |value| count as tied.
 TIE_TOLERANCE = 1e-9
-#: (model, saturated twin?, rows, tiers). Most cases have d > 4, so "exact when d <= 4" cannot pass on small cases
-#: alone; saturated twins (``saturated``) are where a gradient-based order fails while the exact order does not;
-#: ``logistic_two_class`` (target = class 1, 12 rows so both sides of the boundary are populated) gives the
-#: decision-boundary split. Measured on the degenerate panel: "exact when d <= 4" collects the two d = 3 cases
+#: Placement keys of the faithfulness cases: registered models place themselves (``register_model(placed=)``) under
+#: ``"faithfulness"`` (the model as it is) and ``"faithfulness_saturated"`` (its ``saturated`` twin). Most placed
+#: models have d > 4, so "exact when d <= 4" cannot pass on small cases alone; saturated twins are where a
+#: gradient-based order fails while the exact order does not; a classifier (more than one output: class 1
+#: explained) takes ``CLASSIFIER_ROWS`` rows so both sides of its decision boundary are populated (the
+#: near/far-from-boundary split). Measured on the degenerate panel: "exact when d <= 4" collects the two d = 3 cases
 #: (1/3 of the default cases) plus chance elsewhere: a random order's clipped pooled score on one case of 8 rows
 #: has mean ≈ 0.1 and reaches 0.5 (measured), so the order-only checks state floor 0.5 (1/3 + 2/3 × 0.1 ≈ 0.4, plus
 #: two standard deviations of the mean over four random cases); the memoiser's first answer (sign of the gradient ×
 #: input) orders the plain models well and the saturated twins not at all (<= 0.36).
-FAITHFULNESS_MODELS: tuple[tuple[str, bool, int, frozenset[str]], ...] = (
-    ("token_sentiment", True, 8, QUICK),
-    ("min_max", True, 8, QUICK),
-    ("logistic_two_class", False, 12, QUICK),
-    ("pairwise_interactions", False, 8, DEFAULT),
-    ("pairwise_interactions", True, 8, DEFAULT),
-    ("logistic_two_class", True, 12, DEFAULT),
-)
+FAITHFULNESS_KEYS: tuple[str, str] = ("faithfulness", "faithfulness_saturated")
 #: Saturation point of the ``saturated`` twins (inputs are drawn from [-1, 1] or {0, 1}; the baseline 0 is inside).
 SATURATION = 0.5
-#: Rows per case (default) and background rows.
-N_ROWS, N_BACKGROUND = 8, 16
+#: Rows per case (default), per case of a classifier, and background rows.
+N_ROWS, CLASSIFIER_ROWS, N_BACKGROUND = 8, 12, 16
 
 
 def saturated(model: "SyntheticModel", tau: float = SATURATION) -> FunctionModel:
@@ -118,13 +113,13 @@ def saturated(model: "SyntheticModel", tau: float = SATURATION) -> FunctionModel
                          spec={**model.spec(), "saturated_at": tau})
 
 
-def faithfulness_case(check: str, model_name: str, tiers: frozenset[str], *, n: int = N_ROWS,
+def faithfulness_case(check: str, model: "SyntheticModel", tiers: frozenset[str], *, n: int = N_ROWS,
                       description: str = "", saturate: bool = False) -> Case:
     """``n`` inputs drawn from the model's distribution (seeded by the model's name and the case seed, so every
     faithfulness check judges the same rows), zero baseline, 16 background rows;
     multi-output models explain class 1; ``saturate``: the model's ``saturated`` twin on the same inputs. A tabular
     model with fewer than ``PAD_TO`` features is padded with dummy features (``_padding.padded``)."""
-    model = get_model(model_name)
+    model_name = model.name
     # one draw per model and case seed, shared by every faithfulness check: the checks judge the same attributions
     # of the same rows (computed once per run: ``explainers._attribution_cache``)
     rng = np.random.default_rng([zlib.crc32(f"faithfulness/{model_name}".encode()), case_seed()])
@@ -140,8 +135,14 @@ def faithfulness_case(check: str, model_name: str, tiers: frozenset[str], *, n: 
 
 
 def faithfulness_cases(check: str, description: str) -> list[Case]:
-    return [faithfulness_case(check, name, tiers, n=n, description=description, saturate=sat)
-            for name, sat, n, tiers in FAITHFULNESS_MODELS]
+    """The cases of every model placed under ``FAITHFULNESS_KEYS`` (plain, then saturated twins): ``N_ROWS`` rows,
+    ``CLASSIFIER_ROWS`` for a model with more than one output."""
+    out = []
+    for key in FAITHFULNESS_KEYS:
+        out += placed_cases(key, lambda model, place, sat=key != FAITHFULNESS_KEYS[0]: faithfulness_case(
+            check, model, place.tiers, n=CLASSIFIER_ROWS if model.n_outputs > 1 else N_ROWS,
+            description=description, saturate=sat))
+    return out
 
 
 def target_predict(case: Case) -> Callable[[np.ndarray], np.ndarray]:

@@ -188,6 +188,9 @@ class Check(ABC):
     #: function of a trained model): the axis name. Such a check gets its own column and its own tracks
     #: (``benchmarks.ranking``) and is never averaged with the checks of no axis. ``""``: the default truth.
     truth: ClassVar[str] = ""
+    #: The keys under which registered models place themselves in this check's curated cases
+    #: (``register_model(placed=)``, ``axioms._placed``); empty: the check's name.
+    placement_keys: ClassVar[tuple[str, ...]] = ()
 
     def cases(self) -> Sequence[Case]:
         """The check's own curated cases (each tagged with its suites); default none. Cases of models that declare

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xaicheck.synthetic_models.registry import get_model
 
 from .agreement_metrics import rank_correlation
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, register_check
 from .baselines import baseline_panel
 from .ground_truth_agreement import (
@@ -50,17 +50,11 @@ from .ground_truth_agreement import (
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["BaselineSensitivity", "panel_rank_stability"]
 
-_QUICK, _DEFAULT, _FULL = frozenset({"quick", "default", "full"}), frozenset({"default", "full"}), frozenset({"full"})
-CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("linear_dummy", _QUICK),
-    ("additive_nonlinear", _DEFAULT),
-    ("product_x0x1", _DEFAULT),
-    ("mlp_base", _FULL),
-    ("min_max", _FULL),
-)
 #: Seed of the panel's random baselines (fixed per case: the case, not the cell seed, defines the question).
 PANEL_SEED = 0
 
@@ -86,15 +80,15 @@ class BaselineSensitivity(Check):
                 "Sundararajan & Najmi 2020, The many Shapley values")
 
     def cases(self) -> list[Case]:
-        out = []
-        for name, tiers in CASE_MODELS:
-            model = get_model(name)
-            base = standard_case(self.name, model, tiers, n=3, seed=1)
-            panel = baseline_panel(model, base.X, base.background, seed=PANEL_SEED)
-            out.append(Case(check=self.name, name=name, model=model, X=base.X, baseline=base.baseline,
-                            background=base.background, extra={"panel": panel}, tiers=tiers,
-                            description=f"baseline panel {sorted(panel)} on {name}"))
-        return out
+        return placed_cases(self.name, self._placed_case)
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case:
+        """A placed model (any): ``standard_case`` rows (3, seed 1) and its baseline panel (``baselines``)."""
+        base = standard_case(self.name, model, place.tiers, n=3, seed=1)
+        panel = baseline_panel(model, base.X, base.background, seed=PANEL_SEED)
+        return Case(check=self.name, name=model.name, model=model, X=base.X, baseline=base.baseline,
+                    background=base.background, extra={"panel": panel}, tiers=place.tiers,
+                    description=f"baseline panel {sorted(panel)} on {model.name}")
 
     def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
         if not explainer.capabilities.uses_baseline:

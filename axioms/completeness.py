@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from ._declared import declared_case, declared_inputs
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, counterexample_for, model_formula, random_linears, random_mlps, relu_nets,
                               small_floats, small_ints)
@@ -24,6 +24,7 @@ from .counterexamples import (Example, counterexample_for, model_formula, random
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["Completeness", "COMPLETENESS_TOL"]
 
@@ -33,20 +34,6 @@ __all__ = ["Completeness", "COMPLETENESS_TOL"]
 #: path integrals are computed numerically and ReLU kinks cost accuracy; the score stays continuous beyond it.
 COMPLETENESS_TOL = Tolerance(rtol=5e-2, atol=1e-8)
 
-#: (model name, tiers) of the cases.
-CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("linear_dummy", ("quick", "default", "full")),
-    ("and", ("quick", "default", "full")),
-    ("mlp_base", ("quick", "default", "full")),
-    ("sundararajan_pair_a", ("default", "full")),
-    ("a_and_b_or_c", ("default", "full")),
-    ("majority3", ("full",)),
-    ("product_x0x1", ("default", "full")),
-    # trees: interventional TreeSHAP is complete w.r.t. mean f(background); path-dependent Saabas is not held to it
-    ("tree_cough_fever", ("quick", "default", "full")),
-    ("tree_cough_fever_10_90", ("default", "full")),
-    ("gbm_additive", ("default", "full")),
-)
 N_ROWS = 4
 N_BACKGROUND = 8
 
@@ -87,19 +74,21 @@ class Completeness(Check):
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), Prop. 1"
 
     def cases(self) -> Sequence[Case]:
-        out = []
-        for name, tiers in CASE_MODELS:
-            model = get_model(name)
-            X, background = case_inputs(model)
-            if name == "sundararajan_pair_a":
-                X = np.vstack([[3.0, 1.0], X[: N_ROWS - 1]])
-            out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
-                            tiers=frozenset(tiers), description="sum of attributions vs f(x) - reference"))
+        out = placed_cases(self.name, self._placed_case)
         for point in grid_for(("boolean", "mlp")):  # ReLU networks in d features (synthetic_models/scaled.py)
             name, model, X, b, background = scaled_case_parts(point)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
                             description=f"sum of attributions vs f(x) - reference on {model.name}"))
         return out
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case:
+        """A placed model (any): ``N_ROWS`` rows (``case_inputs``; ``params['first_row']``, e.g. the IG paper's
+        point, replaces the last), zero baseline."""
+        X, background = case_inputs(model)
+        if "first_row" in place.params:
+            X = np.vstack([place.params["first_row"], X[: N_ROWS - 1]])
+        return Case(self.name, model.name, model, X, baseline=np.zeros(model.n_features), background=background,
+                    tiers=place.tiers, description="sum of attributions vs f(x) - reference")
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Every declared model: Σ_i a_i against f(x) - reference at its declared rows and baseline."""

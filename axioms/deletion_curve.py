@@ -16,9 +16,10 @@ expected curve is exact: E c_k = mean of v(S) over |S| = d - k. Per row
 
 1 = the explainer's order deletes as well as the exact order (or better: the exact order is not always the best
 of all d! orders, so the ratio is clipped); 0 = no better than a random order. Unit-invariant: every AUC is affine in
-f. Cases (``_faithfulness.FAITHFULNESS_MODELS``): the token, min-max, pairwise and logistic models, plain and as
-*saturated* twins ``f(clip(x, -0.5, 0.5))`` where a gradient says nothing about a feature past 0.5 (Sundararajan et
-al. 2017) while its contribution is unchanged. Floor 0.5: feature-blind explainers score 0 in expectation (ties go
+f. Cases (``_faithfulness.faithfulness_cases``: the models placed under ``"faithfulness"`` and
+``"faithfulness_saturated"``): the token, min-max, pairwise and logistic models, plain and as *saturated* twins
+``f(clip(x, -0.5, 0.5))`` where a gradient says nothing about a feature past 0.5 (Sundararajan et al. 2017) while
+its contribution is unchanged. Floor 0.5: feature-blind explainers score 0 in expectation (ties go
 against them; a random order realises no gain on average); "exact when d <= 4" collects the two d = 3 cases (1/3)
 plus chance (a random order's clipped score on 8 rows has mean ≈ 0.1 and sd ≈ 0.15 per case: 1/3 + 2/3 × 0.1
 plus two sd of a mean over four cases ≈ 0.5); the sign of the gradient × input orders the plain models well and the
@@ -32,8 +33,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._faithfulness import (coalition_codes, exact_baseline_shapley, faithfulness_cases, finish, game_values,
-                            output_range, ranked_order, size_means)
+from ._faithfulness import (FAITHFULNESS_KEYS, coalition_codes, exact_baseline_shapley, faithfulness_cases, finish,
+                            game_values, output_range, ranked_order, size_means)
 from .base import Case, Check, CheckResult, register_check
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class DeletionCurve(Check):
     """Pixel-flipping (MoRF) deletion AUC: share of the exact order's gain over a random order that a's order gets."""
 
     name = "deletion_curve"
+    placement_keys = FAITHFULNESS_KEYS
     category = "ground_truth"
     threshold = 0.8
     floor = 0.5

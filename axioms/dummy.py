@@ -16,11 +16,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import SCALE_GRID, scaled_case_parts
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, output_scale, reference_output
 from ._declared import declared_case, declared_inputs
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import (Example, bit_lists, counterexample_for, model_formula, random_booleans, relu_nets,
@@ -29,23 +29,13 @@ from .counterexamples import (Example, bit_lists, counterexample_for, model_form
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["Dummy", "DUMMY_TOL"]
 
 #: ``max_{j in dummy} |a_j| <= atol + rtol * scale``, scale = ``axiom_scale``: max(|f(x)-ref|, 1% of the output range)
 #: -- never the explainer's own sum_j |a_j| (noise plus one huge feature would buy tolerance).
 DUMMY_TOL = Tolerance(rtol=1e-3, atol=1e-8)
-
-CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("linear_dummy", ("quick", "default", "full")),
-    ("and_with_dummy", ("quick", "default", "full")),
-    ("mlp_base", ("default", "full")),
-    ("copy_feature", ("default", "full")),
-    ("gbm_additive", ("quick", "default", "full")),  # x3 constant in training: no tree splits on it (exact dummy)
-    ("xgboost_mixed", ("quick", "default", "full")),  # boosted trees, x3 constant in training (exact dummy)
-    ("lightgbm_mixed", ("quick", "default", "full")),
-)
-
 
 @register_check
 class Dummy(Check):
@@ -69,15 +59,7 @@ class Dummy(Check):
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), Sensitivity(b)"
 
     def cases(self) -> Sequence[Case]:
-        out = []
-        for name, tiers in CASE_MODELS:
-            model = get_model(name)
-            if not model.ground_truth.dummy:
-                continue
-            X, background = case_inputs(model)
-            out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
-                            tiers=frozenset(tiers),
-                            description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
+        out = placed_cases(self.name, self._placed_case)
         for point in SCALE_GRID:  # scale in every family, drawn from the case seed (synthetic_models/scaled.py)
             name, model, X, b, background = scaled_case_parts(point)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,
@@ -88,6 +70,14 @@ class Dummy(Check):
                             tiers=frozenset({"default", "full"}),
                             description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0"))
         return out
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case | None:
+        """A placed model with dummy features (``ground_truth.dummy``): ``case_inputs`` rows, zero baseline."""
+        if not model.ground_truth.dummy:
+            return None
+        X, background = case_inputs(model)
+        return Case(self.name, model.name, model, X, baseline=np.zeros(model.n_features), background=background,
+                    tiers=place.tiers, description=f"dummy features {sorted(model.ground_truth.dummy)} must get 0")
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Models that declare dummy features (``ground_truth.dummy``)."""

@@ -40,14 +40,15 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from xaicheck.synthetic_models.registry import get_model
-
 from .agreement_metrics import expected_feature_agreement, expected_sign_agreement, rank_correlation
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, standard_case, verdict
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["AGREEMENT_TOLERANCE", "ExplainerAgreement", "PANEL", "agreement_k", "pair_agreement", "agreement_matrix"]
 
@@ -56,14 +57,6 @@ AGREEMENT_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
 
 #: The reference panel, by registry name (members that do not exist or do not apply are skipped).
 PANEL: tuple[str, ...] = ("integrated_gradients", "input_x_gradient", "shap_kernel", "lime_tabular", "occlusion")
-
-_QUICK, _DEFAULT, _FULL = frozenset({"quick", "default", "full"}), frozenset({"default", "full"}), frozenset({"full"})
-CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("linear_dummy", _QUICK),
-    ("additive_nonlinear", _DEFAULT),
-    ("mlp_base", _DEFAULT),
-    ("gbm_additive", _FULL),
-)
 
 #: Panel attributions per case object (cases are built once per process), then per (explainer name, seed).
 _CACHE: "weakref.WeakKeyDictionary[Case, dict[tuple[str, int], np.ndarray | str]]" = weakref.WeakKeyDictionary()
@@ -163,14 +156,14 @@ class ExplainerAgreement(Check):
     citation = "Krishna et al. 2022, The disagreement problem in explainable machine learning (arXiv:2202.01602)"
 
     def cases(self) -> list[Case]:
-        out = []
-        for name, tiers in CASE_MODELS:
-            model = get_model(name)
-            base = standard_case(self.name, model, tiers, n=4, seed=9)
-            out.append(Case(check=self.name, name=name, model=model, X=base.X, baseline=base.baseline,
-                            background=base.background, extra={"panel": PANEL}, tiers=tiers,
-                            description=f"agreement with the panel {', '.join(PANEL)}"))
-        return out
+        return placed_cases(self.name, self._placed_case)
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case:
+        """A placed model (any): ``standard_case`` rows (4, seed 9), the panel ``PANEL``."""
+        base = standard_case(self.name, model, place.tiers, n=4, seed=9)
+        return Case(check=self.name, name=model.name, model=model, X=base.X, baseline=base.baseline,
+                    background=base.background, extra={"panel": PANEL}, tiers=place.tiers,
+                    description=f"agreement with the panel {', '.join(PANEL)}")
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)

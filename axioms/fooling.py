@@ -40,29 +40,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._padding import padded
+from ._placed import placed_cases
 from .agreement_metrics import top_k_membership
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import ground_truth_score, reference_attribution, reference_kind, rows, verdict
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
-__all__ = ["Fooling", "ScaffoldShapley", "top_feature_share", "SCAFFOLDS"]
+__all__ = ["Fooling", "ScaffoldShapley", "top_feature_share", "scaffold_cases"]
 
 FOOL_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
 N_INPUTS = 6
 N_BACKGROUND = 32
-#: (model name, tiers): the forest scaffold of the paper and its differentiable twin.
-SCAFFOLDS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("fooling_scaffold", frozenset({"quick", "default", "full"})),
-    ("fooling_scaffold_torch", frozenset({"quick", "default", "full"})),
-)
-
-
 def top_feature_share(A: np.ndarray, feature: int, tol: Tolerance = FOOL_TOLERANCE) -> np.ndarray:
     """``[n]`` probability that ``feature`` is ranked first by |a| (ties at the top shared equally)."""
     A = np.atleast_2d(np.asarray(A, dtype=np.float64))
@@ -71,18 +66,25 @@ def top_feature_share(A: np.ndarray, feature: int, tol: Tolerance = FOOL_TOLERAN
     return top_k_membership(A, 1, tol.bound(np.abs(A).max(axis=1)))[:, feature]
 
 
+def _scaffold_case(check: str, model: "SyntheticModel", place: "Placement") -> Case | None:
+    """A placed scaffold (a model that declares its ``sensitive_feature``), padded: on-manifold inputs, its data as
+    background, the data mean as baseline."""
+    if getattr(model, "sensitive_feature", None) is None:
+        return None
+    name = model.name
+    model = padded(model)
+    rng = case_rng(8)
+    X = model.sample(N_INPUTS, rng)
+    background = model.sample(N_BACKGROUND, rng)
+    return Case(check=check, name=name, model=model, X=X, baseline=background.mean(axis=0),
+                background=background, tiers=place.tiers,
+                description="on-manifold inputs; the model uses only the sensitive feature there")
+
+
 def scaffold_cases(check: str) -> list[Case]:
-    """On-manifold inputs of each scaffold, its data as background, the data mean as baseline."""
-    out = []
-    for name, tiers in SCAFFOLDS:
-        model = padded(get_model(name))
-        rng = case_rng(8)
-        X = model.sample(N_INPUTS, rng)
-        background = model.sample(N_BACKGROUND, rng)
-        out.append(Case(check=check, name=name, model=model, X=X, baseline=background.mean(axis=0),
-                        background=background, tiers=tiers,
-                        description="on-manifold inputs; the model uses only the sensitive feature there"))
-    return out
+    """The cases of the models placed under ``"fooling"`` (the forest scaffold of the paper and its differentiable
+    twin): both checks of this module judge them."""
+    return placed_cases("fooling", lambda model, place: _scaffold_case(check, model, place))
 
 
 @register_check
@@ -135,6 +137,7 @@ class ScaffoldShapley(Check):
     """Agreement with the scaffold's exact Shapley values as implemented: score = ground_truth_agreement's formula."""
 
     name = "scaffold_shapley"
+    placement_keys = ("fooling",)
     category = "ground_truth"
     threshold = 0.8
     version = 1

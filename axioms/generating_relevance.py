@@ -67,18 +67,20 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from xaicheck.synthetic_models.boosted import planted_booster
 from xaicheck.synthetic_models.seeding import case_seed
 from xaicheck.synthetic_models.trained_tabular import PLANTED_D, PLANTED_RELEVANT, planted_model
 
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, register_check
 from .ground_truth_agreement import reference_attribution, reference_kind, rows, standard_case, tree_case, verdict
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["GeneratingRelevance", "relevance_auc", "score_of_auc", "generating_score", "case_order", "TIE_RTOL",
-           "N_ROWS", "MLP_DRAWS", "TREE_MODELS"]
+           "N_ROWS", "MLP_DRAWS"]
 
 #: Ties: ``||a_i| - |a_j|| <= TIE_RTOL × (the model's output range)``: numerical noise around an exact zero is a tie.
 TIE_RTOL = 1e-6
@@ -89,8 +91,6 @@ _QUICK, _DEFAULT = frozenset({"quick", "default", "full"}), frozenset({"default"
 #: fewer than three cases declares no rank); the first is the quick suite's case (an MLP evaluates far faster than
 #: a booster's ``predict``, which every exact reference calls 2^10 times per row).
 MLP_DRAWS = (0, 1, 2)
-#: Boosted trees fitted to the planted function: (library, tiers); ``gbm`` is scikit-learn's.
-TREE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (("xgboost", _DEFAULT), ("lightgbm", _DEFAULT), ("gbm", _DEFAULT))
 
 
 def case_order(name: str) -> tuple[int, ...]:
@@ -162,15 +162,21 @@ class GeneratingRelevance(Check):
             out.append(replace(standard_case(self.name, model, tiers, n=N_ROWS, seed=k), name=name,
                                description=f"ReLU MLP trained on the planted function (draw {k}), columns "
                                            f"permuted {list(order)}: relevant at columns {_relevant_at(order)}"))
-        for library, tiers in TREE_MODELS:
-            name = f"{library}_d10_perm"
-            order = case_order(name)
-            model = (planted_model("gbm", seed, order) if library == "gbm"
-                     else planted_booster(library, 0, order))
-            out.append(replace(tree_case(self.name, model, tiers, n=N_ROWS), name=name,
-                               description=f"{library} fitted to the planted function, columns permuted "
-                                           f"{list(order)}: relevant at columns {_relevant_at(order)}"))
-        return out
+        return out + placed_cases(self.name, self._placed_case)
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case | None:
+        """A placed model fitted to the planted function that can be refitted with its columns moved
+        (``params['permuted']``: ``(case seed, order) -> model``; ``params['library']`` names the fit): case
+        ``<name>_perm``, columns permuted by ``case_order``, ``tree_case`` rows (``N_ROWS``)."""
+        refit = place.params.get("permuted")
+        if refit is None:
+            return None
+        name = f"{model.name}_perm"
+        order = case_order(name)
+        library = place.params.get("library", model.name)
+        return replace(tree_case(self.name, refit(case_seed(), order), place.tiers, n=N_ROWS), name=name,
+                       description=f"{library} fitted to the planted function, columns permuted "
+                                   f"{list(order)}: relevant at columns {_relevant_at(order)}")
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         truth = getattr(case.model, "true_ground_truth", None)

@@ -56,7 +56,6 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import EXACT_GRID, UNIT_CHANGES, GridPoint, scaled_case_parts, scaled_units
 from xaicheck.synthetic_models.seeding import case_rng, case_seed
 from xaicheck.synthetic_models.text_interactions import negation_case_parts
@@ -67,11 +66,13 @@ from xaicheck.synthetic_models.targets import is_per_row, per_target
 from ._reference_cache import cached_reference
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
 from ._declared import declared_case, declared_inputs
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Tolerance, register_check
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = [
     "GT_TOLERANCE",
@@ -229,42 +230,7 @@ def _truth_table_rows(d: int, limit: int) -> np.ndarray:
     return table[order][:limit]
 
 
-#: (model name, tiers): quick ⊂ default ⊂ full.
 _QUICK, _DEFAULT, _FULL = frozenset({"quick", "default", "full"}), frozenset({"default", "full"}), frozenset({"full"})
-CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("linear_dummy", _QUICK),
-    ("a_and_b_or_c", _QUICK),
-    ("product_x0x1", _DEFAULT),
-    # d > 4 in quick: with only d <= 4 cases "exact when d <= 4, else random" (exact_if_small) is the oracle (issue 11)
-    ("pairwise_interactions", _QUICK),
-    ("min_max", _QUICK),
-    ("token_sentiment", _QUICK),
-    ("cough_fever_10_90", _DEFAULT),
-    ("mlp_base", _DEFAULT),
-    ("janzing_dependent", _DEFAULT),
-    ("additive_nonlinear", _FULL),
-    ("xor", _FULL),
-    ("majority3", _FULL),
-    ("janzing_independent", _FULL),
-    ("copy_feature", _FULL),
-)
-#: Fitted tree models (scored by tree explainers and global importances). Not ``tree_cough_fever`` (model A): it is
-#: symmetric in cough and fever, so against baseline Shapley every row is tied or zero and a constant explanation
-#: scores 1 - a case that cannot fail.
-TREE_CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
-    # d >= 8 boosters (synthetic_models.boosted) on the planted d = 10 function: the tree track's default exam, where
-    # "exact when d <= 4" cannot enumerate; gbm_d10 (scikit-learn) joins below with the planted models
-    ("xgboost_d10", _QUICK),
-    ("lightgbm_d10", _DEFAULT),
-    # small trees (d <= 4): Lundberg 2018's model B and its boosted twins, judged in the full suite (and by the
-    # consistency gate and the lundberg2018 / compare_xai2022 reproductions in every run)
-    ("tree_cough_fever_10_90", _FULL),
-    ("gbm_additive", _FULL),
-    ("xgboost_cough_fever_10_90", _FULL),
-    ("lightgbm_cough_fever_10_90", _FULL),
-    ("xgboost_mixed", _FULL),
-    ("lightgbm_mixed", _FULL),
-)
 
 
 def standard_case(check: str, model: "SyntheticModel", tiers: frozenset[str], *, n: int = 4, seed: int = 0,
@@ -309,15 +275,18 @@ class GroundTruthAgreement(Check):
                 "Lundberg et al. 2020, From local explanations to global understanding (global reference)")
     accepts_global = True
 
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case | None:
+        """A placed model: fitted trees (``"tree"`` in its forms) get ``tree_case`` (scored by tree explainers and
+        global importances); any other model with d <= ``MAX_EXACT_FEATURES`` gets ``standard_case`` (4 rows)."""
+        if "tree" in model.forms:
+            return tree_case(self.name, model, place.tiers)
+        if model.n_features > MAX_EXACT_FEATURES:
+            return None
+        return standard_case(self.name, model, place.tiers,
+                             description=f"exact Shapley attribution of {model.name}")
+
     def cases(self) -> list[Case]:
-        out = []
-        for name, tiers in CASE_MODELS:
-            model = get_model(name)
-            if model.n_features > MAX_EXACT_FEATURES:
-                continue
-            out.append(standard_case(self.name, model, tiers, description=f"exact Shapley attribution of {name}"))
-        for name, tiers in TREE_CASE_MODELS:
-            out.append(tree_case(self.name, get_model(name), tiers))
+        out = placed_cases(self.name, self._placed_case)
         for point in EXACT_GRID:  # scale in every family, drawn from the case seed (synthetic_models/scaled.py)
             name, model, X, b, background = scaled_case_parts(point)
             out.append(Case(self.name, name, model, X, baseline=b, background=background, tiers=point.tiers,

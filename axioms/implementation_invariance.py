@@ -19,12 +19,14 @@ from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts, scaled
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, equivalent_pairs, model_formula, random_twins, small_floats
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["ImplementationInvariance", "INVARIANCE_TOL", "PAPER_PAIR_CASE"]
 
@@ -34,12 +36,6 @@ INVARIANCE_TOL = Tolerance(rtol=1e-3, atol=1e-8)
 PAPER_PAIR_CASE = "ig_paper_pair"
 N_ROWS = 3
 N_BACKGROUND = 8
-#: The agreed twin models (each has ``twin_of``); looked up by name so building the cases does not build every
-#: registered model.
-TWIN_NAMES = ("sundararajan_pair_b", "mlp_permuted", "mlp_rescaled", "mlp_split", "mlp_dead_units", "mlp_cancelling",
-              "mlp_identity_layer", "mlp_bias_folded", "mlp_functional_relu")
-#: Twins in the quick suite (the rest run in default / full).
-QUICK_TWINS = frozenset({"sundararajan_pair_b", "mlp_permuted", "mlp_rescaled"})
 
 
 @register_check
@@ -64,20 +60,8 @@ class ImplementationInvariance(Check):
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.2"
 
     def cases(self) -> Sequence[Case]:
-        out = []
         rng = case_rng(0)
-        for twin_name in TWIN_NAMES:
-            twin = get_model(twin_name)
-            source = get_model(twin.twin_of)
-            name = PAPER_PAIR_CASE if twin.name == "sundararajan_pair_b" else twin.name
-            X = source.sample(N_ROWS, rng)
-            if twin.name == "sundararajan_pair_b":
-                X = np.vstack([[3.0, 1.0], X])  # the paper's point: f = 1, the implementations disagree
-            tiers = ("quick", "default", "full") if twin.name in QUICK_TWINS else ("default", "full")
-            out.append(Case(self.name, name, source, X, baseline=np.zeros(source.n_features),
-                            background=source.sample(N_BACKGROUND, rng), extra={"models": (twin,)},
-                            tiers=frozenset(tiers),
-                            description=f"{twin.name} ({getattr(twin, 'transform', 'equivalent')}) vs {source.name}"))
+        out = placed_cases(self.name, lambda twin, place: self._placed_case(twin, place, rng))
         for point in grid_for(("mlp",)):  # a ReLU MLP in d features and its twin (synthetic_models/scaled.py)
             name, source, X, b, background = scaled_case_parts(point)
             twin = scaled_twin(point)
@@ -85,6 +69,22 @@ class ImplementationInvariance(Check):
                             extra={"models": (twin,)}, tiers=point.tiers,
                             description=f"{twin.name} ({twin.transform}) vs {source.name}"))
         return out
+
+    def _placed_case(self, twin: "SyntheticModel", place: "Placement", rng: np.random.Generator) -> Case | None:
+        """A placed twin (a model that declares ``twin_of``, an equivalent implementation of that source): both at
+        ``N_ROWS`` draws of the source from the shared stream (``params['first_row']``, e.g. the paper's point,
+        first), zero baseline; case ``params['case']`` (default the twin's name). Placed twins are taken in
+        ``(rank, name)`` order, every one drawing from one stream ``case_rng(0)``."""
+        source_name = getattr(twin, "twin_of", None)
+        if source_name is None:
+            return None
+        source = get_model(source_name)
+        X = source.sample(N_ROWS, rng)
+        if "first_row" in place.params:
+            X = np.vstack([place.params["first_row"], X])
+        return Case(self.name, place.params.get("case", twin.name), source, X, baseline=np.zeros(source.n_features),
+                    background=source.sample(N_BACKGROUND, rng), extra={"models": (twin,)}, tiers=place.tiers,
+                    description=f"{twin.name} ({getattr(twin, 'transform', 'equivalent')}) vs {source.name}")
 
     def _measure(self, explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", X: np.ndarray,
                  B: np.ndarray, background: np.ndarray | None, target: int | None, seed: int) -> dict[str, Any]:

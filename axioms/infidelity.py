@@ -33,7 +33,7 @@ import numpy as np
 
 from xaicheck.synthetic_models.shapley import coalitions
 
-from ._faithfulness import faithfulness_cases, finish, game_values, output_range
+from ._faithfulness import FAITHFULNESS_KEYS, faithfulness_cases, finish, game_values, output_range
 from .base import Case, Check, CheckResult, register_check
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class Infidelity(Check):
     """Yeh et al. 2019 infidelity (subset removal) between the best constant attribution and the closed-form optimum."""
 
     name = "infidelity"
+    placement_keys = FAITHFULNESS_KEYS
     category = "ground_truth"
     threshold = 0.8
     floor = 0.45

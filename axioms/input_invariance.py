@@ -37,15 +37,16 @@ import numpy as np
 from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.base import FunctionModel, SyntheticModel
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["InputInvariance", "InputInvarianceFixedReference", "INPUT_INVARIANCE_TOL", "SHIFT", "shifted_twin"]
 
@@ -53,11 +54,6 @@ __all__ = ["InputInvariance", "InputInvarianceFixedReference", "INPUT_INVARIANCE
 INPUT_INVARIANCE_TOL = Tolerance(rtol=1e-3, atol=1e-8)
 #: The constant shift ``c`` (cycled to the model's feature count).
 SHIFT = (0.5, -1.0, 1.5, 1.0)
-#: (model name, tiers).
-CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("mlp_base", ("quick", "default", "full")),
-    ("linear_dummy", ("full",)),
-)
 N_ROWS = 3
 N_BACKGROUND = 8
 
@@ -125,27 +121,32 @@ class _InputInvariance(Check):
     citation = "Kindermans et al. 2017, The (un)reliability of saliency methods (arXiv:1711.00867)"
     #: Whether the twin's baseline and background move with the shift ``c``.
     shift_reference: bool = True
+    #: Both variants judge the same placed models (``register_model(placed={"input_invariance": ...})``).
+    placement_keys = ("input_invariance",)
 
     def cases(self) -> Sequence[Case]:
-        out = []
+        """Placed models in ``(rank, name)`` order, every one drawing from one stream ``case_rng(0)``."""
         rng = case_rng(0)
-        for name, tiers in CASE_MODELS:
-            model = get_model(name)
-            if "torch" not in model.forms:
-                continue
-            c = np.resize(np.array(SHIFT), model.n_features)
-            twin = shifted_twin(model, c)
-            X, background = model.sample(N_ROWS, rng), model.sample(N_BACKGROUND, rng)
-            b = np.zeros(model.n_features)
-            moved = self.shift_reference
-            out.append(Case(self.name, name, model, X, baseline=b, background=background,
-                            extra={"models": (twin,), "shift": c, "twin_baseline": b + c if moved else b,
-                                   "twin_background": background + c if moved else background,
-                                   "shift_baseline": moved},
-                            tiers=frozenset(tiers),
-                            description=f"{name} vs f(x - c) at x + c, c={c.tolist()}, reference "
-                                        f"{'shifted with the data' if moved else 'fixed'}"))
-        return out
+        return placed_cases(self.placement_keys[0], lambda model, place: self._placed_case(model, place, rng))
+
+    def _placed_case(self, model: SyntheticModel, place: "Placement", rng: np.random.Generator) -> Case | None:
+        """A placed model with a torch form: its shifted twin, ``N_ROWS`` draws, zero baseline (moved with the data
+        or not, ``shift_reference``)."""
+        if "torch" not in model.forms:
+            return None
+        name = model.name
+        c = np.resize(np.array(SHIFT), model.n_features)
+        twin = shifted_twin(model, c)
+        X, background = model.sample(N_ROWS, rng), model.sample(N_BACKGROUND, rng)
+        b = np.zeros(model.n_features)
+        moved = self.shift_reference
+        return Case(self.name, name, model, X, baseline=b, background=background,
+                    extra={"models": (twin,), "shift": c, "twin_baseline": b + c if moved else b,
+                           "twin_background": background + c if moved else background,
+                           "shift_baseline": moved},
+                    tiers=place.tiers,
+                    description=f"{name} vs f(x - c) at x + c, c={c.tolist()}, reference "
+                                f"{'shifted with the data' if moved else 'fixed'}")
 
     def _measure(self, explainer: "Explainer", f: SyntheticModel, twin: SyntheticModel, X: np.ndarray,
                  c: np.ndarray, B: np.ndarray, twin_B: np.ndarray, background: np.ndarray | None,

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._faithfulness import (coalition_codes, exact_baseline_shapley, faithfulness_cases, finish, game_values,
-                            output_range, ranked_order, size_means)
+from ._faithfulness import (FAITHFULNESS_KEYS, coalition_codes, exact_baseline_shapley, faithfulness_cases, finish,
+                            game_values, output_range, ranked_order, size_means)
 from .base import Case, Check, CheckResult, register_check
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class InsertionCurve(Check):
     """Insertion AUC (RISE): share of the exact order's gain over a random order that the explainer's order gets."""
 
     name = "insertion_curve"
+    placement_keys = FAITHFULNESS_KEYS
     category = "ground_truth"
     threshold = 0.8
     floor = 0.5

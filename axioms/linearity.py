@@ -17,6 +17,7 @@ from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import Example, counterexample_for, random_mlps, relu_nets, small_floats, small_ints
@@ -24,21 +25,12 @@ from .counterexamples import Example, counterexample_for, random_mlps, relu_nets
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["Linearity", "LINEARITY_TOL", "linear_combination"]
 
 #: ``max_j |a_j(h) - (alpha a_j(f1) + beta a_j(f2))| <= atol + rtol * scale`` (scale in the class docstring).
 LINEARITY_TOL = Tolerance(rtol=1e-3, atol=1e-8)
-
-#: (f1, f2, alpha, beta, tiers); pairs whose feature counts differ, or that are not registered, are skipped.
-CANDIDATES: tuple[tuple[str, str, float, float, tuple[str, ...]], ...] = (
-    ("linear_dummy", "mlp_base", 2.0, -1.0, ("quick", "default", "full")),
-    ("and", "xor", 1.0, 1.0, ("default", "full")),
-    ("symmetric_sum", "product_x0x1", 1.0, 0.5, ("default", "full")),
-    ("additive_nonlinear", "pairwise_interactions", 1.0, -2.0, ("full",)),
-    ("sundararajan_pair_a", "product_x0x1", 0.5, 1.0, ("full",)),
-)
-
 
 def linear_combination(f1: "SyntheticModel", f2: "SyntheticModel", alpha: float, beta: float,
                        name: str | None = None) -> FunctionModel:
@@ -92,17 +84,24 @@ class Linearity(Check):
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), linearity"
 
     def cases(self) -> Sequence[Case]:
-        out = []
-        for n1, n2, alpha, beta, tiers in CANDIDATES:
-            f1, f2 = get_model(n1), get_model(n2)
-            if f1.n_features != f2.n_features or f1.n_outputs + f2.n_outputs != 2:
-                continue
-            h = linear_combination(f1, f2, alpha, beta)
-            X, background = case_inputs(f1)
-            out.append(Case(self.name, f"{n1}+{n2}", h, X, baseline=np.zeros(h.n_features), background=background,
-                            extra={"models": (f1, f2), "coefficients": (alpha, beta)}, tiers=frozenset(tiers),
-                            description=f"h = {alpha:g}*{n1} + {beta:g}*{n2}"))
-        return out
+        return placed_cases(self.name, self._placed_case)
+
+    def _placed_case(self, f1: "SyntheticModel", place: "Placement") -> Case | None:
+        """A placed model ``f1`` combined with its declared partner: ``params['partner']`` (a registered model) and
+        ``params['coefficients']`` ``(alpha, beta)``; none when the feature counts differ or either part has more
+        than one output. Case ``f1+f2`` at ``case_inputs(f1)``, zero baseline."""
+        if "partner" not in place.params:
+            return None
+        f2 = get_model(place.params["partner"])
+        alpha, beta = (float(c) for c in place.params["coefficients"])
+        if f1.n_features != f2.n_features or f1.n_outputs + f2.n_outputs != 2:
+            return None
+        n1, n2 = f1.name, f2.name
+        h = linear_combination(f1, f2, alpha, beta)
+        X, background = case_inputs(f1)
+        return Case(self.name, f"{n1}+{n2}", h, X, baseline=np.zeros(h.n_features), background=background,
+                    extra={"models": (f1, f2), "coefficients": (alpha, beta)}, tiers=place.tiers,
+                    description=f"h = {alpha:g}*{n1} + {beta:g}*{n2}")
 
     def _measure(self, explainer: "Explainer", h: "SyntheticModel", parts: Sequence["SyntheticModel"],
                  coefficients: Sequence[float], X: np.ndarray, B: np.ndarray, background: np.ndarray | None,

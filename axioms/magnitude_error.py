@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._faithfulness import faithfulness_cases, finish
+from ._faithfulness import FAITHFULNESS_KEYS, faithfulness_cases, finish
 from .agreement_metrics import cosine_similarity
 from .base import Case, Check, CheckResult, register_check
 from .ground_truth_agreement import reference_attribution, reference_kind
@@ -37,6 +37,7 @@ class MagnitudeError(Check):
     """1 - Σ||a - R|| / Σ||R - mean R||: closeness to the exact attribution beyond any feature-blind vector."""
 
     name = "magnitude_error"
+    placement_keys = FAITHFULNESS_KEYS
     category = "ground_truth"
     threshold = 0.8
     floor = 0.45

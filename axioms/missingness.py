@@ -19,25 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xaicheck.synthetic_models.registry import get_model
-
-from ._faithfulness import DEFAULT, QUICK, target_predict
+from ._faithfulness import target_predict
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import rows, verdict
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
 __all__ = ["Missingness"]
 
 MISSING_TOLERANCE = Tolerance(rtol=1e-3, atol=1e-12)
-MODELS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("pairwise_interactions", QUICK), ("min_max", DEFAULT), ("mlp_base", DEFAULT), ("logistic_two_class", DEFAULT),
-)
 
 
-def _case(check: str, name: str, tiers: frozenset[str], n: int = 8) -> Case:
-    model = get_model(name)
+def _case(check: str, model: "SyntheticModel", tiers: frozenset[str], n: int = 8) -> Case:
+    name = model.name
     rng = np.random.default_rng(zlib.crc32(f"{check}/{name}".encode()))
     X, baseline = model.sample(n, rng), np.zeros(model.n_features)
     missing = rng.random(X.shape) < 1.0 / 3.0
@@ -61,7 +58,8 @@ class Missingness(Check):
     citation = "Lundberg & Lee 2017, A unified approach to interpreting model predictions, property 2"
 
     def cases(self) -> list[Case]:
-        return [_case(self.name, name, tiers) for name, tiers in MODELS]
+        """Every placed model (any): 8 draws with a random third of each row's features set to the zero baseline."""
+        return placed_cases(self.name, lambda model, place: _case(self.name, model, place.tiers))
 
     def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
         if not explainer.capabilities.uses_baseline:

@@ -59,12 +59,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 
 from .agreement_metrics import cosine_similarity
 from ._padding import padded
 from ._declared import declared_case, declared_inputs
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import reference_attribution, rows, standard_case, verdict
 
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
 
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["ModelRandomisation", "parameterised_layers", "randomise_top_layers", "randomised_cascade"]
 
@@ -81,16 +82,6 @@ RANDOMISATION_SEED = 1234
 KEPT_ATTRIBUTES: tuple[str, ...] = ("gradcam_layer_name",)
 #: A (stage, row) is skipped when ||ΔR|| is at most this, relative to the larger of ||R(f)||, ||R(f_s)||.
 CHANGE_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-12)
-
-_QUICK, _DEFAULT, _FULL = frozenset({"quick", "default", "full"}), frozenset({"default", "full"}), frozenset({"full"})
-CASE_MODELS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("mlp_base", _QUICK),
-    ("mlp_trained_additive", _DEFAULT),
-    ("min_max", _DEFAULT),
-    ("mlp_d8", _DEFAULT),  # scaled ReLU MLP (synthetic_models/scaled.py)
-    ("trained_mlp_d10", _DEFAULT),  # trained on a planted function (synthetic_models/trained_tabular.py)
-)
-
 
 def parameterised_layers(module: "torch.nn.Module") -> list["torch.nn.Module"]:
     """Layers with a ``weight`` tensor (``nn.Linear``, ``nn.Conv1d/2d/3d``) in forward-definition order."""
@@ -176,17 +167,20 @@ class ModelRandomisation(Check):
     citation = "Adebayo et al. 2018, Sanity checks for saliency maps (NeurIPS), sec. 3.1"
 
     def cases(self) -> list[Case]:
-        out = []
-        for name, tiers in CASE_MODELS:
-            model = padded(get_model(name))
-            if model.torch_module() is None or model.n_features > MAX_EXACT_FEATURES:
-                continue
-            base = standard_case(self.name, model, tiers, n=8, seed=2)
-            cascade = randomised_cascade(model)
-            out.append(Case(check=self.name, name=name, model=model, X=base.X, baseline=base.baseline,
-                            background=base.background, extra={"models": tuple(cascade)}, tiers=tiers,
-                            description=f"cascading randomisation of {len(cascade)} layers of {name}"))
-        return out
+        return placed_cases(self.name, self._placed_case)
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case | None:
+        """A placed model (padded, ``_padding.padded``) with a torch form and d <= ``MAX_EXACT_FEATURES``: 8 rows
+        (``standard_case`` seed 2), its randomised cascade as ``extra['models']``."""
+        name = model.name
+        model = padded(model)
+        if model.torch_module() is None or model.n_features > MAX_EXACT_FEATURES:
+            return None
+        base = standard_case(self.name, model, place.tiers, n=8, seed=2)
+        cascade = randomised_cascade(model)
+        return Case(check=self.name, name=name, model=model, X=base.X, baseline=base.baseline,
+                    background=base.background, extra={"models": tuple(cascade)}, tiers=place.tiers,
+                    description=f"cascading randomisation of {len(cascade)} layers of {name}")
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> list[Case]:
         """Models with a torch form that has a ``Linear`` / ``Conv`` layer and d <= ``MAX_EXACT_FEATURES`` (each

@@ -34,8 +34,8 @@ import numpy as np
 
 from xaicheck.synthetic_models.shapley import coalitions
 
-from ._faithfulness import (coalition_codes, exact_baseline_shapley, faithfulness_cases, finish, game_values,
-                            output_range, ranked_order)
+from ._faithfulness import (FAITHFULNESS_KEYS, coalition_codes, exact_baseline_shapley, faithfulness_cases, finish,
+                            game_values, output_range, ranked_order)
 from .base import Case, Check, CheckResult, register_check
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class PgiPgu(Check):
     """OpenXAI PGI - PGU (top-k by |a|, baseline replacement) as the share of the exact top-k's gain over random."""
 
     name = "pgi_pgu"
+    placement_keys = FAITHFULNESS_KEYS
     category = "ground_truth"
     threshold = 0.8
     floor = 0.5

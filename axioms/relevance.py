@@ -53,17 +53,18 @@ import numpy as np
 from hypothesis import strategies as st
 
 from xaicheck.synthetic_models.boolean_model import BooleanModel
-from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import (binary_points, fallback_counterexample, fmt, formally_irrelevant, irrelevant_features, message,
                        rows)
 from ._declared import corners, declared_case
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, register_check
 from .counterexamples import Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["Relevance", "ISSUES", "N_DUMMIES", "zero_tolerance", "relevance_issues"]
 
@@ -71,12 +72,6 @@ __all__ = ["Relevance", "ISSUES", "N_DUMMIES", "zero_tolerance", "relevance_issu
 ISSUES: tuple[str, ...] = ("I1", "I2", "I3", "I4", "I5")
 #: Dummy features added to each case's function (every row then has an irrelevant feature; d >= 5).
 N_DUMMIES = 2
-CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("hms_irrelevant_nonzero", ("quick", "default", "full")),
-    ("hms_relevant_zero", ("quick", "default", "full")),
-    ("a_and_b_or_c", ("default", "full")),
-    ("majority3", ("full",)),
-)
 MAX_ROWS = 8
 #: Formal relevance enumerates 2^d subsets x 2^d corners per row: declared models join up to this d.
 MAX_RELEVANCE_FEATURES = 8
@@ -107,9 +102,9 @@ def relevance_issues(A: np.ndarray, irrelevant: np.ndarray, tau: float) -> dict[
     return {"I1": i1, "I2": i2, "I3": i3, "I4": i4, "I5": i5}
 
 
-def _padded(name: str) -> BooleanModel:
-    """The registered boolean model with ``N_DUMMIES`` dummy features appended (its witness padded with ones)."""
-    base = get_model(name)
+def _padded(base: BooleanModel) -> BooleanModel:
+    """The boolean model with ``N_DUMMIES`` dummy features appended (its witness padded with ones)."""
+    name = base.name
     names = (*base.feature_names, *(f"dummy{k}" for k in range(N_DUMMIES)))
     model = BooleanModel(f"{name}+{N_DUMMIES}dummies", base.formula, n_vars=base.n_features, n_dummies=N_DUMMIES,
                          feature_names=names, notes=f"{name} with {N_DUMMIES} dummy features (relevance check)")
@@ -153,14 +148,19 @@ class Relevance(Check):
     citation = "Huang & Marques-Silva 2023, The inadequacy of Shapley values for explainability (arXiv:2302.08160)"
 
     def cases(self) -> Sequence[Case]:
-        out = []
-        for name, tiers in CASE_MODELS:
-            model = _padded(name)
-            X = _instances(model)
-            out.append(Case(self.name, name, model, X, baseline=1.0 - X, background=binary_points(model.n_features),
-                            tiers=frozenset(tiers), extra={"n_dummies": N_DUMMIES},
-                            description=f"{name} + {N_DUMMIES} dummies: no HMS issue I1-I5 at any row"))
-        return out
+        return placed_cases(self.name, self._placed_case)
+
+    def _placed_case(self, base: "SyntheticModel", place: "Placement") -> Case | None:
+        """A placed boolean formula (``BooleanModel``) with ``N_DUMMIES`` dummies appended: ``_instances`` rows (its
+        witness first), baseline the opposite corner, background every corner."""
+        if not isinstance(base, BooleanModel):
+            return None
+        name = base.name
+        model = _padded(base)
+        X = _instances(model)
+        return Case(self.name, name, model, X, baseline=1.0 - X, background=binary_points(model.n_features),
+                    tiers=place.tiers, extra={"n_dummies": N_DUMMIES},
+                    description=f"{name} + {N_DUMMIES} dummies: no HMS issue I1-I5 at any row")
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Binary models with d <= ``MAX_RELEVANCE_FEATURES`` and one explained output per case: corners of the

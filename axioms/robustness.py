@@ -46,16 +46,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._padding import padded
-from .base import Case, Check, CheckResult, Tolerance, register_check
+from ._placed import placed_cases
+from .base import TIERS, Case, Check, CheckResult, Tolerance, register_check
 from .ground_truth_agreement import reference_attribution, rows, standard_case, verdict
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["Robustness", "max_sensitivity", "tracking_error", "perturbations", "RADIUS_FRACTION", "N_PERTURBATIONS",
            "MOVE_TOLERANCE"]
@@ -100,7 +101,9 @@ def perturbations(X: np.ndarray, radius: np.ndarray, m: int, seed: int) -> np.nd
     return X[:, None, :] + rng.uniform(-1.0, 1.0, size=(n, m, d)) * np.asarray(radius)[None, None, :]
 
 
-def _logistic_cases(model: "SyntheticModel", name: str) -> list[Case]:
+def _logistic_cases(model: "SyntheticModel", name: str, tiers: frozenset[str] = _QUICK) -> list[Case]:
+    """A classifier's inputs nearest to its decision boundary (in ``tiers``) and farthest from it (in the next larger
+    suites: ``tiers`` without its smallest)."""
     from xaicheck.synthetic_models.classification import certainty_ratio
 
     rng = case_rng(3)
@@ -110,9 +113,10 @@ def _logistic_cases(model: "SyntheticModel", name: str) -> list[Case]:
     background = model.sample(16, rng)
     baseline = np.zeros(model.n_features)
     out = []
-    for group, idx, tiers in (("near", order[:4], _QUICK), ("far", order[-4:], _DEFAULT)):
+    later = frozenset(t for t in tiers if t != min(tiers, key=TIERS.index)) or tiers
+    for group, idx, group_tiers in (("near", order[:4], tiers), ("far", order[-4:], later)):
         out.append(Case(check="robustness", name=f"{name}/{group}", model=model, X=pool[idx],
-                        baseline=baseline, background=background, target=1, tiers=tiers,
+                        baseline=baseline, background=background, target=1, tiers=group_tiers,
                         extra={"certainty_ratio": ratio[idx].tolist()},
                         description=f"inputs {group} the decision boundary (certainty ratio {ratio[idx].round(3)})"))
     return out
@@ -132,15 +136,17 @@ class Robustness(Check):
                 "Yeh et al. 2019, On the (in)fidelity and sensitivity of explanations (NeurIPS), sec. 4")
 
     def cases(self) -> list[Case]:
-        out: list[Case] = []
-        out += _logistic_cases(padded(get_model("logistic_two_class")), "logistic_two_class")
-        for name, tiers in (("additive_nonlinear", _DEFAULT), ("pairwise_interactions", _DEFAULT),
-                            ("min_max", _DEFAULT), ("mlp_base", _FULL),
-                            ("unit_shattered", _DEFAULT), ("mlp_d8", _DEFAULT)):  # behaviour unit; scaled MLP
-            base = standard_case(self.name, padded(get_model(name)), tiers, n=4, seed=4)
-            out.append(Case(check=self.name, name=name, model=base.model, X=base.X, baseline=base.baseline,
-                            background=base.background, tiers=tiers, description=f"{base.model.name}"))
-        return out
+        return placed_cases(self.name, self._placed_case)
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case | list[Case]:
+        """A placed model, padded: a classifier (more than one output) gets its near- and far-from-boundary inputs
+        (``_logistic_cases``); any other model 4 rows of ``standard_case`` (seed 4)."""
+        name = model.name
+        if model.n_outputs > 1:
+            return _logistic_cases(padded(model), name, place.tiers)
+        base = standard_case(self.name, padded(model), place.tiers, n=4, seed=4)
+        return Case(check=self.name, name=name, model=base.model, X=base.X, baseline=base.baseline,
+                    background=base.background, tiers=place.tiers, description=f"{base.model.name}")
 
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         X = case.X

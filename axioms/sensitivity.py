@@ -18,6 +18,7 @@ from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import binary_points, fallback_counterexample, fmt, message, output_range, pct, rows
 from ._declared import declared_case
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans,
                               relu_nets, small_floats, small_ints)
@@ -25,15 +26,13 @@ from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_f
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["Sensitivity", "SENSITIVITY_TOL", "one_flip_pairs"]
 
 #: ``a_i`` counts as non-zero when ``|a_i| > atol + rtol * |f(x) - f(b)|``; a pair is eligible when
 #: ``|f(x) - f(b)| > atol + rtol * (output range of f)`` (units of f, never |f(x)|: an offset must not change it).
 SENSITIVITY_TOL = Tolerance(rtol=1e-3, atol=1e-10)
-
-BOOLEAN_MODELS = ("and", "or", "xor", "majority3", "a_and_b_or_c")
-
 
 def one_flip_pairs(model: "SyntheticModel", max_pairs: int = 8) -> tuple[np.ndarray, np.ndarray] | None:
     """For a boolean model: the baseline ``b`` in {0,1}^d with the most one-feature flips that change ``f``, and
@@ -77,12 +76,7 @@ class Sensitivity(Check):
         out: list[Case] = []
         out.append(self._case("one_minus_relu", get_model("one_minus_relu"), np.array([[2.0]]), np.array([0.0]),
                               ("quick", "default", "full"), "f(x)=1-ReLU(1-x) at x=2, b=0: gradient is 0, f(x)-f(b)=1"))
-        for name in BOOLEAN_MODELS:
-            m = get_model(name)
-            pairs = one_flip_pairs(m)
-            if pairs is not None:
-                tiers = ("quick", "default", "full") if name == "and" else ("default", "full")
-                out.append(self._case(name, m, pairs[1], pairs[0], tiers, "one-feature flips that change f"))
+        out += placed_cases(self.name, self._placed_case)
         m = get_model("linear_dummy")
         relevant = sorted(m.ground_truth.relevant)
         X = np.zeros((len(relevant), m.n_features))
@@ -96,6 +90,16 @@ class Sensitivity(Check):
         out.append(self._case("unit_pertinent_negative", m, X, b, ("default", "full"),
                               "each relevant feature moved alone from the data mean 0.5 (flags to 0: absent)"))
         return out
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement") -> Case | None:
+        """A placed binary model ({0, 1}^d) with a one-feature flip that changes f: the baseline corner with the
+        most such flips, and those flips (``one_flip_pairs``)."""
+        if model.domain != "binary":
+            return None
+        pairs = one_flip_pairs(model)
+        if pairs is None:
+            return None
+        return self._case(model.name, model, pairs[1], pairs[0], tuple(place.tiers), "one-feature flips that change f")
 
     def _case(self, name: str, model: "SyntheticModel", X: np.ndarray, b: np.ndarray, tiers: Sequence[str],
               description: str) -> Case:

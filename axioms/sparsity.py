@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._faithfulness import faithfulness_cases, finish
+from ._faithfulness import FAITHFULNESS_KEYS, faithfulness_cases, finish
 from .base import Case, Check, CheckResult, register_check
 from .ground_truth_agreement import GT_TOLERANCE, reference_attribution, reference_kind
 
@@ -66,6 +66,7 @@ class Sparsity(Check):
     """Chance-corrected share of |attribution| on the exact attribution's support (sparsity judged against truth)."""
 
     name = "sparsity"
+    placement_keys = FAITHFULNESS_KEYS
     category = "ground_truth"
     threshold = 0.8
     floor = 1.0

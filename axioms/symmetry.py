@@ -13,33 +13,25 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import (axiom_scale, binary_points, exact_result, fallback_counterexample, fmt,
                        reference_output)
 from ._declared import corners, declared_case
+from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, model_formula, relu_nets, small_floats
 
 if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
+    from xaicheck.synthetic_models.declarations import Placement
 
 __all__ = ["Symmetry", "SYMMETRY_TOL", "symmetric_pairs", "symmetrise"]
 
 #: ``|a_i - a_j| <= atol + rtol * scale``, scale = ``axiom_scale``: max(|f(x)-ref|, 1% of the output range).
 SYMMETRY_TOL = Tolerance(rtol=1e-3, atol=1e-8)
 
-CASE_MODELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("symmetric_sum", ("quick", "default", "full")),
-    ("and", ("quick", "default", "full")),
-    ("majority3", ("default", "full")),
-    ("product_x0x1", ("default", "full")),
-    ("tree_cough_fever", ("default", "full")),  # 80*[x0 > .5 and x1 > .5]: symmetric in x0, x1 everywhere
-)
-#: Symmetric groups of models whose ground truth does not declare them (verified numerically in ``cases``).
-EXTRA_GROUPS: dict[str, tuple[frozenset[int], ...]] = {"tree_cough_fever": (frozenset({0, 1}),)}
 N_ROWS = 4
 N_BACKGROUND = 4
 
@@ -110,23 +102,25 @@ class Symmetry(Check):
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 4"
 
     def cases(self) -> Sequence[Case]:
-        out = []
+        """Placed models in ``(rank, name)`` order, every one drawing from one stream ``case_rng(0)``."""
         rng = case_rng(0)
-        for name, tiers in CASE_MODELS:
-            model = get_model(name)
-            groups = EXTRA_GROUPS.get(name) or model.ground_truth.symmetric_groups
-            if not groups:
-                continue
-            _verify_symmetric(model, groups)
-            X = _inputs(model, groups, rng)
-            if len(X) == 0:
-                continue
-            background = symmetrise(model.sample(N_BACKGROUND, rng), groups)
-            out.append(Case(self.name, name, model, X, baseline=np.zeros(model.n_features), background=background,
-                            tiers=frozenset(tiers),
-                            extra={"symmetric_groups": groups},
-                            description=f"symmetric groups {[sorted(g) for g in groups]} with equal values"))
-        return out
+        return placed_cases(self.name, lambda model, place: self._placed_case(model, place, rng))
+
+    def _placed_case(self, model: "SyntheticModel", place: "Placement", rng: np.random.Generator) -> Case | None:
+        """A placed model with symmetric groups: ``ground_truth.symmetric_groups``, or ``params['symmetric_groups']``
+        where the ground truth does not declare them (verified numerically); rows with equal values in a group."""
+        groups = tuple(frozenset(g) for g in place.params.get("symmetric_groups", ())) \
+            or model.ground_truth.symmetric_groups
+        if not groups:
+            return None
+        _verify_symmetric(model, groups)
+        X = _inputs(model, groups, rng)
+        if len(X) == 0:
+            return None
+        background = symmetrise(model.sample(N_BACKGROUND, rng), groups)
+        return Case(self.name, model.name, model, X, baseline=np.zeros(model.n_features), background=background,
+                    tiers=place.tiers, extra={"symmetric_groups": groups},
+                    description=f"symmetric groups {[sorted(g) for g in groups]} with equal values")
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Models that declare symmetric groups: rows with equal values inside each group (binary: such corners, not

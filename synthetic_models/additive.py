@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from .base import FunctionModel, GroundTruth, Sampler, uniform_sampler
+from .declarations import Placement
 from .registry import register_model
 
 if TYPE_CHECKING:
@@ -178,14 +179,25 @@ def _torch_products(pairs: dict[tuple[int, int], float]) -> "torch.nn.Module":
     return PairwiseProducts().eval()
 
 
-@register_model("linear_dummy")
+@register_model("linear_dummy", placed={
+    "completeness": "quick",
+    "dummy": "quick",
+    "ground_truth_agreement": "quick",
+    "explainer_agreement": "quick",
+    "baseline_sensitivity": "quick",
+    "input_invariance": Placement("full", rank=1),  # after mlp_base in the cases' one stream
+    "linearity": Placement("quick", params={"partner": "mlp_base", "coefficients": (2.0, -1.0)}),
+})
 def linear_dummy() -> LinearModel:
     """``f = 2x0 - x1 + 0.5x2 + 0·x3 + 0.3``: feature 3 is a dummy."""
     return linear_model([2.0, -1.0, 0.5, 0.0], 0.3, name="linear_dummy",
                         notes="f = 2x0 - x1 + 0.5x2 + 0.3; x3 dummy; φ = w(x - b)")
 
 
-@register_model("symmetric_sum")
+@register_model("symmetric_sum", placed={
+    "symmetry": Placement("quick", rank=-1),  # first in the cases' one stream
+    "linearity": Placement("default", params={"partner": "product_x0x1", "coefficients": (1.0, 0.5)}),
+})
 def symmetric_sum() -> LinearModel:
     """``f = x0 + x1 + 2x2`` (d=3): x0 and x1 are symmetric, so any symmetric method gives them equal credit."""
     return linear_model([1.0, 1.0, 2.0], 0.0, name="symmetric_sum",
@@ -197,7 +209,13 @@ def additive_terms(X: np.ndarray) -> np.ndarray:
     return np.stack([np.sin(X[:, 0]), np.abs(X[:, 1]), X[:, 2] ** 2, np.zeros(X.shape[0])], axis=1)
 
 
-@register_model("additive_nonlinear")
+@register_model("additive_nonlinear", placed={
+    "robustness": "default",
+    "ground_truth_agreement": "full",
+    "explainer_agreement": "default",
+    "baseline_sensitivity": "default",
+    "linearity": Placement("full", params={"partner": "pairwise_interactions", "coefficients": (1.0, -2.0)}),
+})
 def additive_nonlinear() -> FunctionModel:
     """``f = sin(x0) + |x1| + x2²`` with x3 dummy, on ``[-2, 2]^4``; ``φ_i = g_i(x_i) - g_i(b_i)`` (additive f)."""
     names = ("x0", "x1", "x2", "x3")
@@ -261,7 +279,12 @@ def _product_model(name: str, pairs: dict[tuple[int, int], float], d: int, notes
                          spec={"kind": "pairwise_products", "pairs": [[i, j, c] for (i, j), c in pairs.items()]})
 
 
-@register_model("product_x0x1")
+@register_model("product_x0x1", placed={
+    "completeness": "default",
+    "symmetry": "default",
+    "ground_truth_agreement": "default",
+    "baseline_sensitivity": "default",
+})
 def product_x0x1() -> FunctionModel:
     """``f = x0·x1`` with x2 dummy; ``φ_0 = (x0 - b0)(x1 + b1)/2``, ``φ_1 = (x1 - b1)(x0 + b0)/2``, ``φ_2 = 0``."""
     return _product_model("product_x0x1", {(0, 1): 1.0}, 3,
@@ -271,7 +294,14 @@ def product_x0x1() -> FunctionModel:
 PAIRWISE_TERMS: dict[tuple[int, int], float] = {(0, 1): 1.0, (1, 2): -0.5, (3, 4): 2.0}
 
 
-@register_model("pairwise_interactions")
+# d > 4 in quick: with only d <= 4 cases "exact when d <= 4, else random" is the oracle (issue 11)
+@register_model("pairwise_interactions", placed={
+    "robustness": "default",
+    "ground_truth_agreement": "quick",
+    "missingness": "quick",
+    "faithfulness": "default",
+    "faithfulness_saturated": "default",
+})
 def pairwise_interactions() -> FunctionModel:
     """``f = x0x1 - 0.5·x1x2 + 2·x3x4`` (d=6, x5 dummy); Shapley = sum of the per-product closed forms."""
     return _product_model("pairwise_interactions", dict(PAIRWISE_TERMS), 6,
@@ -296,7 +326,14 @@ def min_max_shapley(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-@register_model("min_max")
+@register_model("min_max", placed={
+    "robustness": "default",
+    "ground_truth_agreement": "quick",
+    "model_randomisation": "default",
+    "baseline_sensitivity": "full",
+    "missingness": "default",
+    "faithfulness_saturated": "quick",
+})
 def min_max() -> FunctionModel:
     """``f = max(x0, x1) + min(x2, x3)``, x4 dummy, on ``[-1, 1]^5``.
 

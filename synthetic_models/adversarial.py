@@ -153,7 +153,7 @@ def _train_detector(n_real: int, seed: int) -> tuple[Any, dict[str, float]]:
     return forest, accuracy
 
 
-@register_model("fooling_scaffold")
+@register_model("fooling_scaffold", placed={"fooling": "quick"})
 def fooling_scaffold(n_real: int = 500, seed: int = 0) -> ScaffoldModel:
     """Slack et al. 2020 scaffold: race on the data, an unrelated feature for off-manifold perturbations."""
     detector, accuracy = _train_detector(n_real, seed)
@@ -228,7 +228,7 @@ def _scaffold_net() -> Any:
     return ScaffoldNet().double().eval()
 
 
-@register_model("fooling_scaffold_torch")
+@register_model("fooling_scaffold_torch", placed={"fooling": "quick"})
 def fooling_scaffold_torch() -> ScaffoldModel:
     """Slack et al. 2020 scaffold as an exact torch module: race on the data, an unrelated feature off it."""
 

@@ -302,5 +302,8 @@ def unit_case_parts(unit: str, rows: int = 32, seed: int | None = None, *, n_bac
     return f"unit_{unit}", model, X, baseline, background, target
 
 
+#: Places of behaviour units in checks' curated cases (``register_model(placed=)``), by unit.
+_PLACED: dict[str, dict[str, str]] = {"shattered": {"robustness": "default"}}
+
 for _unit in _BUILDERS:
-    register_model(_name(_unit, UNITS[_unit], 0))(lambda u=_unit: unit_model(u))
+    register_model(_name(_unit, UNITS[_unit], 0), placed=_PLACED.get(_unit))(lambda u=_unit: unit_model(u))

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._fit_cache import fit_estimator
 from .base import GroundTruth, uniform_sampler
+from .declarations import Placement
 from .registry import register_model
 from .trained import N_TEST, TRUTH_TABLE, TrainedModel, cough_fever_10_90_function, regression_error
 
@@ -146,25 +147,37 @@ def _cough_fever(library: str, seed: int = 0) -> TrainedModel:
                           "(Lundberg 2018 model B)")
 
 
-@register_model("xgboost_mixed")
+# x3 constant in training: an exact dummy
+@register_model("xgboost_mixed", placed={
+    "dummy": "quick",
+    "ground_truth_agreement": "full",
+})
 def xgboost_mixed() -> TrainedModel:
     """XGBRegressor (60 depth-3 trees) fitted to ``2·x0 + sin(π·x1) + x0·x2``; x3 an exact dummy."""
     return _mixed("xgboost")
 
 
-@register_model("lightgbm_mixed")
+# x3 constant in training: an exact dummy
+@register_model("lightgbm_mixed", placed={
+    "dummy": "quick",
+    "ground_truth_agreement": "full",
+})
 def lightgbm_mixed() -> TrainedModel:
     """LGBMRegressor (60 depth-3 trees) fitted to ``2·x0 + sin(π·x1) + x0·x2``; x3 an exact dummy."""
     return _mixed("lightgbm")
 
 
-@register_model("xgboost_cough_fever_10_90")
+@register_model("xgboost_cough_fever_10_90", placed={
+    "ground_truth_agreement": "full",
+})
 def xgboost_cough_fever_10_90() -> TrainedModel:
     """XGBRegressor boosted on the uniform truth table of Lundberg 2018 model B."""
     return _cough_fever("xgboost")
 
 
-@register_model("lightgbm_cough_fever_10_90")
+@register_model("lightgbm_cough_fever_10_90", placed={
+    "ground_truth_agreement": "full",
+})
 def lightgbm_cough_fever_10_90() -> TrainedModel:
     """LGBMRegressor boosted on the uniform truth table of Lundberg 2018 model B."""
     return _cough_fever("lightgbm")
@@ -189,13 +202,26 @@ def _planted(library: str, seed: int = 0, order: tuple[int, ...] | None = None) 
                           "truth = exact Shapley values of the trained trees")
 
 
-@register_model("xgboost_d10")
+def _permuted(library: str) -> Callable[[int, tuple[int, ...]], TrainedModel]:
+    """``(case seed, order) -> the booster refitted with its columns moved`` (generating_relevance's placement; a
+    booster's fit does not depend on the case seed)."""
+    return lambda seed, order: planted_booster(library, 0, order)
+
+
+# d >= 8 on the planted d = 10 function: the tree track's exam, where "exact when d <= 4" cannot enumerate
+@register_model("xgboost_d10", placed={
+    "ground_truth_agreement": "quick",
+    "generating_relevance": Placement("default", params={"library": "xgboost", "permuted": _permuted("xgboost")}),
+})
 def xgboost_d10() -> TrainedModel:
     """XGBRegressor (60 depth-3 trees) fitted to the planted d = 10 function (x6..x9 irrelevant)."""
     return _planted("xgboost")
 
 
-@register_model("lightgbm_d10")
+@register_model("lightgbm_d10", placed={
+    "ground_truth_agreement": "default",
+    "generating_relevance": Placement("default", params={"library": "lightgbm", "permuted": _permuted("lightgbm")}),
+})
 def lightgbm_d10() -> TrainedModel:
     """LGBMRegressor (60 depth-3 trees) fitted to the planted d = 10 function (x6..x9 irrelevant)."""
     return _planted("lightgbm")

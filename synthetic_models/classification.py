@@ -126,7 +126,12 @@ def _torch_factory() -> "torch.nn.Module":
     return nn.Sequential(linear, nn.Softmax(dim=1)).eval()
 
 
-@register_model("logistic_two_class")
+@register_model("logistic_two_class", placed={
+    "robustness": "quick",  # near the boundary; far from it in default
+    "missingness": "default",
+    "faithfulness": "quick",
+    "faithfulness_saturated": "default",
+})
 def logistic_two_class() -> ProbabilisticModel:
     """Softmax of a linear logit over 2 classes; x2 is a dummy for both outputs."""
     gt = GroundTruth(

@@ -13,17 +13,25 @@ the cases of every check whose conditions its declarations meet, in every suite 
   a ``[d]`` vector, or a function ``X [n, d] -> [n, d]`` (one baseline per row). Always explicit in a case.
 - ``baselines``: further named baselines the model wants compared (baseline sensitivity), same forms.
 - ``rows``: rows explained per case in each suite (``ROWS`` by default): a declared case grows with the suite.
+
+A registered model can also take a place in a check's *curated* cases (the built-in exam, whose rows and baselines
+each check fixes for itself): ``register_model(name, placed={"dummy": "quick", "completeness": "default"})``. A
+:class:`Placement` says in which suites (the smallest one), in what order among the check's models (``rank``: only
+checks that draw every case from one random stream depend on it) and with which check-specific parameters
+(``params``, e.g. a linear combination's partner). The check still decides from the model's facts (ground truth,
+domain, forms, twins) whether a case follows; the placement never names a model from the check's side.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Callable, Mapping, Union
+from typing import Any, Callable, Mapping, Union
 
 import numpy as np
 
-__all__ = ["BaselineSpec", "Declarations", "ROWS", "SUITE_ORDER", "resolve_baseline", "tiers_from"]
+__all__ = ["BaselineSpec", "Declarations", "Placement", "ROWS", "SUITE_ORDER", "placement", "resolve_baseline",
+           "tiers_from"]
 
 #: Suites smallest first; each contains the ones before it (the same order as ``axioms.base.TIERS``).
 SUITE_ORDER: tuple[str, ...] = ("quick", "default", "full")
@@ -114,3 +122,35 @@ class Declarations:
     def baseline_for(self, X: np.ndarray) -> np.ndarray:
         """The declared baseline for the rows of ``X`` (``[d]``, or ``[n, d]`` for a per-row function)."""
         return resolve_baseline(self.baseline, X)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A registered model's place in one check's curated cases (module docstring).
+
+    suite: the smallest suite the case belongs to (``tiers`` are it and the larger ones).
+    rank: the model's position among the check's placed models, which are ordered by ``(rank, name)``.
+    params: check-specific facts of the case (read by the check that owns the key; documented there).
+    """
+
+    suite: str
+    rank: int = 0
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        tiers_from(self.suite)  # raises on an unknown suite
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    @property
+    def tiers(self) -> frozenset[str]:
+        """The suites of the case: ``suite`` and every larger one."""
+        return tiers_from(self.suite)
+
+
+def placement(value: "str | Placement") -> Placement:
+    """A ``Placement`` from a suite name or a ``Placement``; anything else is a ``TypeError``."""
+    if isinstance(value, Placement):
+        return value
+    if isinstance(value, str):
+        return Placement(value)
+    raise TypeError(f"Expected a suite name or a Placement but got {value!r}")

@@ -167,13 +167,17 @@ def _janzing(name: str, q: float, notes: str) -> DiscreteDistributionModel:
     )
 
 
-@register_model("janzing_independent")
+@register_model("janzing_independent", placed={
+    "ground_truth_agreement": "full",
+})
 def janzing_independent() -> DiscreteDistributionModel:
     """``x0 + x1``, independent fair coins: conditional = interventional = ``x_i - ½``."""
     return _janzing("janzing_independent", 0.5, "f = x0 + x1; x0, x1 independent fair coins")
 
 
-@register_model("janzing_dependent")
+@register_model("janzing_dependent", placed={
+    "ground_truth_agreement": "default",
+})
 def janzing_dependent() -> DiscreteDistributionModel:
     """``x0 + x1`` with ``P(x1 = x0) = 0.9``: conditional ``φ_0 = 1.4x0 - 0.4x1 - ½``, interventional ``x_i - ½``."""
     return _janzing("janzing_dependent", 0.9, "f = x0 + x1; P(x1 = x0) = 0.9")
@@ -192,7 +196,10 @@ def copy_feature_conditional_shapley(X: np.ndarray) -> np.ndarray:
     return np.stack([half, X[:, 1] - 0.5, half], axis=1)
 
 
-@register_model("copy_feature")
+@register_model("copy_feature", placed={
+    "dummy": "default",
+    "ground_truth_agreement": "full",
+})
 def copy_feature() -> DiscreteDistributionModel:
     """``f = x0 + x1``, data ``x2 = x0``: interventional gives x2 zero, conditional gives it half of x0's credit."""
     support = np.array([[a, b, a] for a in (0, 1) for b in (0, 1)], dtype=np.float64)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .base import GroundTruth
 from .equivalence import TRANSFORMS, MLPModel, MLPSpec
+from .declarations import Placement
 from .registry import register_model
 
 __all__ = ["BASE_SEED", "TWINS", "base_spec"]
@@ -43,7 +44,17 @@ def base_spec() -> MLPSpec:
     return MLPSpec(tuple(layers))
 
 
-@register_model("mlp_base")
+@register_model("mlp_base", placed={
+    "robustness": "full",
+    "completeness": "quick",
+    "dummy": "default",
+    "ground_truth_agreement": "default",
+    "model_randomisation": "quick",
+    "explainer_agreement": "default",
+    "input_invariance": "quick",
+    "baseline_sensitivity": "full",
+    "missingness": "default",
+})
 def _mlp_base() -> MLPModel:
     return MLPModel("mlp_base", base_spec(), ground_truth=_GT)
 
@@ -57,5 +68,11 @@ def _twin_factory(name: str, transform: str, seed: int):
     return build
 
 
+#: Twins in the quick suite (the first ones of ``TWINS``; the rest run in default / full).
+N_QUICK_TWINS = 2
+
 for _i, (_name, _transform) in enumerate(TWINS.items()):
-    register_model(_name)(_twin_factory(_name, _transform, BASE_SEED + 1 + _i))
+    # implementation invariance: after the paper's pair (rank 0), in ``TWINS`` order (the cases draw from one stream)
+    register_model(_name, placed={"implementation_invariance": Placement("quick" if _i < N_QUICK_TWINS else "default",
+                                                                         rank=_i + 1)})(
+        _twin_factory(_name, _transform, BASE_SEED + 1 + _i))

@@ -18,6 +18,7 @@ import numpy as np
 from .abductive import formal_relevance, truth_table_inputs
 from .boolean import And, Majority, Not, Or, Parity, Var
 from .boolean_model import BooleanModel
+from .declarations import Placement
 from .registry import register_model
 from .shapley import coalitions, shapley_weights
 
@@ -29,22 +30,37 @@ ZERO_TOL = 1e-12
 x0, x1, x2 = Var(0), Var(1), Var(2)
 
 
-@register_model("and")
+@register_model("and", placed={
+    "completeness": "quick",
+    "symmetry": "quick",
+    "sensitivity": "quick",
+    "linearity": Placement("default", params={"partner": "xor", "coefficients": (1.0, 1.0)}),
+})
 def _and() -> BooleanModel:
     return BooleanModel("and", x0 & x1)
 
 
-@register_model("or")
+@register_model("or", placed={
+    "sensitivity": "default",
+})
 def _or() -> BooleanModel:
     return BooleanModel("or", x0 | x1)
 
 
-@register_model("xor")
+@register_model("xor", placed={
+    "ground_truth_agreement": "full",
+    "sensitivity": "default",
+})
 def _xor() -> BooleanModel:
     return BooleanModel("xor", x0 ^ x1)
 
 
-@register_model("a_and_b_or_c")
+@register_model("a_and_b_or_c", placed={
+    "completeness": "default",
+    "ground_truth_agreement": "quick",
+    "relevance": "default",
+    "sensitivity": "default",
+})
 def _a_and_b_or_c() -> BooleanModel:
     return BooleanModel("a_and_b_or_c", x0 & (x1 | x2), feature_names=("a", "b", "c"))
 
@@ -55,13 +71,21 @@ def _cough_fever() -> BooleanModel:
     return BooleanModel("cough_fever", 80 * (x0 & x1), feature_names=("cough", "fever"))
 
 
-@register_model("cough_fever_10_90")
+@register_model("cough_fever_10_90", placed={
+    "ground_truth_agreement": "default",
+})
 def _cough_fever_10_90() -> BooleanModel:
     """Model B of Lundberg et al. 2018: f = 80 [cough and fever] + 10 [cough] (cough matters more)."""
     return BooleanModel("cough_fever_10_90", 80 * (x0 & x1) + 10 * x0, feature_names=("cough", "fever"))
 
 
-@register_model("majority3")
+@register_model("majority3", placed={
+    "completeness": "full",
+    "symmetry": "default",
+    "ground_truth_agreement": "full",
+    "relevance": "full",
+    "sensitivity": "default",
+})
 def _majority3() -> BooleanModel:
     return BooleanModel("majority3", Majority(x0, x1, x2))
 
@@ -71,12 +95,16 @@ def _parity3() -> BooleanModel:
     return BooleanModel("parity3", Parity(x0, x1, x2))
 
 
-@register_model("and_with_dummy")
+@register_model("and_with_dummy", placed={
+    "dummy": "quick",
+})
 def _and_with_dummy() -> BooleanModel:
     return BooleanModel("and_with_dummy", x0 & x1, n_vars=3)
 
 
-@register_model("hms_irrelevant_nonzero")
+@register_model("hms_irrelevant_nonzero", placed={
+    "relevance": "quick",
+})
 def _hms_irrelevant_nonzero() -> BooleanModel:
     """f = x2 or (x0 and x1); witness x = (1, 1, 0): f(x) = 1, E f = 5/8, its only AXp is {0, 1}, so x2 is formally
     irrelevant, yet the uniform Shapley values are phi = (7/24, 7/24, -5/24). Among the 3-variable functions that
@@ -88,7 +116,9 @@ def _hms_irrelevant_nonzero() -> BooleanModel:
     return model
 
 
-@register_model("hms_relevant_zero")
+@register_model("hms_relevant_zero", placed={
+    "relevance": "quick",
+})
 def _hms_relevant_zero() -> BooleanModel:
     """f = [x0 = x1 = x2]; witness x = (1, 0, 0): f(x) = 0, E f = 1/4, AXps {0, 1} and {0, 2}, so every feature is
     relevant, yet the uniform Shapley values are phi = (-1/4, 0, 0): x1 and x2 get exactly zero."""

@@ -309,7 +309,11 @@ def scaled_case_parts(point: GridPoint, seed: int | None = None, *, n_background
     return f"{point.family}_d{point.d}", model, X, np.zeros(point.d), background
 
 
+#: Places of scaled models in checks' curated cases (``register_model(placed=)``), by (family, d).
+_PLACED: dict[tuple[str, int], dict[str, str]] = {("mlp", 8): {"model_randomisation": "default", "robustness": "default"}}
+
 for _family in _BUILDERS:  # the seed-0 draw of every family and size, by name (``xaicheck list models``)
     for _d in SCALE_DIMS + FULL_DIMS:
         if not (_family == "boolean" and _d > 16):
-            register_model(_name(_family, _d, 0))(lambda f=_family, d=_d: scaled_model(f, d, 0))
+            register_model(_name(_family, _d, 0), placed=_PLACED.get((_family, _d)))(
+                lambda f=_family, d=_d: scaled_model(f, d, 0))

@@ -17,6 +17,7 @@ import numpy as np
 
 from .base import GroundTruth
 from .equivalence import MLPModel, MLPSpec
+from .declarations import Placement
 from .registry import register_model
 
 __all__ = ["one_minus_relu_spec", "pair_a_spec", "pair_b_spec"]
@@ -48,13 +49,20 @@ def _one_minus_relu() -> MLPModel:
                     bounds=((0.0,), (2.0,)), feature_names=("x",))
 
 
-@register_model("sundararajan_pair_a")
+# the IG paper's point x = (3, 1): f = 1, where the two implementations disagree
+@register_model("sundararajan_pair_a", placed={
+    "completeness": Placement("default", params={"first_row": (3.0, 1.0)}),
+    "linearity": Placement("full", params={"partner": "product_x0x1", "coefficients": (0.5, 1.0)}),
+})
 def _pair_a() -> MLPModel:
     return MLPModel("sundararajan_pair_a", pair_a_spec(), ground_truth=_PAIR_GT, family="sundararajan",
                     bounds=((0.0, 0.0), (3.0, 1.0)), feature_names=("x1", "x2"))
 
 
-@register_model("sundararajan_pair_b")
+# the first implementation-invariance twin (rank 0), case ``ig_paper_pair`` with the paper's point first
+@register_model("sundararajan_pair_b", placed={
+    "implementation_invariance": Placement("quick", params={"case": "ig_paper_pair", "first_row": (3.0, 1.0)}),
+})
 def _pair_b() -> MLPModel:
     return MLPModel("sundararajan_pair_b", pair_b_spec(), ground_truth=_PAIR_GT, family="sundararajan",
                     bounds=((0.0, 0.0), (3.0, 1.0)), feature_names=("x1", "x2"),

@@ -90,7 +90,10 @@ class TokenModel(LinearModel):
         return [" ".join(tok for tok, on in zip(self.vocabulary, row) if on) for row in X]
 
 
-@register_model("token_sentiment")
+@register_model("token_sentiment", placed={
+    "ground_truth_agreement": "quick",
+    "faithfulness_saturated": "quick",
+})
 def token_sentiment() -> TokenModel:
     """Bag-of-words sentiment: ``f = Σ_token weight(token)·[token present]``."""
     model = linear_model(

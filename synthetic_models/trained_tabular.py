@@ -32,6 +32,7 @@ import numpy as np
 from ._fit_cache import fit_estimator, fit_scope
 from .base import GroundTruth, uniform_sampler
 from .equivalence import MLPModel, MLPSpec
+from .declarations import Placement
 from .registry import register_model
 from .trained import TrainedModel, _adam, regression_error
 
@@ -168,5 +169,8 @@ def planted_model(kind: str, seed: int = 0, order: tuple[int, ...] | None = None
     return trained_mlp(seed, order=order) if kind == "mlp" else trained_gbm(seed, order=order)
 
 
-register_model("trained_mlp_d10")(lambda: planted_model("mlp", 0))
-register_model("gbm_d10")(lambda: planted_model("gbm", 0))
+register_model("trained_mlp_d10", placed={"model_randomisation": "default"})(lambda: planted_model("mlp", 0))
+# generating_relevance refits it with its columns moved, from the case seed (``case_order``)
+register_model("gbm_d10", placed={"generating_relevance": Placement("default", params={
+    "library": "gbm", "permuted": lambda seed, order: planted_model("gbm", seed, order)})})(
+    lambda: planted_model("gbm", 0))

@@ -85,7 +85,7 @@ def test_degenerate_panel_at_or_below_floor(check_name):
 @pytest.mark.parametrize("alpha,c", [(3.7, -2.0), (0.01, 5.0)])
 def test_scores_are_unit_invariant(check_name, alpha, c):
     check = get_check(check_name)
-    base = faithfulness_case(check_name, "pairwise_interactions", frozenset({"full"}))
+    base = faithfulness_case(check_name, get_model("pairwise_interactions"), frozenset({"full"}))
     m = base.model
     scaled = FunctionModel("t_scaled", "test", lambda X: alpha * m.predict(X) + c, m.feature_names,
                            m.ground_truth, sampler=m.sample)
@@ -141,7 +141,7 @@ def test_infidelity_rederived_and_optimum_closed_form_on_linear_f():
 
 def test_infidelity_optimum_scores_one_and_shapley_less_on_interactions():
     check = get_check("infidelity")
-    case = faithfulness_case("infidelity", "pairwise_interactions", frozenset({"full"}))
+    case = faithfulness_case("infidelity", get_model("pairwise_interactions"), frozenset({"full"}))
 
     def optimum(model, X, *, baseline, background, target, seed):
         V = baseline_values(lambda Z: model.predict_target(Z, target), X, baseline)

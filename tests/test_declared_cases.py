@@ -66,6 +66,83 @@ def test_a_model_module_with_only_declarations_joins_every_applicable_check(decl
     assert case.tiers == frozenset({"default", "full"})
 
 
+PLACED_MODULE = textwrap.dedent('''
+    """A model family placed in checks' curated cases from its own registration: no check names it."""
+    import numpy as np
+    from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
+    from xaicheck.synthetic_models.declarations import Placement
+    from xaicheck.synthetic_models.registry import register_model
+
+    @register_model("placed_only_or3", placed={"completeness": "default", "dummy": "quick",
+                                               "symmetry": Placement("full", params={}),
+                                               "relevance": "quick", "model_randomisation": "quick"})
+    def placed_only_or3():
+        truth = GroundTruth(relevant=frozenset({0, 1}), dummy=frozenset({2}), symmetric_groups=(frozenset({0, 1}),))
+        return FunctionModel("placed_only_or3", "test", lambda X: np.maximum(X[:, 0], X[:, 1]),
+                             ["a", "b", "c"], truth, domain="binary")
+''')
+
+
+def _import_module(tmp_path, name, text):
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_model_placed_at_registration_joins_the_curated_cases_its_facts_allow(tmp_path):
+    """Placed under five keys; relevance (not a boolean formula) and model randomisation (no torch form) decide
+    from the model's facts that no case follows; the others follow in the declared suites."""
+    axioms_base._CASES.clear()
+    try:
+        _import_module(tmp_path, "placed_only_models", PLACED_MODULE)
+        want = {"quick": {"dummy"}, "default": {"dummy", "completeness"},
+                "full": {"dummy", "completeness", "symmetry"}}
+        for suite, expected in want.items():
+            joined = {name for name in check_names() for case in cases_of(get_check(name), 0, suite)
+                      if case.model.name == "placed_only_or3" and suite in case.tiers}
+            assert joined == expected, suite
+        case = next(c for c in cases_of(get_check("completeness"), 0, "full") if c.name == "placed_only_or3")
+        assert case.tiers == frozenset({"default", "full"}) and case.X.shape == (4, 3)
+        assert not np.any(np.all(case.X == 0, axis=1))  # non-zero corners, all-ones first
+    finally:
+        sys.modules.pop("placed_only_models", None)
+        registry._unregister("placed_only_or3")
+        axioms_base._CASES.clear()
+
+
+def test_a_placement_under_a_key_no_check_reads_is_an_error_naming_the_model():
+    from xaicheck.axioms._placed import validate_placements
+    from xaicheck.synthetic_models.declarations import Placement
+
+    registry.register_model("misplaced_model", placed={"dumy": "quick"})(lambda: None)
+    axioms_base._CASES.clear()
+    try:
+        with pytest.raises(ValueError, match=r"'dumy' \(misplaced_model\)"):
+            validate_placements()
+        with pytest.raises(ValueError, match="dumy"):
+            cases_of(get_check("dummy"), 0, "quick")
+    finally:
+        registry._unregister("misplaced_model")
+        axioms_base._CASES.clear()
+    with pytest.raises(ValueError, match="suite"):
+        Placement("huge")
+    with pytest.raises(TypeError, match="Placement"):
+        registry.register_model("bad_placement", placed={"dummy": 3})
+
+
+def test_placed_models_come_in_rank_then_name_order():
+    """Checks that draw every case from one stream depend on it: the paper's pair first, then the twins in order."""
+    names = [m.name for m, _ in registry.placed_models("implementation_invariance")]
+    assert names[0] == "sundararajan_pair_b" and names[1:3] == ["mlp_permuted", "mlp_rescaled"]
+    assert [m.name for m, _ in registry.placed_models("symmetry")][0] == "symmetric_sum"
+    ids = [c.name for c in cases_of(get_check("implementation_invariance"), 0, "quick") if "quick" in c.tiers]
+    assert ids[:3] == ["ig_paper_pair", "mlp_permuted", "mlp_rescaled"]
+
+
 def test_declared_cases_of_the_built_in_suites_do_not_move_quick_or_default():
     """The built-in declared examples declare ``full`` only: the quick and default suites keep their case lists."""
     for suite in ("quick", "default"):
