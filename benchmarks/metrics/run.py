@@ -189,9 +189,10 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: Sequence[str]) -
 
 
 def run_metrics(out: Path | str, *, suite: str = "quick", seed: int = 0, n_boot: int = N_BOOT,
-                metric_names: Sequence[str] | None = None,
+                metric_names: Sequence[str] | None = None, metrics: Sequence[Metric] | None = None,
                 progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Run the metrics (all, or those named) on the suite's cells and write the files of the module docstring."""
+    """Run the metrics (``metrics``, else all or those named) on the suite's cells and write the files of the module
+    docstring."""
     import torch
 
     from .report import write_markdown, write_plot
@@ -202,7 +203,8 @@ def run_metrics(out: Path | str, *, suite: str = "quick", seed: int = 0, n_boot:
     start = time.perf_counter()
     cases = metric_cases(suite, seed)
     explainers = panel(suite)
-    metrics = [m for m in all_metrics(quick=suite == "quick") if metric_names is None or m.name in metric_names]
+    if metrics is None:
+        metrics = [m for m in all_metrics(quick=suite == "quick") if metric_names is None or m.name in metric_names]
     cells, truth = {}, np.full((len(explainers), len(cases)), np.nan)
     for c, case in enumerate(cases):
         for e, x in enumerate(explainers):
