@@ -29,6 +29,7 @@ EPILOG = """examples:
   xaicheck report results                          # leaderboard, plots, report.html from scores.csv
   xaicheck diff results/old results/new
   xaicheck reproduce --list ; xaicheck reproduce sundararajan2017 ; xaicheck reproduce --all
+  xaicheck metrics --suite quick --out /tmp/metrics  # truth-free metrics judged against exact truth
 """
 
 
@@ -244,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="xaicheck", description="Axiom tests and a scored leaderboard for XAI attribution methods, on "
         "synthetic models with known ground truth.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{run,list,report,diff,reproduce}")
+    sub = p.add_subparsers(dest="command", metavar="{run,list,report,diff,reproduce,metrics}")
 
     r = sub.add_parser("run", help="run a suite and write scores, leaderboard, plots and report.html",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -295,7 +296,40 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--list", action="store_true", help="list paper names")
     rp.add_argument("--out", default="results", help="writes OUT/papers/NAME.md (default: results)")
     rp.set_defaults(func=_cmd_reproduce)
+
+    me = sub.add_parser("metrics", help="judge truth-free evaluation metrics (Quantus, captum, OpenXAI) against "
+                                        "exact truth -> metric_validity.csv/.md/.png")
+    me.add_argument("--suite", choices=("quick", "default", "full"), default="quick",
+                    help="quick: 8 small cases, 17 explainers (about 2 CPU-minutes); default / full: every eligible "
+                         "case of that suite and the full panel (default: quick)")
+    me.add_argument("--out", default="results/metrics", help="output directory (default: results/metrics)")
+    me.add_argument("--seed", type=int, default=0, help="seed of every draw (same seed, same bytes; default 0)")
+    me.add_argument("--metrics", help="comma-separated metric names (default: all; see metric_validity.csv)")
+    me.add_argument("--boot", type=int, default=1000, help="bootstrap replicates over cases (default 1000)")
+    me.add_argument("--quiet", action="store_true", help="no progress output")
+    me.set_defaults(func=_cmd_metrics)
     return p
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from .metrics import all_metrics, run_metrics
+
+    names = None
+    if args.metrics:
+        names = [n.strip() for n in args.metrics.split(",") if n.strip()]
+        known = sorted({m.name for m in all_metrics()})
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UsageError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    if args.boot < 1:
+        raise UsageError(f"--boot must be >= 1; got {args.boot}")
+    say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    result = run_metrics(Path(args.out), suite=args.suite, seed=args.seed, n_boot=args.boot, metric_names=names,
+                         progress=say)
+    if not args.quiet:
+        print(f"{len(result['metrics'])} metrics x {len(result['explainers'])} explainers x {len(result['cases'])} "
+              f"cases -> {args.out}/metric_validity.csv ({result['seconds']:.0f} s)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
