@@ -317,7 +317,7 @@ def declared_cases(check: Check, models: Sequence["SyntheticModel"], suite: str)
     out: list[Case] = []
     seen: set[str] = set()
     for model in models:
-        if not model.declarations.joins(suite):
+        if not model.declarations.joins(suite) or not model.declarations.examines(check.truth):
             continue
         for case in check.cases_for(model, suite):
             if case.check != check.name or case.id in seen:
