@@ -188,6 +188,9 @@ class Check(ABC):
     #: function of a trained model): the axis name. Such a check gets its own column and its own tracks
     #: (``benchmarks.ranking``) and is never averaged with the checks of no axis. ``""``: the default truth.
     truth: ClassVar[str] = ""
+    #: Whether the check judges interaction explainers (``Capabilities.interaction_order >= 1``: one value per feature
+    #: subset) instead of per-feature attributions; each kind of check is not applicable to the other kind.
+    interactions: ClassVar[bool] = False
 
     def cases(self) -> Sequence[Case]:
         """The check's own curated cases (each tagged with its suites); default none. Cases of models that declare
@@ -202,6 +205,9 @@ class Check(ABC):
 
     def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
         """Whether the check can judge ``explainer`` on ``case`` (from tags), and why not."""
+        if bool(getattr(explainer.capabilities, "interaction_order", 0)) != self.interactions:
+            kind = "interaction values" if self.interactions else "one attribution per feature"
+            return False, f"{self.name} judges {kind}; {explainer.name} gives the other kind"
         if explainer.capabilities.scope == "global" and not self.accepts_global:
             return False, f"{self.name} judges local attributions; {explainer.name} is global"
         if explainer.capabilities.scope == "global" and is_per_row(case.target):

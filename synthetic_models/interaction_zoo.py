@@ -4,14 +4,14 @@ Each declares ``Declarations(axes={"interaction"})``: it joins the interaction c
 so it moves no score of the Shapley tracks. Every polynomial declares its ``multilinear_terms`` (the closed-form
 Möbius transform, ``interaction_closed_forms``); the fitted tree needs only its estimator. Quick tier: three models
 (AND/OR on bits, a pairwise model, a ±1 XOR/parity); default adds a third-order polynomial (d = 10), a sparse
-pairwise model (d = 12), a fitted gradient-boosted tree (d = 6) and a boolean model at d = 16.
+pairwise model (d = 12), a fitted random forest (d = 6) and a boolean model at d = 16.
 
     ia_and_or_d6      f = x0 x1 x2 + OR(x3, x4)                 {0,1}^6, x5 dummy      AND of three, OR of two
     ia_pairwise_d8    f = x0 + x0 x1 - 0.5 x2 x3 + 2 x4 x5      [-1, 1]^8, x6 x7 dummy
     ia_parity_pm1_d6  f = x0 x1 + 0.5 x2 x3 x4                  {-1, 1}^6, x5 dummy    XOR = product on ±1
     ia_poly3_d10      f = 1.5 x0 x1 x2 - x3 x4 + x5 x6 + 0.5 x7  [-1, 1]^10, x8 x9 dummy
     ia_sparse_d12     f = x0 x1 + x2 x3 + x4 x5 - x6 x7 + x8     [0, 2]^12, x9..x11 dummy
-    ia_gbm_d6         gradient boosting fitted to 2 x0 x1 + x2 - x3 on [-1, 1]^6; x4, x5 never split on
+    ia_forest_d6      random forest (10 depth-4 trees) fitted to 2 x0 x1 + x2 - x3 on [-1, 1]^6; x4, x5 never split on
     ia_bool_d16       f = AND(x0, x1) + AND(x2, x3, x4) + XOR(x5, x6) + OR(x7, x8) + x9   {0,1}^16, x10..x15 dummy
 """
 
@@ -105,7 +105,7 @@ def ia_poly3_d10() -> PolynomialModel:
 def ia_sparse_d12() -> PolynomialModel:
     """``x0 x1 + x2 x3 + x4 x5 - x6 x7 + x8`` on [0, 2]^12, baseline 1; x9..x11 dummy."""
     return polynomial("ia_sparse_d12", {(0, 1): 1.0, (2, 3): 1.0, (4, 5): 1.0, (6, 7): -1.0, (8,): 1.0}, 12,
-                      tier="default", low=0.0, high=2.0, baseline=1.0, symmetric=((0, 1, 2, 3, 4, 5), (6, 7)),
+                      tier="default", low=0.0, high=2.0, baseline=1.0, symmetric=((0, 1), (2, 3), (4, 5), (6, 7)),
                       interactions=((0, 1), (2, 3), (4, 5), (6, 7)), notes="sparse pairwise model; x9..x11 dummy")
 
 
@@ -120,27 +120,27 @@ def ia_bool_d16() -> PolynomialModel:
 
 
 @lru_cache(maxsize=1)
-def _fitted_gbm() -> object:
-    from sklearn.ensemble import GradientBoostingRegressor
+def _fitted_forest() -> object:
+    from sklearn.ensemble import RandomForestRegressor
 
     rng = np.random.default_rng(0)
     X = rng.uniform(-1.0, 1.0, size=(400, 6))
     X[:, 4:] = 0.0  # constant in training: no split on x4, x5 (exact dummies)
     y = 2 * X[:, 0] * X[:, 1] + X[:, 2] - X[:, 3]
-    return GradientBoostingRegressor(n_estimators=30, max_depth=3, learning_rate=0.2, random_state=0).fit(X, y)
+    return RandomForestRegressor(n_estimators=10, max_depth=4, random_state=0).fit(X, y)
 
 
-@register_model("ia_gbm_d6", exam=True)
-def ia_gbm_d6() -> FunctionModel:
-    """Gradient boosting (30 depth-3 trees) fitted to ``2 x0 x1 + x2 - x3``; x4, x5 never split on (dummies)."""
-    est = _fitted_gbm()
-    used = frozenset(int(f) for t in est.estimators_.ravel() for f in t.tree_.feature if f >= 0)  # type: ignore[attr-defined]
+@register_model("ia_forest_d6", exam=True)
+def ia_forest_d6() -> FunctionModel:
+    """A random forest (10 depth-4 trees) fitted to ``2 x0 x1 + x2 - x3``; x4, x5 never split on (dummies)."""
+    est = _fitted_forest()
+    used = frozenset(int(f) for t in est.estimators_ for f in t.tree_.feature if f >= 0)  # type: ignore[attr-defined]
     gt = GroundTruth(relevant=used, dummy=frozenset(range(6)) - used, interactions=(frozenset({0, 1}),),
-                     notes="GBM fitted to 2 x0 x1 + x2 - x3; the interactions are the fitted trees' own")
+                     notes="random forest fitted to 2 x0 x1 + x2 - x3; the interactions are the fitted trees' own")
     decl = Declarations(tiers=frozenset({"default"}), rows=dict(ROWS), axes=frozenset({AXIS}))
-    model = FunctionModel("ia_gbm_d6", FAMILY, lambda X: np.asarray(est.predict(X), dtype=np.float64),  # type: ignore[attr-defined]
+    model = FunctionModel("ia_forest_d6", FAMILY, lambda X: np.asarray(est.predict(X), dtype=np.float64),  # type: ignore[attr-defined]
                           tuple(f"x{i}" for i in range(6)), gt, sampler=uniform_sampler(6, -1.0, 1.0),
-                          declarations=decl, spec={"kind": "gbm", "n_estimators": 30, "max_depth": 3,
+                          declarations=decl, spec={"kind": "random_forest", "n_estimators": 10, "max_depth": 4,
                                                    "fitted_to": "2 x0 x1 + x2 - x3"})
     model.sklearn_estimator = est  # type: ignore[attr-defined]
     model.is_tree_model = True  # type: ignore[attr-defined]
