@@ -206,8 +206,9 @@ class Check(ABC):
     def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
         """Whether the check can judge ``explainer`` on ``case`` (from tags), and why not."""
         if bool(getattr(explainer.capabilities, "interaction_order", 0)) != self.interactions:
-            kind = "interaction values" if self.interactions else "one attribution per feature"
-            return False, f"{self.name} judges {kind}; {explainer.name} gives the other kind"
+            kinds = ("one attribution per feature", "interaction values (one per feature subset)")
+            return False, (f"{self.name} judges {kinds[self.interactions]}; {explainer.name} gives "
+                           f"{kinds[not self.interactions]}")
         if explainer.capabilities.scope == "global" and not self.accepts_global:
             return False, f"{self.name} judges local attributions; {explainer.name} is global"
         if explainer.capabilities.scope == "global" and is_per_row(case.target):
