@@ -191,6 +191,9 @@ class Check(ABC):
     #: The keys under which registered models place themselves in this check's curated cases
     #: (``register_model(placed=)``, ``axioms._placed``); empty: the check's name.
     placement_keys: ClassVar[tuple[str, ...]] = ()
+    #: Whether the check judges interaction explainers (``Capabilities.interaction_order >= 1``: one value per feature
+    #: subset) instead of per-feature attributions; each kind of check is not applicable to the other kind.
+    interactions: ClassVar[bool] = False
 
     def cases(self) -> Sequence[Case]:
         """The check's own curated cases (each tagged with its suites); default none. Cases of models that declare
@@ -205,6 +208,10 @@ class Check(ABC):
 
     def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
         """Whether the check can judge ``explainer`` on ``case`` (from tags), and why not."""
+        if bool(getattr(explainer.capabilities, "interaction_order", 0)) != self.interactions:
+            kinds = ("one attribution per feature", "interaction values (one per feature subset)")
+            return False, (f"{self.name} judges {kinds[self.interactions]}; {explainer.name} gives "
+                           f"{kinds[not self.interactions]}")
         if explainer.capabilities.scope == "global" and not self.accepts_global:
             return False, f"{self.name} judges local attributions; {explainer.name} is global"
         if explainer.capabilities.scope == "global" and is_per_row(case.target):
@@ -322,7 +329,7 @@ def declared_cases(check: Check, models: Sequence["SyntheticModel"], suite: str)
     out: list[Case] = []
     seen: set[str] = set()
     for model in models:
-        if not model.declarations.joins(suite):
+        if not model.declarations.joins(suite) or not model.declarations.examines(check.truth):
             continue
         for case in check.cases_for(model, suite):
             if case.check != check.name or case.id in seen:

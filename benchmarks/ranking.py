@@ -86,6 +86,9 @@ class Track:
     #: The truth axis the track ranks on: "" = the checks without an axis (exact attributions and the axioms); a
     #: named axis (``Check.truth``) = only that axis's checks, a separate exam never averaged with the others.
     truth: str = ""
+    #: The control the track calibrates against and scores unanswered cases with (``""``: the run's ``random``);
+    #: the interaction track's is ``interaction_random`` (the per-feature ``random`` answers no interaction case).
+    random_control: str = ""
 
 
 TRACKS: tuple[Track, ...] = (
@@ -107,6 +110,10 @@ TRACKS: tuple[Track, ...] = (
           truth="generating"),
     Track("generating_trees", "Trained trees, against the generating function's relevant set",
           lambda c: "tree" in c.forms, _local, truth="generating"),
+    # Shapley interactions against the exact interaction index (``axioms.interaction_*``): interaction explainers only
+    Track("interactions", "Shapley interactions, against the exact interaction index",
+          lambda c: c.domain in TABULAR, lambda t: _local(t) and "interaction" in t, truth="interaction",
+          random_control="interaction_random"),
 )
 
 
@@ -191,7 +198,8 @@ def rank_tracks(ok: pd.DataFrame, cells: pd.DataFrame, meta: Mapping[str, Mappin
     """Every track (``tracks_for``) that has cases and at least one member (see the module docstring)."""
     out = []
     for track in tracks_for(roles, axes):
-        res = _rank_track(track, ok, cells, meta, case_info, roles, axes, random_control, n_boot, seed)
+        res = _rank_track(track, ok, cells, meta, case_info, roles, axes, track.random_control or random_control,
+                          n_boot, seed)
         if res is not None:
             out.append(res)
     return out

@@ -77,11 +77,17 @@ class Capabilities:
     stochastic: bool = False
     multiplies_by_input: bool = False
     max_features: int | None = None
+    #: ``0``: one attribution per feature (``[n, d]``); ``k >= 1``: an interaction explainer, one value per feature
+    #: subset of size ``1..k`` (``[n, M(d, k)]``, ``synthetic_models.interaction_subsets``), judged by the
+    #: interaction checks only (``Check.interactions``).
+    interaction_order: int = 0
 
     def as_tags(self) -> list[str]:
         tags = [f"requires:{self.requires}", self.scope]
         tags += [t for t, on in (("baseline", self.uses_baseline), ("background", self.uses_background),
                                   ("stochastic", self.stochastic), ("x_input", self.multiplies_by_input)) if on]
+        if self.interaction_order:
+            tags += ["interaction", f"order:{self.interaction_order}"]
         return tags
 
 
@@ -165,8 +171,7 @@ class Explainer(ABC):
             except Exception:  # noqa: BLE001 - a model the probe cannot evaluate is simply not shared
                 key = None
         if key is not None:
-            n_rows = 1 if self.capabilities.scope == "global" else X.shape[0]
-            stored = _attribution_cache.load(key, (n_rows, X.shape[1]))
+            stored = _attribution_cache.load(key, self.output_shape(X.shape))
             if stored is not None:
                 return stored
         view = sealed_view(model)
@@ -224,12 +229,18 @@ class Explainer(ABC):
         seed: int,
     ) -> np.ndarray: ...
 
+    def output_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """The shape of the answer for inputs of ``shape`` ``(n, d)``: ``(n, d)``, ``(1, d)`` for a global explainer
+        (an interaction explainer: one column per subset, ``explainers.interaction_base``)."""
+        n, d = shape
+        return (1, d) if self.capabilities.scope == "global" else (n, d)
+
     def _validate(self, out: Any, shape: tuple[int, int]) -> np.ndarray:
         from ._output import to_real_array
 
         arr = np.array(to_real_array(out, self.name, ExplainerOutputError))  # a fresh, writable array the caller owns
-        n, d = shape
-        expected = (1, d) if self.capabilities.scope == "global" else (n, d)
+        d = shape[1]
+        expected = self.output_shape(shape)
         if arr.shape == (d,) and expected[0] == 1:
             arr = arr[None, :]
         if arr.shape != expected:

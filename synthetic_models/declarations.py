@@ -13,6 +13,8 @@ the cases of every check whose conditions its declarations meet, in every suite 
   a ``[d]`` vector, or a function ``X [n, d] -> [n, d]`` (one baseline per row). Always explicit in a case.
 - ``baselines``: further named baselines the model wants compared (baseline sensitivity), same forms.
 - ``rows``: rows explained per case in each suite (``ROWS`` by default): a declared case grows with the suite.
+- ``axes``: the truth axes (``Check.truth``) whose checks the model is an exam for; empty (the default): every
+  check. A model declaring ``{"interaction"}`` joins the interaction checks only, so adding it moves no other score.
 
 A registered model can also take a place in a check's *curated* cases (the built-in exam, whose rows and baselines
 each check fixes for itself): ``register_model(name, placed={"dummy": "quick", "completeness": "default"})``. A
@@ -82,6 +84,7 @@ class Declarations:
     baseline: BaselineSpec = None
     baselines: Mapping[str, BaselineSpec] = field(default_factory=dict)
     rows: Mapping[str, int] = field(default_factory=lambda: dict(ROWS))
+    axes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         tiers = frozenset(self.tiers)
@@ -100,6 +103,7 @@ class Declarations:
             raise ValueError(f"Expected rows >= 1 for every suite {SUITE_ORDER} but got {dict(self.rows)!r}")
         object.__setattr__(self, "rows", MappingProxyType({s: int(self.rows[s]) for s in SUITE_ORDER}))
         object.__setattr__(self, "baselines", MappingProxyType(dict(self.baselines)))
+        object.__setattr__(self, "axes", frozenset(self.axes))
 
     def n_rows(self, suite: str) -> int:
         """Rows explained per case in ``suite``."""
@@ -108,6 +112,10 @@ class Declarations:
     def joins(self, suite: str) -> bool:
         """Whether the model's declared cases belong to ``suite``."""
         return suite in self.tiers
+
+    def examines(self, truth: str) -> bool:
+        """Whether the model is an exam for the checks of truth axis ``truth`` (``axes``; empty: every axis)."""
+        return not self.axes or truth in self.axes
 
     def corners(self, bits: np.ndarray) -> np.ndarray:
         """{0,1} codes -> the declared values (``off + (on - off) * bits``)."""
