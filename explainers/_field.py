@@ -10,8 +10,8 @@ question to a **field process** and waits for the answer:
   the interpreter, never a fork of the exam, that imports numpy, torch and the explainer adapters and holds no model,
   truth, case or check. A field process is one fork of it per exam process (per cell, where cells are processes).
 - What crosses, per model (once): a **manifest** of the sealed view (``SealedModel.manifest``): its opaque per-run
-  name, anonymous feature names, domain, shapes, forms, the pickled torch module and fitted estimator where those
-  forms exist, linear coefficients; per question: the explainer (pickled), ``X``, baseline, background, target,
+  name, anonymous feature names, domain, shapes, forms, linear coefficients; the pickled torch module and fitted
+  estimator when an explainer first asks for them; per question: the explainer (pickled), ``X``, baseline, background, target,
   seed. In the field they are rebuilt as a :class:`FieldModel` whose ``predict`` (and text methods) call back to the
   exam process, which evaluates the sealed view and answers with numbers only.
 - What comes back: the attribution as a plain array (converted in the field), or the exception the explainer raised.
@@ -55,6 +55,8 @@ PRELOAD = ("numpy", "torch", "sklearn.linear_model", "captum.attr", "shap", "lim
            "xaicheck.explainers.base", "xaicheck.explainers._field")
 #: Text-model methods an explainer may call (answered by the exam process).
 TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
+#: What the field process may ask the exam process to do with a sealed view.
+_CALLABLE = frozenset({"predict", "pickled_torch_module", "pickled_estimator", *TEXT_METHODS})
 #: The sealed views and explainers whose manifests this process has sent (bounded: oldest dropped first).
 MAX_REMEMBERED = 512
 
@@ -168,6 +170,8 @@ class _Channel:
                 _, _, handle, method, args, kwargs = msg
                 _STATS["callbacks"] += 1
                 try:
+                    if method not in _CALLABLE:
+                        raise AttributeError(f"the field may not call {method!r}")
                     value = getattr(views[handle], method)(*args, **kwargs)
                     if method == "predict":
                         value = np.asarray(value, dtype=np.float64)
@@ -316,14 +320,13 @@ class FieldModel:
     """The model as the field process sees it: the sealed view's manifest, with ``predict`` and the text methods
     answered by the exam process. Built per question, so a fitted estimator is a fresh copy each time."""
 
-    def __init__(self, manifest: dict[str, Any], ask: Callable[..., Any], torch_prototype: Any) -> None:
+    def __init__(self, manifest: dict[str, Any], ask: Callable[..., Any], store: dict[str, Any]) -> None:
         for attr, value in manifest["attributes"].items():
             object.__setattr__(self, attr, value)
         object.__setattr__(self, "n_features", manifest["n_features"])
         object.__setattr__(self, "forms", frozenset(manifest["forms"]))
         object.__setattr__(self, "_ask", ask)
-        object.__setattr__(self, "_torch_prototype", torch_prototype)
-        object.__setattr__(self, "_estimator_bytes", manifest.get("estimator"))
+        object.__setattr__(self, "_store", store)  # per model in this field process: the torch module, estimator bytes
         object.__setattr__(self, "_estimator_copy", [])
         if manifest.get("linear_coefficients") is not None:
             w, b = manifest["linear_coefficients"]
@@ -350,16 +353,26 @@ class FieldModel:
         return select_column(self.predict(X), target, self.name)
 
     def torch_module(self) -> Any:
-        """A fresh deep copy of the model's torch module (``None`` where none exists)."""
-        return None if self._torch_prototype is None else copy.deepcopy(self._torch_prototype)
+        """A fresh deep copy of the model's torch module (``None`` where none exists); the module crosses once per
+        model, when an explainer first asks for it."""
+        if "torch" not in self.forms:
+            return None
+        if "torch" not in self._store:
+            blob = self._ask("pickled_torch_module")
+            self._store["torch"] = None if blob is None else pickle.loads(blob)
+        module = self._store["torch"]
+        return None if module is None else copy.deepcopy(module)
 
     @property
     def sklearn_estimator(self) -> Any:
         """A private copy of the fitted estimator (one per question), or ``None``."""
-        if self._estimator_bytes is None:
+        if "estimator" not in self._store:
+            self._store["estimator"] = self._ask("pickled_estimator")
+        blob = self._store["estimator"]
+        if blob is None:
             return None
         if not self._estimator_copy:
-            self._estimator_copy.append(pickle.loads(self._estimator_bytes))
+            self._estimator_copy.append(pickle.loads(blob))
         return self._estimator_copy[0]
 
     def __repr__(self) -> str:
@@ -392,7 +405,7 @@ def _serve(conn: Any, threads: int | None) -> None:
         torch.set_num_threads(threads)
     explainers: dict[int, Any] = {}
     manifests: dict[int, dict[str, Any]] = {}
-    prototypes: dict[int, Any] = {}
+    stores: dict[int, dict[str, Any]] = {}
     while True:
         try:
             msg = conn.recv()
@@ -402,20 +415,19 @@ def _serve(conn: Any, threads: int | None) -> None:
         if kind == "explainer":
             explainers[msg[1]] = pickle.loads(msg[2])
         elif kind == "model":
-            manifests[msg[1]] = msg[2]
-            blob = msg[2].get("torch")
-            prototypes[msg[1]] = None if blob is None else pickle.loads(blob)
+            manifests[msg[1]], stores[msg[1]] = msg[2], {}
         elif kind == "forget":
             table = manifests if msg[1] == "model" else explainers
             table.pop(msg[2], None)
-            prototypes.pop(msg[2], None) if msg[1] == "model" else None
+            if msg[1] == "model":
+                stores.pop(msg[2], None)
         elif kind == "explain":
-            _answer(conn, msg, explainers, manifests, prototypes)
+            _answer(conn, msg, explainers, manifests, stores)
         del msg
 
 
 def _answer(conn: Any, msg: tuple, explainers: dict[int, Any], manifests: dict[int, dict[str, Any]],
-            prototypes: dict[int, Any]) -> None:
+            stores: dict[int, dict[str, Any]]) -> None:
     _, seq, e, m, X, baseline, background, target, seed = msg
     explainer = explainers[e]
 
@@ -426,7 +438,7 @@ def _answer(conn: Any, msg: tuple, explainers: dict[int, Any], manifests: dict[i
             raise reply[2]
         return reply[2]
 
-    model = FieldModel(manifests[m], ask, prototypes[m])
+    model = FieldModel(manifests[m], ask, stores[m])
     X, baseline, background = (_read_only(a) for a in (X, baseline, background))
     try:
         from xaicheck.explainers._output import to_real_array

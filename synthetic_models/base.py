@@ -315,6 +315,7 @@ class SealedModel:
         object.__setattr__(self, "_predict", _predict)
         object.__setattr__(self, "_torch_module", _torch_module)
         object.__setattr__(self, "_estimator", _estimator)
+        object.__setattr__(self, "_raw_estimator", lambda: getattr(model, "sklearn_estimator", None))
         coef = getattr(model, "linear_coefficients", None)
         if coef is not None:
             w, b = coef
@@ -332,21 +333,29 @@ class SealedModel:
         """What crosses to the field process (``explainers._field``): the pass-through attributes, the pickled torch
         module and estimator where those forms exist, linear coefficients, which text methods exist. Numbers and
         library objects only: no function of this process (``predict`` is answered by a call back)."""
-        import cloudpickle
-
         attributes = {attr: getattr(self, attr) for attr in _PASS_THROUGH if attr in self.__dict__}
-        module = self._torch_module() if "torch" in self.forms else None
-        estimator = self._estimator()
         coef = self.__dict__.get("linear_coefficients")
         return {
             "attributes": attributes,
             "n_features": self.n_features,
             "forms": tuple(sorted(self.forms)),
-            "torch": None if module is None else cloudpickle.dumps(module),
-            "estimator": None if estimator is None else cloudpickle.dumps(estimator),
             "linear_coefficients": None if coef is None else (np.array(coef[0]), coef[1]),
             "text_methods": tuple(m for m in _TEXT_METHODS if m in self.__dict__),
         }
+
+    def pickled_torch_module(self) -> bytes | None:
+        """The torch module, pickled (``cloudpickle``): sent to the field process when an explainer first asks."""
+        import cloudpickle
+
+        module = self._torch_module()
+        return None if module is None else cloudpickle.dumps(module)
+
+    def pickled_estimator(self) -> bytes | None:
+        """The fitted estimator, pickled: its bytes are the copy (no deep copy in this process)."""
+        import cloudpickle
+
+        est = self._raw_estimator()
+        return None if est is None else cloudpickle.dumps(est)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """f(X) as the model computes it."""
