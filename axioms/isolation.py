@@ -361,9 +361,12 @@ class Forked:
         return True
 
     def _wait(self, seconds: float) -> int | None:
+        """The child's exit code, waiting at most about ``seconds`` (``None`` if it is still there)."""
         end = time.monotonic() + seconds
+        pause = 0.0005
         while not self.exited() and time.monotonic() < end:
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
         return self._exit
 
     def overdue(self, now: float | None = None) -> bool:

@@ -23,6 +23,7 @@ nondeterministic in ``determinism.csv`` and ``provenance.json``. The engine (``e
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -92,7 +93,7 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
         raise ValueError(f"rerun_sample must be >= 0; got {rerun_sample}")
     if engine is None:
         engine = LocalEngine(jobs)
-    out = check_out_dir(out).resolve()  # absolute once: a cell that changes directory changes nothing here
+    out = Path(os.path.abspath(check_out_dir(out)))  # absolute once: a cell that changes directory changes nothing
     cells = suite.cells()
     ids = {c.id for c in cells}
     fp = fingerprint(suite)
