@@ -93,23 +93,23 @@ class SuiteOnWorker(WorkerPlugin):
             self.spent = warm_up(self.suite.explainers[n] for n in self.explainers)
         self.context = CellContext.capture()
 
-    def run(self, cell_id: str, timeout: float, grace: float) -> CellRecord:
-        """The cell ``cell_id`` in a fresh child forked from this worker: its record (or recorded timeout/death)."""
+    def run(self, key: tuple[str, str, str, int], timeout: float, grace: float) -> CellRecord:
+        """The cell ``key`` in a fresh child forked from this worker: its record (or recorded timeout/death)."""
         if not getattr(_THREAD, "limited", False):  # OpenMP's limit is per thread: set it where we fork
             limit_torch_threads()
             _THREAD.blas = limit_blas_threads()
             _THREAD.limited = True
-        return run_cell(self.suite.cell(cell_id), timeout=timeout, context=self.context, grace=grace)
+        return run_cell(self.suite.cell(tuple(key)), timeout=timeout, context=self.context, grace=grace)
 
 
 _THREAD = threading.local()
 
 
-def _cell_task(cell_id: str, *, plugin: str, timeout: float, grace: float) -> dict[str, Any]:
-    """On a Dask worker: the cell in a fresh child of the worker; its record as JSON."""
+def _cell_task(key: tuple[str, str, str, int], *, plugin: str, timeout: float, grace: float) -> dict[str, Any]:
+    """On a Dask worker: the cell ``key`` in a fresh child of the worker; its record as JSON."""
     from distributed import get_worker
 
-    return get_worker().plugins[plugin].run(cell_id, timeout, grace).to_json()
+    return get_worker().plugins[plugin].run(key, timeout, grace).to_json()
 
 
 def _warm_spent(dask_worker: Any, plugin: str) -> dict[str, float]:
@@ -196,7 +196,7 @@ class DaskEngine:
         try:
             try:
                 plugin, spent = self._plugin(client, suite, [cells[i] for i in todo], warm)
-                futures = client.map(_cell_task, [cells[i].id for i in todo], plugin=plugin, timeout=timeout,
+                futures = client.map(_cell_task, [cells[i].key for i in todo], plugin=plugin, timeout=timeout,
                                      grace=grace, key=[f"{batch}-{i}" for i in todo], pure=False)
             except (OSError, TimeoutError) as exc:
                 raise self._lost(exc) from None

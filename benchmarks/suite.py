@@ -82,10 +82,10 @@ class Suite:
     def explainer_of(self, cell: Cell) -> Explainer:
         return cell.explainer
 
-    def cell(self, cell_id: str) -> Cell:
-        """The cell whose id is ``cell_id`` (``explainer/check/case/sSEED``)."""
-        explainer, check, case, seed = cell_id.rsplit("/", 3)
-        return Cell(self.explainers[explainer], self.checks[check], self.cases[f"{check}/{case}"], int(seed[1:]))
+    def cell(self, key: tuple[str, str, str, int]) -> Cell:
+        """The cell whose ``Cell.key`` is ``(explainer, check, case, seed)`` (a case name may contain ``/``)."""
+        explainer, check, case, seed = key
+        return Cell(self.explainers[explainer], self.checks[check], self.cases[f"{check}/{case}"], int(seed))
 
 
 def validate_seed(seed: object) -> int:
