@@ -140,8 +140,13 @@ def _forger() -> str:
     import json
 
     me = next(o for o in gc.get_objects() if isinstance(o, Forked) and not hasattr(o, "pid"))
-    pipes = [int(fd) for fd in os.listdir("/proc/self/fd")
-             if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")]
+    pipes = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
+                pipes.append(int(fd))
+        except OSError:  # the descriptor listdir itself used, closed by now
+            continue
 
     def forge(pid: int, nonce: str) -> None:
         line = json.dumps({"label": me.label, "pid": pid, "nonce": nonce, "value": "forged"}).encode() + b"\n"
