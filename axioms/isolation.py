@@ -1,34 +1,58 @@
-"""Run one piece of untrusted work (an explainer judged on a cell) so that nothing it does ends the caller.
+"""A sandbox for one piece of untrusted work (an explainer judged on one cell): a fresh forked process of its own.
 
-``call_isolated(fn, timeout=...)`` runs ``fn()`` in a forked child process under a ``SIGALRM`` timeout and returns
-its value, or an :class:`Isolated` failure when the child raised, timed out, called ``sys.exit``/``os._exit``, died
-by a signal, or ignored the alarm (stuck in C code or swallowing it: the parent kills it ``grace`` seconds after the
-deadline). The parent never runs the explainer, so a serial run, ``check_explainer`` and the in-process pytest
-plugin give the same guarantees as the pool: one faulty cell costs one cell, recorded with its reason, and the run
-goes on. ``alarm(timeout)`` is the in-process timeout the runner's pool workers use.
+:class:`Forked` forks a child that runs ``fn()`` (which returns a JSON value) under a ``SIGALRM`` timeout and answers
+with **one JSON line** on a pipe of its own. What the sandbox guarantees:
+
+- **A fresh process per piece of work**, forked from the warm caller: nothing the work does to its process (patched
+  libraries, environment, working directory, file descriptors, signal handlers, global seeds, dtype defaults)
+  reaches the caller or later work. The child starts from a :class:`CellContext` captured by the caller (absolute
+  working directory, the cache directory fixed in ``XAICHECK_CACHE_DIR``), so what an earlier cell did to those
+  never matters.
+- **Its own process group** (``setsid``): on timeout, at the end of the work, and when the caller gives up, the
+  whole group is killed (``SIGKILL`` to ``-pgid``), with every descendant found under ``/proc`` (one that left the
+  group with its own ``setsid`` too). The child is a child subreaper (Linux), so orphans of the work reparent to it
+  and it kills them before it answers: a grandchild never outlives its cell. The child gets ``SIGKILL`` when the
+  thread that forked it dies (``PR_SET_PDEATHSIG``): a caller killed outright leaves no cell running.
+- **Replies matched to the work**: every reply carries the work's label, the child's pid and a nonce drawn for
+  this child; a reply from another process (a grandchild the work forked that returned into this code exits
+  instead of answering), for another label or with another nonce is discarded and logged on stderr, never
+  accepted. A child that died or closed the pipe without a valid answer is an error; one that ignores its alarm
+  (stuck in C code, swallowing it) is killed ``grace`` seconds after the deadline and recorded as a timeout.
+
+``alarm(timeout)`` is the in-process timeout. Without ``fork`` (not POSIX) work runs in the caller under the alarm.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import multiprocessing
+import os
+import secrets
 import signal
 import sys
 import threading
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, TypeVar
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from xaicheck.core.errors import CellTimeout
 
-__all__ = ["KILL_GRACE", "CellTimeout", "Isolated", "alarm", "call_isolated", "timeout_message", "died_message",
-           "validate_timeout"]
-
-T = TypeVar("T")
+__all__ = ["KILL_GRACE", "CellTimeout", "CellContext", "Forked", "Isolated", "alarm", "timeout_message",
+           "died_message", "validate_timeout", "descendants", "kill_tree", "value_of", "CAN_FORK"]
 
 #: Extra seconds the parent waits beyond the child's own alarm before killing it.
 KILL_GRACE = 10.0
+#: Whether work can run in a forked child here (POSIX).
+CAN_FORK = hasattr(os, "fork")
+#: ``prctl(PR_SET_CHILD_SUBREAPER, 1)``: orphaned descendants reparent to the child, which kills them.
+_PR_SET_CHILD_SUBREAPER = 36
+#: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the child is killed when the thread that forked it dies.
+_PR_SET_PDEATHSIG = 1
+#: The cache directory variable every cell starts with (``synthetic_models._fit_cache``, ``axioms._search_cache``).
+CACHE_ENV = "XAICHECK_CACHE_DIR"
 
 
 # CellTimeout (raised by the alarm inside a cell; a BaseException so a check's ``except Exception`` cannot swallow it)
@@ -42,6 +66,38 @@ class Isolated:
     status: str
     message: str
     traceback: str | None = None
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """What every cell starts from, captured once by the caller: the working directory (absolute), the cache
+    directory (``XAICHECK_CACHE_DIR``: an absolute path or ``off``) and the directory through which a run's cells
+    share first-call attributions (``explainers._attribution_cache``; ``None``: no sharing). Applied in the child
+    before the work runs, so a cell that changes directory or environment changes nothing for the next one."""
+
+    cwd: str
+    cache_dir: str
+    share_dir: str | None = None
+
+    @classmethod
+    def capture(cls, share_dir: Path | str | None = None) -> "CellContext":
+        from xaicheck.synthetic_models._fit_cache import cache_root
+
+        root = cache_root()
+        return cls(cwd=os.getcwd(), cache_dir="off" if root is None else os.path.abspath(root),
+                   share_dir=None if share_dir is None else os.path.abspath(share_dir))
+
+    def apply(self) -> None:
+        """Make this process start as the context says (in the child, before the work). Hypothesis (the
+        counterexample searches) keeps its files under the cache directory, never in the working directory."""
+        os.environ[CACHE_ENV] = self.cache_dir
+        try:
+            os.chdir(self.cwd)
+        except OSError:  # the caller's directory is gone (or remote): stay where the process is
+            pass
+        hypothesis = sys.modules.get("hypothesis.configuration")
+        if hypothesis is not None and self.cache_dir != "off":
+            hypothesis.set_hypothesis_home_dir(os.path.join(self.cache_dir, "hypothesis"))
 
 
 def validate_timeout(timeout: float, what: str = "timeout") -> float:
@@ -92,72 +148,256 @@ def alarm(timeout: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _child(conn: Any, fn: Callable[[], Any], timeout: float) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+# ----------------------------------------------------------------------------------------------- process trees
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
     try:
-        import torch
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as handle:
+                out.extend(int(p) for p in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return out
 
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - torch is a dependency
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (``/proc/PID/task/*/children``, recursively; empty off Linux)."""
+    seen: list[int] = []
+    todo = _children(pid)
+    while todo and len(seen) < 100_000:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.append(p)
+        todo.extend(_children(p))
+    return seen
+
+
+def _kill(pid: int) -> None:
+    for fn, target in ((os.killpg, pid), (os.kill, pid)):
+        try:
+            fn(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL ``pid``'s descendants (and their groups), then ``pid``'s own group and ``pid``."""
+    for _ in range(8):  # a descendant may fork while we look: a few rounds, each freezing what it finds
+        found = descendants(pid)
+        if not found:
+            break
+        for p in found:
+            _kill(p)
+    _kill(pid)
+
+
+def _reap_children(rounds: int = 50) -> None:
+    """In the child: kill every descendant (orphans reparent here: subreaper) and reap them."""
+    me = os.getpid()
+    for _ in range(rounds):
+        kids = descendants(me)
+        if not kids:
+            return
+        for p in kids:
+            _kill(p)
+        for p in _children(me):
+            try:
+                os.waitpid(p, 0)
+            except ChildProcessError:
+                pass
+
+
+def _prctl_child(parent: int) -> None:
+    """In the child (Linux): be a subreaper (orphans of the work reparent here), and get ``SIGKILL`` when the
+    thread that forked us dies (``PR_SET_PDEATHSIG``), so a killed caller leaves no cell running."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
+    if os.getppid() != parent:  # the caller died before the request took effect
+        os._exit(0)
+
+
+# ----------------------------------------------------------------------------------------------- one child
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _child(fd: int, fn: Callable[[], Any], label: str, nonce: str, timeout: float, parent: int) -> None:
+    """The forked child: run ``fn`` and answer once; never returns (``os._exit``)."""
+    me = os.getpid()
     try:
-        with alarm(timeout):
-            value = fn()
-        reply: tuple[Any, ...] = ("ok", value)
-    except CellTimeout:
-        reply = ("timeout", timeout_message(timeout), None)
-    except SystemExit as exc:
-        reply = ("error", f"SystemExit: sys.exit({exc.code!r}) inside the cell", traceback.format_exc())
-    except BaseException as exc:  # noqa: BLE001 - everything the work raised is the cell's outcome
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} raised inside the cell"
-        reply = ("error", text, traceback.format_exc())
-    try:
-        conn.send(reply)
-    except Exception as exc:  # noqa: BLE001 - an unpicklable value
-        conn.send(("error", f"the cell's result cannot be sent back: {type(exc).__name__}: {exc}", None))
-    conn.close()
-
-
-def call_isolated(fn: Callable[[], T], *, timeout: float, grace: float | None = None) -> "T | Isolated":
-    """``fn()`` run in a forked child with a ``timeout`` (0: none), or the :class:`Isolated` reason it failed.
-
-    ``grace`` (default :data:`KILL_GRACE`, read at call time) is how long after the deadline a child that ignores
-    the alarm is killed. The value travels back pickled. Without ``fork`` (not POSIX) ``fn`` runs in this process under :func:`alarm`."""
-    timeout = validate_timeout(timeout)
-    grace = KILL_GRACE if grace is None else grace
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+        _prctl_child(parent)
         try:
             with alarm(timeout):
-                return fn()
+                reply: dict[str, Any] = {"value": fn()}
         except CellTimeout:
-            return Isolated("timeout", timeout_message(timeout))
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn, timeout), daemon=True)
-    torch = sys.modules.get("torch")
-    threads = torch.get_num_threads() if torch is not None else None
-    try:  # fork with one intra-op thread: a child must not inherit half of an OpenMP pool (it can hang)
-        if threads is not None and threads != 1:
-            torch.set_num_threads(1)
-        proc.start()
-    finally:
-        if threads is not None and threads != 1:
-            torch.set_num_threads(threads)
-    child.close()
-    try:
-        deadline = timeout + grace if timeout > 0 else None
-        if parent.poll(deadline):
+            reply = {"status": "timeout", "message": timeout_message(timeout)}
+        except SystemExit as exc:
+            reply = {"status": "error", "message": f"SystemExit: sys.exit({exc.code!r}) inside the cell",
+                     "traceback": traceback.format_exc()}
+        except BaseException as exc:  # noqa: BLE001 - everything the work raised is the cell's outcome
+            text = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} raised inside the cell"
+            reply = {"status": "error", "message": text, "traceback": traceback.format_exc()}
+        if os.getpid() != me:  # a process the work forked came back here: only the child answers
+            os._exit(0)
+        for stream in (sys.stdout, sys.stderr):
             try:
-                reply = parent.recv()
-            except (EOFError, OSError):
-                proc.join(5)
-                return Isolated("error", died_message(proc.exitcode))
-            if reply[0] == "ok":
-                return reply[1]
-            return Isolated(reply[0], reply[1], reply[2])
-        return Isolated("timeout", timeout_message(timeout) + " (did not stop at the alarm: killed)")
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a closed or replaced stream
+                pass
+        _reap_children()
+        try:
+            line = json.dumps({"label": label, "pid": me, "nonce": nonce, **reply}, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            line = json.dumps({"label": label, "pid": me, "nonce": nonce, "status": "error",
+                               "message": f"the cell's result cannot be sent back: {type(exc).__name__}: {exc}"})
+        _write_all(fd, line.encode() + b"\n")
+    except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+        pass
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
+        os._exit(0)
+
+
+class Forked:
+    """``fn()`` running in a fresh forked child (module docstring); read its answer with :meth:`feed`.
+
+    ``close_fds``: descriptors of the caller the child must not hold (the pipes of other running children)."""
+
+    def __init__(self, fn: Callable[[], Any], *, label: str, timeout: float, grace: float | None = None,
+                 close_fds: tuple[int, ...] = ()) -> None:
+        self.label = label
+        self.timeout = timeout
+        grace = KILL_GRACE if grace is None else grace
+        self.nonce = secrets.token_hex(16)
+        read, write = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                os.setsid()
+                os.close(read)
+                for other in close_fds:
+                    try:
+                        os.close(other)
+                    except OSError:
+                        pass
+            except BaseException:  # noqa: BLE001
+                os._exit(70)
+            _child(write, fn, label, self.nonce, timeout, parent)
+        os.close(write)
+        self.pid, self.fd = pid, read
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout + grace if timeout > 0 else math.inf
+        self._buffer = b""
+        self._exit: int | None = None
+        self._closed = False
+        self.outcome: "Any | Isolated | None" = None
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def fileno(self) -> int:
+        return self.fd
+
+    def feed(self) -> bool:
+        """Read what the pipe holds (call when it is readable); ``True`` once the outcome is known (:attr:`outcome`:
+        the work's value, or :class:`Isolated`)."""
+        if self.outcome is not None:
+            return True
+        try:
+            chunk = os.read(self.fd, 1 << 20)
+        except OSError:
+            chunk = b""
+        if not chunk:  # every writer closed the pipe: the child is gone without a valid answer
+            self.outcome = Isolated("error", died_message(self._wait(5.0)))
+            return True
+        self._buffer += chunk
+        while b"\n" in self._buffer and self.outcome is None:
+            line, self._buffer = self._buffer.split(b"\n", 1)
+            self._accept(line)
+        return self.outcome is not None
+
+    def _accept(self, line: bytes) -> None:
+        try:
+            msg = json.loads(line)
+            ok = (isinstance(msg, dict) and msg.get("nonce") == self.nonce and msg.get("pid") == self.pid
+                  and msg.get("label") == self.label)
+        except ValueError:
+            msg, ok = None, False
+        if not ok:
+            who = msg.get("pid") if isinstance(msg, dict) else "?"
+            what = msg.get("label") if isinstance(msg, dict) else "not a reply"
+            print(f"xaicheck: discarded a message on the pipe of cell {self.label} (from pid {who}, for {what!r}; "
+                  f"expected pid {self.pid} with this cell's nonce)", file=sys.stderr, flush=True)
+            return
+        if "value" in msg:
+            self.outcome = _Value(msg["value"])
+        else:
+            self.outcome = Isolated(str(msg.get("status", "error")), str(msg.get("message", "")),
+                                    msg.get("traceback"))
+
+    def exited(self) -> bool:
+        """Whether the child has exited (it is then reaped; its exit code kept)."""
+        if self._exit is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if pid == 0:
+                return False
+            self._exit = _code(status)
+        return True
+
+    def _wait(self, seconds: float) -> int | None:
+        """The child's exit code, waiting at most about ``seconds`` (``None`` if it is still there)."""
+        end = time.monotonic() + seconds
+        pause = 0.0005
+        while not self.exited() and time.monotonic() < end:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        return self._exit
+
+    def overdue(self, now: float | None = None) -> bool:
+        return (time.monotonic() if now is None else now) > self.deadline
+
+    def close(self) -> None:
+        """Kill the child's whole tree and group, reap it, close the pipe (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        kill_tree(self.pid)
+        self._wait(5.0)
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+@dataclass(frozen=True)
+class _Value:
+    value: Any
+
+
+def value_of(outcome: "Any") -> Any:
+    """The work's value if :class:`Forked` got one, else the :class:`Isolated` reason."""
+    return outcome.value if isinstance(outcome, _Value) else outcome
+
+
+def _code(status: int) -> int | None:
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return None

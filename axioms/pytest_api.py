@@ -17,22 +17,23 @@ declares itself (``Explainer.expected_failures``) and to the built-in table in `
 
 No silent green: an unknown suite, check, case, capability value or ``expected_failures`` key, and an empty
 selection (no explainer, no check, no applicable cell) raise :class:`SelectionError` naming the known values. Each
-cell runs in a forked child under ``timeout`` (``xaicheck.axioms.isolation``): an explainer that exits, dies or
-hangs costs its cell (an error/timeout result), never the test session.
+cell runs as every cell of every run does (``xaicheck.axioms.cell.run_cell``): in a fresh forked child under
+``timeout``, so an explainer that exits, dies, hangs or forks costs its cell (an error/timeout result), never the
+test session.
 """
 
 from __future__ import annotations
 
 import inspect
 import typing
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from xaicheck.core.errors import CellError, ExpectedFailureError, SelectionError
 from xaicheck.explainers.base import Capabilities, Explainer, FunctionExplainer, Requirement, get_explainer
 
 from .base import TIERS, Case, Check, CheckResult, Status, cases_of, check_names, get_check
-from .isolation import Isolated, call_isolated, validate_timeout
+from .cell import DEFAULT_TIMEOUT, Cell, CellRecord, run_cell
+from .isolation import validate_timeout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,7 @@ __all__ = [
     "SelectionError",
     "DEFAULT_TIMEOUT",
     "Cell",
+    "row_of",
     "BoundCheck",
     "as_explainer",
     "resolve_checks",
@@ -67,72 +69,32 @@ _CAPABILITY_FIELDS = frozenset(inspect.signature(Capabilities).parameters)
 #: Allowed values of the non-boolean capabilities.
 _CAPABILITY_VALUES: dict[str, tuple[str, ...]] = {"requires": typing.get_args(Requirement),
                                                    "scope": ("local", "global")}
-#: Seconds one cell may take in ``check_explainer`` / ``parametrize_with_checks`` (as ``xaicheck run``).
-DEFAULT_TIMEOUT = 120.0
 
 
 # CellError and SelectionError are defined in ``xaicheck.core.errors`` (the benchmarks layer catches them too) and
 # re-exported here, their public home (``from xaicheck.axioms.pytest_api import SelectionError``).
 
 
-@dataclass(frozen=True, eq=False)
-class Cell:
-    """One benchmark cell: an explainer judged by a check on one case with one seed.
-
-    expected: the reason the explainer is expected to fail this cell (``None`` if it should pass).
-    """
-
-    explainer: Explainer
-    check: Check
-    case: Case
-    seed: int = 0
-    expected: str | None = None
-    show_seed: bool = False
-
-    @property
-    def id(self) -> str:
-        """``<explainer>-<check>-<case>`` (``-seed<N>`` appended when a run uses several seeds)."""
-        base = f"{self.explainer.name}-{self.check.name}-{self.case.name}"
-        return f"{base}-seed{self.seed}" if self.show_seed else base
-
-    @property
-    def category(self) -> str:
-        return self.check.category
-
-    def run(self, explainer: Explainer | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-            isolate: bool = True) -> CheckResult:
-        """The check's result for this cell, run in a forked child under ``timeout`` seconds (0: no limit) unless
-        ``isolate=False``; an exit, a fatal signal or a hang becomes an error/timeout result, never a crash."""
-        exp = self.explainer if explainer is None else explainer
-        if not isolate:
-            return self.check.run(exp, self.case, self.seed)
-        out = call_isolated(lambda: self.check.run(exp, self.case, self.seed), timeout=timeout)
-        if isinstance(out, Isolated):
-            return CheckResult(Status(out.status), message=out.message, traceback=out.traceback)
-        if not isinstance(out, CheckResult):
-            return CheckResult(Status.ERROR, message=f"{self.check.name}.run returned {type(out).__name__}")
-        return out
-
-    def row(self, result: CheckResult) -> dict[str, Any]:
-        """One flat, JSON-friendly record of ``result`` (the columns of ``check_explainer``)."""
-        evidence = dict(result.evidence or {})
-        cx = result.counterexample
-        return {
-            "explainer": self.explainer.name,
-            "check": self.check.name,
-            "category": self.check.category,
-            "case": self.case.name,
-            "seed": self.seed,
-            "status": str(result.status),
-            "score": result.score,
-            "passed": result.passed,
-            "threshold": evidence.get("threshold", self.check.threshold),
-            "measured": evidence.get("measured"),
-            "message": result.message,
-            "counterexample": cx.line if cx is not None else "",
-            "expected_failure": self.expected or "",
-            "outcome": outcome_of(result, self.expected),
-        }
+def row_of(cell: Cell, record: CellRecord) -> dict[str, Any]:
+    """One flat, JSON-friendly row of ``record`` (the columns of ``check_explainer``)."""
+    evidence = dict(record.evidence or {})
+    result = record.result()
+    return {
+        "explainer": record.explainer,
+        "check": record.check,
+        "category": record.category,
+        "case": record.case,
+        "seed": record.seed,
+        "status": record.status,
+        "score": record.score,
+        "passed": record.passed,
+        "threshold": evidence.get("threshold", cell.check.threshold),
+        "measured": evidence.get("measured"),
+        "message": record.message,
+        "counterexample": str((record.counterexample or {}).get("line", "")),
+        "expected_failure": cell.expected or "",
+        "outcome": outcome_of(result, cell.expected),
+    }
 
 
 def outcome_of(result: CheckResult, expected: str | None) -> str:
@@ -411,7 +373,7 @@ def check_explainer(
         [explainer], suite=suite, checks=checks, expected_failures=expected_failures, seeds=(seed,), models=models)]
     if not cells:
         raise SelectionError(_none_applicable(explainer, suite, checks, models))
-    rows = [cell.row(cell.run(timeout=timeout)) for cell in cells]
+    rows = [row_of(cell, run_cell(cell, timeout=timeout)) for cell in cells]
     columns = ["explainer", "check", "category", "case", "seed", "status", "score", "passed", "threshold",
                "measured", "message", "counterexample", "expected_failure", "outcome"]
     return pd.DataFrame(rows, columns=columns)
@@ -440,7 +402,7 @@ class BoundCheck:
             raise ValueError(f"this check was generated for {self.cell.explainer.name!r}; got {exp.name!r}")
         cell = self.cell if exp is self.cell.explainer else Cell(
             exp, self.cell.check, self.cell.case, self.cell.seed, self.cell.expected, self.cell.show_seed)
-        result = cell.run(timeout=self.timeout)
+        result = run_cell(cell, timeout=self.timeout).result()
         assert_result(cell, result)
         return result
 
@@ -479,7 +441,7 @@ def parametrize_with_checks(
 
     timeout = validate_timeout(timeout)
     explainers = [explainers] if isinstance(explainers, (str, Explainer)) or callable(explainers) else list(explainers)
-    params = [pytest.param(cell.explainer, BoundCheck(cell, timeout), id=cell.id, marks=_marks(cell))
+    params = [pytest.param(cell.explainer, BoundCheck(cell, timeout), id=cell.test_id, marks=_marks(cell))
               for cell, _ in iter_cells(explainers, suite=suite, checks=checks,
                                         expected_failures=expected_failures, seeds=(seed,), models=models)]
     if not params:

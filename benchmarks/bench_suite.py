@@ -11,9 +11,9 @@ Phases (wall seconds; shares of the run's wall time; CPU seconds = user + system
 ``getrusage``, which on a shared machine mean more than wall time):
 
 - ``setup``: interpreter start-up to the first cell: imports, building the suite's cases, the applicability scan;
-- ``warm-up``: the parent compiling shap's numba kernels (``runner.warm_up``), in a thread *overlapping* the cells
-  (one worker runs cells meanwhile), so it has no share of its own; its CPU is the thread's;
-- ``cells``: the pool running every cell (CPU: the workers', minus nothing; the warm-up thread's CPU is apart);
+- ``warm-up``: the parent compiling shap's numba kernels (``engine_local.warm_up``) inside the ``cells`` phase,
+  *overlapping* the first cells (forked just before it), so it has no share of its own;
+- ``cells``: the pool running every cell, each in a fresh forked child (CPU: the children's and the parent's);
 - ``searches``: the part of the cells' CPU spent in ``find_counterexample`` (from ``XAICHECK_SEARCH_LOG``), with
   how each was answered: ``searched`` (hypothesis ran), ``disk`` (search cache), ``memory`` (the worker's own);
 - ``determinism rerun``: the ``--rerun-sample`` cells run a second time (``benchmarks/determinism.py``);
@@ -21,8 +21,8 @@ Phases (wall seconds; shares of the run's wall time; CPU seconds = user + system
 - ``report``: ``build_report`` (leaderboard, plots, report.html).
 
 ``setup + cells + determinism rerun + outputs + report`` is the run's wall time (the remainder, under a
-millisecond, is bookkeeping between them). Phases are timed by wrapping ``runner._run_parallel`` and
-``runner.warm_up`` for the duration of the run (no change to what runs); scores are those of a normal run.
+millisecond, is bookkeeping between them). Phases are timed by wrapping ``engine_local.run_pool`` and
+``engine_local.warm_up`` for the duration of the run (no change to what runs); scores are those of a normal run.
 """
 
 from __future__ import annotations
@@ -88,13 +88,14 @@ def _env(**values: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _timed_phases(phases: dict[str, dict[str, float]], logs: Path) -> Iterator[None]:
-    """Wrap ``runner._run_parallel`` (first call: ``cells``; later: ``determinism rerun``) and ``runner.warm_up``
-    (wall and thread CPU) while the block runs; each pool's searches log into ``logs/<phase>.jsonl``."""
+    """Wrap ``engine_local.run_pool`` (first call: ``cells``; later: ``determinism rerun``) and
+    ``engine_local.warm_up`` (wall and thread CPU) while the block runs; each pool's searches log into
+    ``logs/<phase>.jsonl``."""
     from xaicheck.axioms._search_cache import LOG_ENV
 
-    from . import runner
+    from . import engine_local
 
-    run_parallel, warm_up = runner._run_parallel, runner.warm_up
+    run_parallel, warm_up = engine_local.run_pool, engine_local.warm_up
 
     def timed_run_parallel(*args: Any, **kwargs: Any) -> Any:
         name = "cells" if "cells" not in phases else "determinism rerun"
@@ -112,11 +113,11 @@ def _timed_phases(phases: dict[str, dict[str, float]], logs: Path) -> Iterator[N
         finally:
             phases["warm-up"] = {"wall": time.perf_counter() - wall, "cpu": time.thread_time() - cpu}
 
-    runner._run_parallel, runner.warm_up = timed_run_parallel, timed_warm_up
+    engine_local.run_pool, engine_local.warm_up = timed_run_parallel, timed_warm_up
     try:
         yield
     finally:
-        runner._run_parallel, runner.warm_up = run_parallel, warm_up
+        engine_local.run_pool, engine_local.warm_up = run_parallel, warm_up
 
 
 def measure(suite: str = "quick", *, explainers: str | None = None, checks: str | None = None,

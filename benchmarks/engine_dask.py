@@ -7,15 +7,15 @@ dask-jobqueue / dask-kubernetes / a cloud deployer). How it keeps the local engi
 - **Same cells, same bytes.** The suite travels once per worker, pickled inside a ``WorkerPlugin`` (so a worker that
   joins or is restarted mid-run gets it too); each cell's record comes back as JSON and the *client* appends it to
   the run's resumable log through the runner's ``emit``, so the log, resume and outputs are the runner's own.
-- **Isolation.** Each Dask worker thread runs its cells in a forked cell process of its own, one cell at a time,
-  as a local pool worker does (one torch and one BLAS thread, the cell under its ``SIGALRM`` timeout): a hang
-  becomes ``timeout`` (the process is killed ``KILL_GRACE`` s after the alarm if it ignores it), a
-  ``sys.exit``/``os._exit``/signal becomes ``error`` with the reason, the process is replaced and the Dask worker
-  lives on. A Dask worker that dies itself (killed, out of memory) costs the cell it ran: ``KilledWorker`` is
-  recorded as ``error`` (a ``LocalCluster`` allows no retry; an external scheduler retries
-  ``distributed.scheduler.allowed-failures`` times first).
-- **Warm-up once per worker.** The plugin's ``setup`` runs the runner's :func:`~xaicheck.benchmarks.runner.warm_up`
-  in the worker process before its first cell, so its cell processes inherit shap's compiled kernels.
+- **Isolation.** Every cell runs with :func:`~xaicheck.axioms.cell.run_cell`, as on the local engine: a fresh child
+  forked from the warm Dask worker, in its own process group, killed with every descendant when it answers, dies or
+  outlives ``timeout + KILL_GRACE``; its reply carries the cell id, pid and a nonce. A hang becomes ``timeout``, a
+  ``sys.exit``/``os._exit``/signal becomes ``error`` with the reason, and the Dask worker lives on. A Dask worker
+  that dies itself (killed, out of memory) costs the cell it ran: ``KilledWorker`` is recorded as ``error`` (a
+  ``LocalCluster`` allows no retry; an external scheduler retries ``distributed.scheduler.allowed-failures`` times
+  first); the cell's child gets ``SIGKILL`` when the worker thread that forked it dies (``PR_SET_PDEATHSIG``).
+- **Warm-up once per worker.** The plugin's ``setup`` runs :func:`~xaicheck.benchmarks.warm_up.warm_up` in the
+  worker process before its first cell, so the cells forked from it inherit shap's compiled kernels.
 - **Longest first.** Cells are submitted in the runner's schedule order (``client.map`` gives the first key the
   highest priority), and a worker holds one cell at a time (``worker-saturation`` 1.0 on a ``LocalCluster``), so an
   expensive cell does not land last.
@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import signal
 import threading
-import time
 import uuid
 from typing import Any, Callable
 
@@ -37,12 +35,11 @@ from distributed import WorkerPlugin
 
 from xaicheck.axioms import isolation
 from xaicheck.axioms.base import Status
-from xaicheck.axioms.isolation import died_message, timeout_message
+from xaicheck.axioms.cell import Cell, CellContext, CellRecord, failed_record, run_cell
 
-from .engines import EngineError, EngineLost
-from .records import CellRecord
-from .runner import _failed, _limit_blas_threads, _limit_torch_threads, run_cell, warm_up
-from .suite import Cell, Suite
+from .engine_base import EngineError, EngineLost
+from .threads import default_jobs, limit_blas_threads, limit_torch_threads
+from .warm_up import WARM_UP_LIBRARIES, warm_process, warm_up
 
 __all__ = ["DaskEngine", "SuiteOnWorker", "LOCAL_CLUSTER_CONFIG", "worker_lost_message"]
 
@@ -67,17 +64,17 @@ def worker_lost_message(exc: BaseException) -> str:
 
 
 class SuiteOnWorker(WorkerPlugin):
-    """The suite held by each worker, its warm-up, and the worker's cell processes (one per worker thread).
+    """The suite held by each worker, its warm-up, and what every cell forked from the worker starts from.
 
     ``setup`` (once per worker, before its first cell): one torch and one BLAS thread in the worker process, the
-    runner's :func:`warm_up` for the ``explainers`` of compiling libraries; then cell processes forked from the
-    worker inherit the compiled code. ``teardown`` kills the cell processes."""
+    warm-up of the ``explainers`` of compiling libraries and the per-process memos, and the worker's
+    :class:`~xaicheck.axioms.isolation.CellContext` (its working directory and cache directory, captured now).
+    Each cell then runs with :func:`~xaicheck.axioms.cell.run_cell`: a fresh child forked from the warm worker."""
 
-    def __init__(self, suite: Suite, explainers: list[str], warm: bool) -> None:
+    def __init__(self, suite: Any, explainers: list[str], warm: bool) -> None:
         self.suite, self.explainers, self.warm = suite, explainers, warm
         self.spent: dict[str, float] = {}
-        self._procs: dict[int, _CellProcess] = {}
-        self._lock = threading.Lock()
+        self.context: CellContext | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"suite": self.suite, "explainers": self.explainers, "warm": self.warm}
@@ -89,101 +86,30 @@ class SuiteOnWorker(WorkerPlugin):
         proc = multiprocessing.current_process()
         if proc.daemon:  # a nanny's worker is daemonic by default, and a daemonic process may not fork children
             proc.daemon = False
-        _limit_torch_threads()
-        self._blas = _limit_blas_threads()
+        limit_torch_threads()
+        self._blas = limit_blas_threads()
+        warm_process(self.suite.explainers.values())
         if self.warm and self.explainers:
-            cells = [Cell(name, "", "", 0) for name in self.explainers]  # warm_up reads the explainer names only
-            self.spent = warm_up(self.suite, cells)
+            self.spent = warm_up(self.suite.explainers[n] for n in self.explainers)
+        self.context = CellContext.capture()
 
-    def teardown(self, worker: Any = None) -> None:
-        with self._lock:
-            procs, self._procs = list(self._procs.values()), {}
-        for p in procs:
-            p.kill()
-
-    def run(self, cell: Cell, timeout: float, grace: float) -> CellRecord:
-        """``cell`` in this thread's cell process (forked now if there is none): its record, or the recorded
-        timeout/death, after which the process is replaced by the next cell."""
-        key = threading.get_ident()
-        with self._lock:
-            proc = self._procs.get(key)
-        if proc is None:
-            if not getattr(_THREAD, "limited", False):  # OpenMP's limit is per thread: set it where we fork
-                _limit_torch_threads()
-                _THREAD.blas = _limit_blas_threads()
-                _THREAD.limited = True
-            proc = _CellProcess(self.suite)
-            with self._lock:
-                self._procs[key] = proc
-        rec, alive = proc.run(self.suite, cell, timeout, grace)
-        if not alive:
-            proc.kill()
-            with self._lock:
-                self._procs.pop(key, None)
-        return rec
+    def run(self, key: tuple[str, str, str, int], timeout: float, grace: float) -> CellRecord:
+        """The cell ``key`` in a fresh child forked from this worker: its record (or recorded timeout/death)."""
+        if not getattr(_THREAD, "limited", False):  # OpenMP's limit is per thread: set it where we fork
+            limit_torch_threads()
+            _THREAD.blas = limit_blas_threads()
+            _THREAD.limited = True
+        return run_cell(self.suite.cell(tuple(key)), timeout=timeout, context=self.context, grace=grace)
 
 
 _THREAD = threading.local()
 
 
-def _cell_process_main(conn: Any, suite: Suite) -> None:
-    """The cell process's loop (the runner's pool worker, over a pipe): ``(cell, timeout)`` in, record JSON out."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _limit_torch_threads()
-    _limit_blas_threads()
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):  # the Dask worker is gone
-            return
-        if msg is None:
-            return
-        cell, timeout = msg
-        try:
-            rec = run_cell(suite, cell, timeout)
-        except BaseException as exc:  # noqa: BLE001 - as runner._worker_main: the cell's own KeyboardInterrupt & co.
-            rec = _failed(suite, cell, Status.ERROR, f"{type(exc).__name__} raised inside the cell")
-        conn.send(rec.to_json())
-
-
-class _CellProcess:
-    """A forked child of the Dask worker that runs cells one at a time, as a local pool worker does."""
-
-    def __init__(self, suite: Suite) -> None:
-        ctx = multiprocessing.get_context("fork")
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_cell_process_main, args=(child, suite), daemon=True)
-        self.process.start()
-        child.close()
-
-    def run(self, suite: Suite, cell: Cell, timeout: float, grace: float) -> tuple[CellRecord, bool]:
-        """(record, process still usable). A cell that outlives ``timeout + grace`` or kills its process is
-        recorded with the local pool's messages (``timeout``/``error``)."""
-        start = time.perf_counter()
-        try:
-            self.conn.send((cell, timeout))
-            ready = self.conn.poll(timeout + grace if timeout > 0 else None)
-            if ready:
-                return CellRecord.from_json(self.conn.recv()), True
-        except (EOFError, OSError):
-            self.process.join(timeout=5)
-            return _failed(suite, cell, Status.ERROR, died_message(self.process.exitcode),
-                           time.perf_counter() - start), False
-        return _failed(suite, cell, Status.TIMEOUT, timeout_message(timeout) + " (did not stop at the alarm: killed)",
-                       time.perf_counter() - start), False
-
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
-
-
-def _cell_task(cell: Cell, *, plugin: str, timeout: float, grace: float) -> dict[str, Any]:
-    """On a Dask worker: the cell in the worker's cell process; its record as JSON."""
+def _cell_task(key: tuple[str, str, str, int], *, plugin: str, timeout: float, grace: float) -> dict[str, Any]:
+    """On a Dask worker: the cell ``key`` in a fresh child of the worker; its record as JSON."""
     from distributed import get_worker
 
-    return get_worker().plugins[plugin].run(cell, timeout, grace).to_json()
+    return get_worker().plugins[plugin].run(key, timeout, grace).to_json()
 
 
 def _warm_spent(dask_worker: Any, plugin: str) -> dict[str, float]:
@@ -203,7 +129,7 @@ class DaskEngine:
         self.scheduler, self.workers, self.grace = scheduler, workers, grace
         self._client: Any = None
         self._cluster: Any = None
-        self._plugins: dict[int, tuple[str, Suite, set[str]]] = {}
+        self._plugins: dict[int, tuple[str, Any, set[str]]] = {}
 
     # -- connection ----------------------------------------------------------------------------------------------
     def client(self) -> Any:
@@ -214,8 +140,6 @@ class DaskEngine:
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            from .runner import default_jobs
-
             n = default_jobs() if self.workers is None else int(self.workers)
             with dask.config.set(LOCAL_CLUSTER_CONFIG):
                 self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -257,9 +181,10 @@ class DaskEngine:
         self.close()
 
     # -- the run -------------------------------------------------------------------------------------------------
-    def run(self, suite: Suite, cells: list[Cell], todo: list[int], *, timeout: float,
-            emit: Callable[[CellRecord], None], warm: bool) -> dict[str, float]:
-        """Submit ``todo`` in order (first = highest priority), ``emit`` each record as it completes."""
+    def run(self, suite: Any, cells: list[Cell], todo: list[int], *, timeout: float,
+            emit: Callable[[CellRecord], None], warm: bool, context: CellContext | None = None) -> dict[str, float]:
+        """Submit ``todo`` in order (first = highest priority), ``emit`` each record as it completes. ``context`` is
+        not sent: each worker's cells start from the worker's own (captured at its setup); nothing is shared."""
         from distributed import as_completed
 
         if not todo:
@@ -271,7 +196,7 @@ class DaskEngine:
         try:
             try:
                 plugin, spent = self._plugin(client, suite, [cells[i] for i in todo], warm)
-                futures = client.map(_cell_task, [cells[i] for i in todo], plugin=plugin, timeout=timeout,
+                futures = client.map(_cell_task, [cells[i].key for i in todo], plugin=plugin, timeout=timeout,
                                      grace=grace, key=[f"{batch}-{i}" for i in todo], pure=False)
             except (OSError, TimeoutError) as exc:
                 raise self._lost(exc) from None
@@ -287,12 +212,10 @@ class DaskEngine:
             self._cancel(client, list(pending))
         return spent
 
-    def _plugin(self, client: Any, suite: Suite, todo: list[Cell], warm: bool) -> tuple[str, dict[str, float]]:
+    def _plugin(self, client: Any, suite: Any, todo: list[Cell], warm: bool) -> tuple[str, dict[str, float]]:
         """The plugin holding ``suite`` on the workers (registered once per suite and engine, warming up the
         ``WARM_UP_LIBRARIES`` explainers of ``todo``), and the warm-up seconds (slowest worker; ``{}`` if reused)."""
-        from .runner import WARM_UP_LIBRARIES
-
-        names = sorted({c.explainer for c in todo if suite.explainers[c.explainer].library in WARM_UP_LIBRARIES})
+        names = sorted({c.explainer.name for c in todo if c.explainer.library in WARM_UP_LIBRARIES})
         known = self._plugins.get(id(suite))
         if known is not None and known[1] is suite and (not warm or set(names) <= known[2]):
             return known[0], {}
@@ -307,7 +230,7 @@ class DaskEngine:
                     spent[k] = max(spent.get(k, 0.0), v)
         return name, spent
 
-    def _record(self, suite: Suite, cell: Cell, fut: Any) -> CellRecord:
+    def _record(self, suite: Any, cell: Cell, fut: Any) -> CellRecord:
         from distributed import KilledWorker
 
         status = fut.status
@@ -319,8 +242,8 @@ class DaskEngine:
         if status == "error":
             exc = fut.exception(timeout=60)
             if isinstance(exc, KilledWorker):
-                return _failed(suite, cell, Status.ERROR, worker_lost_message(exc))
-            return _failed(suite, cell, Status.ERROR, f"{type(exc).__name__}: {exc}")
+                return failed_record(cell, Status.ERROR, worker_lost_message(exc))
+            return failed_record(cell, Status.ERROR, f"{type(exc).__name__}: {exc}")
         raise self._lost(None)  # cancelled or lost: not this cell's outcome
 
     def _lost(self, exc: BaseException | None) -> EngineLost:
@@ -335,7 +258,7 @@ class DaskEngine:
         for name in plugins:
             try:
                 client.unregister_worker_plugin(name)
-            except Exception:  # noqa: BLE001 - best effort: the plugin's teardown kills the cell processes
+            except Exception:  # noqa: BLE001 - best effort: no cell process outlives its cell anyway
                 pass
 
     @staticmethod

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .escaping import md_escape
+from .safe_io import atomic_write_text
 from .ranking import MIN_TRACK_CASES, TrackResult
 from .scoring import MIN_COVERAGE, Scores
 
@@ -285,8 +286,8 @@ def write_leaderboard(scores: Scores, explainers_meta: Mapping[str, Mapping[str,
     rows."""
     out = Path(out)
     rows = leaderboard_rows(scores, explainers_meta)
-    (out / "leaderboard.csv").write_text(_csv(rows, ["explainer"]), encoding="utf-8")
+    atomic_write_text(out / "leaderboard.csv", _csv(rows, ["explainer"]))
     trows = [r for res in scores.tracks for r in track_rows(res, explainers_meta)]
-    (out / "leaderboard_tracks.csv").write_text(_csv(trows, ["track", "explainer"]), encoding="utf-8")
-    (out / "leaderboard.md").write_text(render_markdown(scores, explainers_meta), encoding="utf-8")
+    atomic_write_text(out / "leaderboard_tracks.csv", _csv(trows, ["track", "explainer"]))
+    atomic_write_text(out / "leaderboard.md", render_markdown(scores, explainers_meta))
     return rows

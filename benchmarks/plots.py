@@ -22,6 +22,7 @@ from xaicheck.axioms.base import CATEGORIES
 
 from .case_facts import CaseFacts
 from .records import CellRecord
+from .safe_io import atomic_write_bytes
 from .scoring import Scores
 
 __all__ = ["PLOTS", "make_plots", "agreement_matrix"]
@@ -41,8 +42,13 @@ def _plt():
 
 
 def _save(fig: Any, path: Path) -> None:
-    fig.savefig(path, dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.15)
+    """The figure as PNG bytes, written to a new inode (``safe_io.atomic_write_bytes``: never through a link)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.15)
     _plt().close(fig)
+    atomic_write_bytes(Path(path), buf.getvalue())
 
 
 def _short(name: str, n: int = 28) -> str:
@@ -478,15 +484,12 @@ PLOTS: tuple[str, ...] = ("heatmap", "categories", "pareto", "baseline_sensitivi
 #: first, so the last plot to start is a short one.
 _COST_ORDER = ("heatmap", "image_attributions", "baseline_sensitivity", "agreement", "categories", "pareto",
                "text_attributions")
-#: The plot functions of the current ``make_plots`` call, inherited by forked workers (closures do not pickle).
-_DRAW: dict[str, Callable[[Path], str | None]] = {}
-
-
-def _draw_one(name: str, path: Path) -> tuple[str, float]:
-    """Draw plot ``name`` into ``path``: ``("ok" | reason it was skipped or failed, seconds)``; no partial file."""
+def _draw_one(draw: Callable[[Path], str | None], path: Path) -> tuple[str, float]:
+    """Draw one plot into ``path`` with ``draw``: ``("ok" | reason it was skipped or failed, seconds)``; no partial
+    file."""
     t0 = time.perf_counter()
     try:
-        why = _DRAW[name](path)
+        why = draw(path)
     except Exception as exc:  # noqa: BLE001 - a broken plot must not lose the report
         why = f"failed: {type(exc).__name__}: {exc}"
     if why is not None and path.exists():
@@ -494,24 +497,21 @@ def _draw_one(name: str, path: Path) -> tuple[str, float]:
     return ("ok" if why is None else why), time.perf_counter() - t0
 
 
-def _fork_context() -> Any:
-    import multiprocessing
-
-    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-
-
 def make_plots(records: list[CellRecord], scores: Scores, out: Path,
                facts: Mapping[str, CaseFacts] | None = None, log: Callable[[str], None] | None = None,
                jobs: int = 2) -> Mapping[str, str]:
     """Draw every plot into ``out``; returns ``{plot: "ok" | reason it was skipped}``. ``log`` gets one line per
-    plot with its time, in ``PLOTS`` order. With ``jobs`` > 1 (and ``fork`` available) the plots are drawn by that
-    many forked processes, longest first. A plot that raises is reported failed and the others are still drawn (as
-    serially); a worker process that dies fails the plots not yet drawn. The files are those drawn serially (each
-    plot is a pure function of the run)."""
+    plot with its time, in ``PLOTS`` order. With ``jobs`` > 1 (and ``fork`` available) each plot is drawn in a forked
+    child of its own (``axioms.isolation.Forked``: its drawing function is its argument), ``jobs`` at a time, longest
+    first. A plot that raises is reported failed and the others are still drawn (as serially); a child that dies
+    fails its plot. The files are those drawn serially (each plot is a pure function of the run)."""
+    import select
+
+    from xaicheck.axioms.isolation import CAN_FORK, Forked, Isolated, value_of
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _DRAW.clear()
-    _DRAW.update({
+    draw: dict[str, Callable[[Path], str | None]] = {
         "heatmap": lambda p: heatmap(scores, p),
         "categories": lambda p: categories(scores, p),
         "pareto": lambda p: pareto(scores, p),
@@ -519,30 +519,38 @@ def make_plots(records: list[CellRecord], scores: Scores, out: Path,
         "agreement": lambda p: agreement(records, p),
         "image_attributions": lambda p: image_attributions(records, p, facts or {}),
         "text_attributions": lambda p: text_attributions(records, p, facts or {}),
-    })
-    names = list(_DRAW)
+    }
+    names = list(draw)
     results: dict[str, tuple[str, float]] = {}
-    context = _fork_context() if jobs > 1 else None
-    try:
-        if context is None:
-            for name in names:
-                results[name] = _draw_one(name, out / f"{name}.png")
-                if log is not None:
-                    log(f"report:   plot {name}: {results[name][0]} ({results[name][1]:.1f} s)")
-            return {name: results[name][0] for name in names}
-        from concurrent.futures import ProcessPoolExecutor
-
-        order = sorted(names, key=lambda n: _COST_ORDER.index(n) if n in _COST_ORDER else len(_COST_ORDER))
-        with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context) as pool:
-            futures = {name: pool.submit(_draw_one, name, out / f"{name}.png") for name in order}
-            for name in names:
-                try:
-                    results[name] = futures[name].result()
-                except Exception as exc:  # noqa: BLE001 - the worker died (BrokenProcessPool) or could not return
-                    results[name] = (f"failed: {type(exc).__name__}: {exc}", 0.0)
-                    (out / f"{name}.png").unlink(missing_ok=True)
-                if log is not None:
-                    log(f"report:   plot {name}: {results[name][0]} ({results[name][1]:.1f} s)")
+    if jobs <= 1 or not CAN_FORK:
+        for name in names:
+            results[name] = _draw_one(draw[name], out / f"{name}.png")
+            if log is not None:
+                log(f"report:   plot {name}: {results[name][0]} ({results[name][1]:.1f} s)")
         return {name: results[name][0] for name in names}
+    pending = sorted(names, key=lambda n: _COST_ORDER.index(n) if n in _COST_ORDER else len(_COST_ORDER))
+    running: dict[str, Forked] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                name = pending.pop(0)
+                running[name] = Forked(lambda n=name: list(_draw_one(draw[n], out / f"{n}.png")), label=name,
+                                       timeout=0, close_fds=tuple(f.fd for f in running.values()))
+            ready = select.select([f.fd for f in running.values()], [], [], 0.5)[0]
+            for name, proc in list(running.items()):
+                if proc.fd in ready and proc.feed():
+                    proc.close()
+                    del running[name]
+                    got = value_of(proc.outcome)
+                    if isinstance(got, Isolated):
+                        results[name] = (f"failed: {got.message}", 0.0)
+                        (out / f"{name}.png").unlink(missing_ok=True)
+                    else:
+                        results[name] = (str(got[0]), float(got[1]))
     finally:
-        _DRAW.clear()
+        for proc in running.values():
+            proc.close()
+    if log is not None:
+        for name in names:
+            log(f"report:   plot {name}: {results[name][0]} ({results[name][1]:.1f} s)")
+    return {name: results[name][0] for name in names}

@@ -5,9 +5,10 @@ markers. Work starts only when a test asks for the ``xaicheck_cell`` argument (`
 then every applicable cell of the suite (explainer x case x seed, exactly the cells of ``xaicheck run``) becomes an
 item with id ``<explainer>-<check>-<case>[-seed<N>]``, a mark for its check's category, ``slow`` for expensive
 explainer families, and a strict ``xfail`` for known violations (``xaicheck.explainers.expectations``). Cells run through
-the runner's worker pool once collection is final (``--xaicheck-jobs`` workers, 1 by default: a pool of one), with
+the runner's engine once collection is final (``--xaicheck-jobs`` cells at a time, 1 by default, each in a fresh
+forked child), with
 the same per-cell timeout, so an explainer that exits, dies or hangs costs its cell, not the session; a cell asked
-for outside the selection runs through ``runner.run_cell_isolated`` (a forked child). Bad options (a non-finite timeout, an empty or unknown selection, an unusable
+for outside the selection runs through ``axioms.cell.run_cell`` (a fresh forked child, as every cell). Bad options (a non-finite timeout, an empty or unknown selection, an unusable
 ``--xaicheck-out``) are one-line ``pytest.UsageError``s before collection ends. At
 session end the records (plus the suite's not-applicable cells) go through the same two steps as ``xaicheck run``:
 ``runner.write_outputs`` (scores.csv, timings, evidence, provenance) and ``report.build_report`` (leaderboard,
@@ -44,8 +45,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # heavy imports happen only when a benchmark module is collected
-    from xaicheck.axioms.pytest_api import Cell
-    from xaicheck.benchmarks.records import CellRecord
+    from xaicheck.axioms.cell import Cell, CellRecord
     from xaicheck.benchmarks.suite import Suite
 
 __all__ = ["CATEGORY_MARKERS", "SLOW_FAMILIES", "CELL_ARG", "XaicheckSession"]
@@ -178,9 +178,9 @@ class XaicheckSession:
         """Resolve the suite (imports the adapters) and split its cells into applicable and not applicable."""
         if self.started:
             return
-        from xaicheck.axioms.pytest_api import Cell, expected_reason
+        from xaicheck.axioms.cell import Cell, not_applicable
+        from xaicheck.axioms.pytest_api import expected_reason
         from xaicheck.benchmarks.provenance import now_utc
-        from xaicheck.benchmarks.runner import run_cell
         from xaicheck.benchmarks.suite import build_suite, seeds_for
         from xaicheck.explainers.expectations import attach_expectations
 
@@ -209,14 +209,14 @@ class XaicheckSession:
             except RecordError as exc:
                 raise pytest.UsageError(f"--xaicheck-baseline: {exc}") from None
         for sc in suite.cells():
-            exp, check, case = suite.explainer_of(sc), suite.check_of(sc), suite.case_of(sc)
-            ok, why = check.applies(exp, case)
+            exp, check, case = sc.explainer, sc.check, sc.case
             cell = Cell(exp, check, case, sc.seed, expected_reason(exp, check, case, None),
                         show_seed=len(seeds_for(exp, suite.name, suite.base_seed)) > 1)
-            if ok:
+            skipped = not_applicable(cell)  # the record every runner makes, so the rows match `xaicheck run`
+            if skipped is None:
                 self.cells.append(cell)
-            else:  # the runner's own record (cheap: run() stops at applies()), so the rows match `xaicheck run`
-                self.not_applicable.append(run_cell(suite, sc, 0))
+            else:
+                self.not_applicable.append(skipped)
 
     def _load_baseline(self) -> None:
         from xaicheck.benchmarks.provenance import read_provenance
@@ -247,7 +247,7 @@ class XaicheckSession:
 
     def params(self) -> list[Any]:
         self.build()
-        return [pytest.param(cell, id=cell.id, marks=self._marks(cell)) for cell in self.cells]
+        return [pytest.param(cell, id=cell.test_id, marks=self._marks(cell)) for cell in self.cells]
 
     def _marks(self, cell: "Cell") -> list[Any]:
         marks = [getattr(pytest.mark, cell.category)]
@@ -279,8 +279,10 @@ class XaicheckSession:
         self._selected_pairs = {(c.explainer.name, c.check.name) for c in cells}
         self._selected_cells = list(cells)
         if cells:  # every jobs value runs the cells in worker processes (1: a pool of one), longest first
+            from xaicheck.axioms.cell import CellContext
             from xaicheck.benchmarks.engines import EngineError, EngineLost, make_engine
-            from xaicheck.benchmarks.runner import one_thread, schedule
+            from xaicheck.benchmarks.scheduling import schedule
+            from xaicheck.benchmarks.threads import one_thread
 
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             where = (f"the Dask cluster at {self.scheduler}" if self.scheduler else
@@ -289,38 +291,31 @@ class XaicheckSession:
             if reporter is not None:
                 reporter.write_line(f"xaicheck: running {len(cells)} cells on {where} ...")
 
-            suite_cells = [self._suite_cell(c) for c in cells]
-            order = schedule(self.suite, suite_cells, list(range(len(suite_cells))))
+            order = schedule(self.suite, list(cells), list(range(len(cells))))
             try:
                 engine = make_engine(self.engine, jobs=None if self.scheduler else self.jobs, scheduler=self.scheduler)
             except (EngineError, ValueError) as exc:
                 raise pytest.UsageError(f"xaicheck: {exc}") from None
-            # as `xaicheck run`: no OpenMP/BLAS pool in the parent for forked workers to inherit; the local pool
-            # does not warm up here (as before), a Dask worker does once (its cell processes are forked from it)
+            # as `xaicheck run`: no OpenMP/BLAS pool in the parent for forked cells to inherit; the local engine
+            # does not warm up here (as before), a Dask worker does once (its cells are forked from it)
             with one_thread(), engine:
                 try:
-                    engine.run(self.suite, suite_cells, order, timeout=self.timeout, warm=self.engine != "local",
-                               emit=lambda rec: self._precomputed.__setitem__(rec.cell_id, rec))
-                except EngineLost as exc:  # what did not finish runs here, cell by cell (run_cell_isolated)
+                    engine.run(self.suite, list(cells), order, timeout=self.timeout, warm=self.engine != "local",
+                               emit=lambda rec: self._precomputed.__setitem__(rec.cell_id, rec),
+                               context=CellContext.capture())
+                except EngineLost as exc:  # what did not finish runs here, cell by cell (run_cell)
                     if reporter is not None:
                         reporter.write_line(f"xaicheck: {exc}; the {len(cells) - len(self._precomputed)} cells "
                                             "left run in this process's forked children")
 
     # -- running ----------------------------------------------------------------------------------------------
-    @staticmethod
-    def _suite_cell(cell: "Cell") -> Any:
-        from xaicheck.benchmarks.suite import Cell as SuiteCell
-
-        return SuiteCell(cell.explainer.name, cell.check.name, cell.case.name, cell.seed)
-
     def run(self, cell: "Cell") -> "CellRecord":
-        """The cell's record: precomputed by the pool, else run here with the runner's cell function."""
-        sc = self._suite_cell(cell)
-        rec = self._precomputed.get(sc.id)
+        """The cell's record: precomputed by the engine, else run here (``run_cell``: a fresh forked child)."""
+        rec = self._precomputed.get(cell.id)
         if rec is None:
-            from xaicheck.benchmarks.runner import run_cell_isolated
+            from xaicheck.axioms.cell import run_cell
 
-            rec = run_cell_isolated(self.suite, sc, self.timeout)
+            rec = run_cell(cell, timeout=self.timeout)
         self.records[rec.cell_id] = rec
         return rec
 
@@ -329,7 +324,7 @@ class XaicheckSession:
         from xaicheck.axioms.pytest_api import assert_result
 
         __tracebackhide__ = True
-        assert_result(cell, _result_of(self.run(cell)))
+        assert_result(cell, self.run(cell).result())
 
     # -- writing ----------------------------------------------------------------------------------------------
     def write(self) -> None:
@@ -367,18 +362,3 @@ def _check_options(timeout: float, jobs: int, explainers: str | None, checks: st
     for option, value in (("--xaicheck-explainers", explainers), ("--xaicheck-checks", checks)):
         if value is not None and not [v for v in value.split(",") if v.strip()]:
             raise pytest.UsageError(f"{option} {value!r} names nothing; leave it out to select all")
-
-
-def _result_of(rec: "CellRecord") -> Any:
-    """A ``CheckResult`` rebuilt from a record (to format the failure exactly as ``parametrize_with_checks``)."""
-    from xaicheck.axioms.base import CheckResult, Counterexample, Status
-
-    cx = None
-    if rec.counterexample:
-        d = rec.counterexample
-        cx = Counterexample(model_spec=d.get("model") or {}, x=d.get("x") or [], attributions=d.get("attributions")
-                            or [], expected=d.get("expected"), line=str(d.get("line", "")), baseline=d.get("baseline"))
-    status = Status(rec.status)
-    score = rec.score if status is Status.OK else None
-    return CheckResult(status, score, rec.passed if status is Status.OK else None, dict(rec.evidence or {}),
-                       rec.message, cx, rec.traceback)

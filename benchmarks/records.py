@@ -22,12 +22,10 @@ import io
 import json
 import math
 import os
-import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import numpy as np
+from xaicheck.axioms.cell_record import CellRecord, format_score, jsonable
 
 from .errors import RecordError
 from .provenance import read_provenance
@@ -59,85 +57,9 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "explainer", "case", "check", "category", "status", "score", "passed", "seed", "message",
 )
 TIMING_COLUMNS: tuple[str, ...] = ("explainer", "case", "check", "seed", "status", "seconds")
-#: Object addresses in messages (``<... at 0x7f...>``) differ between runs; they are masked in scores.csv.
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 #: Magnitudes below this are floating-point noise: printed and stored as 0.
 NOISE = 1e-12
-#: A number written in exponent notation with an exponent of -13 or below (``4.163e-17``), optionally signed.
-_TINY = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?[eE]-(?:1[3-9]|[2-9]\d|\d{3,})(?![\w.])")
 STATUSES: tuple[str, ...] = ("ok", "not_applicable", "error", "timeout")
-
-
-def _clean_message(message: str) -> str:
-    """One line, object addresses masked, floating-point noise printed as 0 (stable bytes across machines)."""
-    text = _ADDRESS.sub(" at 0x…", " ".join(str(message).split()))
-    return _TINY.sub("0", text)
-
-
-@dataclass
-class CellRecord:
-    """Everything a cell produced. ``case`` is the case name; ``(check, case)`` is the case id ``check/case``."""
-
-    cell_id: str
-    explainer: str
-    check: str
-    case: str
-    category: str
-    seed: int
-    status: str
-    score: float | None = None
-    passed: bool | None = None
-    message: str = ""
-    evidence: dict[str, Any] = field(default_factory=dict)
-    counterexample: dict[str, Any] | None = None
-    traceback: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def case_id(self) -> str:
-        return f"{self.check}/{self.case}"
-
-    def to_json(self) -> dict[str, Any]:
-        return jsonable(asdict(self))
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> "CellRecord":
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in obj.items() if k in names})
-
-    def score_row(self) -> dict[str, str]:
-        return {
-            "explainer": self.explainer, "case": self.case, "check": self.check, "category": self.category,
-            "status": self.status, "score": format_score(self.score),
-            "passed": "" if self.passed is None else str(bool(self.passed)).lower(),
-            "seed": str(self.seed), "message": _clean_message(self.message),
-        }
-
-
-def format_score(score: float | None) -> str:
-    """A score rounded to 10 significant digits (stable bytes across platforms); empty when there is none."""
-    if score is None or (isinstance(score, float) and math.isnan(score)):
-        return ""
-    return f"{float(score):.10g}"
-
-
-def jsonable(obj: Any) -> Any:
-    """Recursively turn numpy scalars/arrays, tuples, sets and non-finite floats into plain JSON values."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, (set, frozenset)):
-        return sorted(jsonable(v) for v in obj)
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    return str(obj)
 
 
 def _stable(obj: Any) -> Any:

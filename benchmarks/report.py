@@ -31,6 +31,7 @@ from .records import CellRecord, read_records
 from .report_tables import (boards_html, esc as _e, panel_html, requires_of as _requires, roles_html, tracks_html,
                             trust_html)
 from .run_facts import run_facts_from
+from .safe_io import atomic_write_text
 from .scoring import Scores, compute_scores
 
 __all__ = ["build_report", "refresh_report", "render_html", "fill_template", "MAX_FAILURES_PER_CHECK"]
@@ -90,7 +91,7 @@ def build_report(directory: Path | str, *, plots: bool = True,
                        papers=sorted((directory / "papers").glob("*.md")) if (directory / "papers").is_dir() else [],
                        history=read_history(directory))
     report = directory / "report.html"
-    report.write_text(text, encoding="utf-8")
+    atomic_write_text(report, text)
     seconds = time.perf_counter() - start
     top = {t.track.name: t.top() for t in scores.tracks}
     say(f"report: built in {seconds:.1f} s")

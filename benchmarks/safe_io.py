@@ -7,8 +7,10 @@ link named ``counterexamples`` pointing at ``~/papers`` must never make a run de
 - :func:`check_out_dir` runs before any work: ``--out`` is non-empty, is (or can be created as) a writable
   directory, and none of the names xaicheck reads or writes inside it (``OUTPUT_NAMES``, and the entries of its
   sub-directories) is a symbolic link;
-- files are written by :func:`atomic_write_text`: a *fresh* temporary file (``mkstemp``, ``O_EXCL``) in the same
-  directory, then ``os.replace``, which replaces a link instead of writing through it;
+- files are written by :func:`atomic_write_text` / :func:`atomic_write_bytes` (every output: scores, evidence,
+  leaderboards, plots, report): a *fresh* temporary file (``mkstemp``, ``O_EXCL``) in the same directory, then
+  ``os.replace``, which replaces a symbolic link instead of writing through it and gives a hard-linked name a new
+  inode (the other names of the old inode keep their bytes);
 - :func:`safe_dir` creates a sub-directory and refuses a link; :func:`remove_files` deletes only regular files
   (a link is unlinked itself, never followed).
 """
@@ -20,13 +22,15 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["OUTPUT_NAMES", "MACHINE_DEPENDENT", "OutDirError", "check_out_dir", "atomic_write_text", "safe_dir",
-           "safe_file", "remove_files", "write_gitignore"]
+__all__ = ["OUTPUT_NAMES", "MACHINE_DEPENDENT", "OutDirError", "check_out_dir", "atomic_write_text",
+           "atomic_write_bytes", "safe_dir", "safe_file", "remove_files", "write_gitignore"]
 
-#: Every name xaicheck reads or writes directly inside a result directory.
+#: Every name xaicheck reads or writes directly inside a result directory (a test runs a suite and its report and
+#: checks that every entry they leave in the directory is listed here).
 OUTPUT_NAMES: tuple[str, ...] = (
     "scores.csv", "timings.csv", "evidence.jsonl", "provenance.json", "determinism.csv", "counterexamples",
-    "history", ".partial", "leaderboard.csv", "leaderboard.md", "report.html", "plots", "papers", ".gitignore",
+    "history", ".partial", "leaderboard.csv", "leaderboard_tracks.csv", "leaderboard.md", "report.html", "plots",
+    "papers", ".gitignore",
 )
 #: Outputs that differ between machines for the same seed (wall times, timestamps, platform): kept out of the
 #: committed, compared set by the ``.gitignore`` the runner writes into the result directory.
@@ -110,15 +114,23 @@ def safe_file(path: Path) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a fresh temporary file and ``os.replace`` (a link at ``path`` is replaced,
-    never followed; a crash leaves the old file or the new one, never half of it)."""
+    """Write ``text`` (UTF-8) to ``path`` with :func:`atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a fresh temporary file and ``os.replace``: always a *new inode*, so a symbolic
+    link at ``path`` is replaced (never followed) and a hard link's other names keep their old bytes; a crash
+    leaves the old file or the new one, never half of it. Refuses a directory at ``path`` or a linked parent."""
     path = Path(path)
     if path.parent.is_symlink():
         raise OutDirError(f"{path.parent} is a symbolic link; refusing to write {path.name} through it")
+    if path.is_dir() and not path.is_symlink():
+        raise OutDirError(f"{path} is a directory; refusing to replace it with a file")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         try:

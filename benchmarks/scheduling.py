@@ -21,7 +21,7 @@ FAMILY_COST: dict[str, float] = {"surrogate": 8.0, "shapley": 4.0, "perturbation
 
 
 def _cell_cost(suite: Suite, cell: Cell, prior: dict[tuple[str, str, str, int], float]) -> float:
-    known = prior.get((cell.explainer, cell.check, cell.case, cell.seed))
+    known = prior.get(cell.key)
     if known is not None:
         return known
     exp, check, case = suite.explainer_of(cell), suite.check_of(cell), suite.case_of(cell)
@@ -45,8 +45,7 @@ def schedule(suite: Suite, cells: list[Cell], todo: list[int], out: Path | None 
         median = known[len(known) // 2]
         base = {i: _cell_cost(suite, cells[i], {}) for i in todo}
         mean_base = sum(base.values()) / max(len(base), 1)
-        cost = {i: prior.get((cells[i].explainer, cells[i].check, cells[i].case, cells[i].seed),
-                             median * base[i] / mean_base) for i in todo}
+        cost = {i: prior.get(cells[i].key, median * base[i] / mean_base) for i in todo}
     else:
         cost = {i: _cell_cost(suite, cells[i], {}) for i in todo}
     return sorted(todo, key=lambda i: (-cost[i], i))

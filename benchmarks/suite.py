@@ -9,11 +9,11 @@ not, is part of the suite: the runner records not-applicable cells too, so cover
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from xaicheck.axioms.base import TIERS, Case, Check, cases_of, check_names, get_check
+from xaicheck.axioms.cell import Cell
 from xaicheck.core.errors import SelectionError
 from xaicheck.explainers.base import Explainer, explainer_names, get_explainer
 
@@ -26,32 +26,6 @@ STOCHASTIC_SEEDS: dict[str, int] = {"quick": 1, "default": 3, "full": 3}
 
 #: Seeds are in [0, MAX_SEED] (what numpy's legacy and torch's generators accept alike).
 MAX_SEED = 2**32 - 1
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
-
-
-@dataclass(frozen=True, order=True)
-class Cell:
-    """One unit of work. ``id`` = ``explainer/check/case/sSEED`` is stable across runs and machines."""
-
-    explainer: str
-    check: str
-    case: str
-    seed: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.explainer}/{self.check}/{self.case}/s{self.seed}"
-
-    @property
-    def case_id(self) -> str:
-        return f"{self.check}/{self.case}"
-
-    @property
-    def slug(self) -> str:
-        """A file-name-safe form of the id (``__`` between parts)."""
-        return "__".join(_UNSAFE.sub("_", part) for part in self.id.split("/"))
-
 
 def seeds_for(explainer: Explainer, suite: str, base_seed: int = 0) -> list[int]:
     """The seeds ``explainer`` runs in ``suite``: one for deterministic explainers, 1 or 3 for stochastic ones."""
@@ -96,17 +70,22 @@ class Suite:
         for exp in self.explainers.values():
             seeds = seeds_for(exp, self.name, self.base_seed)
             for case in self.cases.values():
-                out.extend(Cell(exp.name, case.check, case.name, s) for s in seeds)
+                out.extend(Cell(exp, self.checks[case.check], case, s) for s in seeds)
         return sorted(out)
 
     def case_of(self, cell: Cell) -> Case:
-        return self.cases[cell.case_id]
+        return cell.case
 
     def check_of(self, cell: Cell) -> Check:
-        return self.checks[cell.check]
+        return cell.check
 
     def explainer_of(self, cell: Cell) -> Explainer:
-        return self.explainers[cell.explainer]
+        return cell.explainer
+
+    def cell(self, key: tuple[str, str, str, int]) -> Cell:
+        """The cell whose ``Cell.key`` is ``(explainer, check, case, seed)`` (a case name may contain ``/``)."""
+        explainer, check, case, seed = key
+        return Cell(self.explainers[explainer], self.checks[check], self.cases[f"{check}/{case}"], int(seed))
 
 
 def validate_seed(seed: object) -> int:

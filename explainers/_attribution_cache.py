@@ -5,8 +5,8 @@ same attributions of the same rows (``axioms._faithfulness``: one draw per model
 cell's first act is ``explainer.explain(model, X, baseline=b, background=B, target=t, seed=s)``. Run as six cells,
 the explainer computed the same attribution six times (captum's KernelSHAP and LIME, guided IG: about 1 CPU-s each).
 
-While a run is active (:func:`activate`, called by the runner before it forks its workers), the *first* ``explain``
-call of each cell (:func:`begin_cell`) is looked up here and, when computed, stored:
+While a cell runs under :func:`sharing` (the runner hands each forked cell its run's directory as an argument), the
+*first* ``explain`` call of the cell is looked up here and, when computed, stored:
 
 - key: sha256 of the explainer (name, class, library, ``settings``), the model (class, name, ``spec()`` and a
   **probe**: ``f`` at ``PROBE_POINTS`` seeded hybrids of the rows and their references, so two models that differ
@@ -17,28 +17,30 @@ call of each cell (:func:`begin_cell`) is looked up here and, when computed, sto
   compute the same array and either write wins.
 
 Only first calls are shared, and only with first calls: a cell's first call is made from the same state as any other
-cell's (a fresh cell of a worker forked from the same parent), so a stored answer is exactly what the explainer would
+cell's (every cell is a fresh process forked from the same parent), so a stored answer is exactly what the explainer would
 have computed there, *provided it is a deterministic function of its inputs and seed* — the assumption every run
 already makes (cells run in any order on any worker) and that the runner's determinism rerun tests: the rerun runs
-with the cache off (:func:`deactivate`), so an explainer that gives another answer to the same question is still
+with no sharing directory, so an explainer that gives another answer to the same question is still
 caught. Runs outside the runner (``check_explainer``, the pytest plugin, a Dask engine's remote workers) never
-activate it.
+share.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from xaicheck.core.cache_files import write_array
 
-__all__ = ["PROBE_POINTS", "SWITCH_ENV", "activate", "deactivate", "active_directory", "begin_cell", "take_first", "key_for",
-           "load", "store", "stats"]
+__all__ = ["PROBE_POINTS", "SWITCH_ENV", "sharing", "enabled", "active_directory", "take_first", "key_for", "load",
+           "store", "stats"]
 
 #: Points at which the model is evaluated to fingerprint the function itself.
 PROBE_POINTS = 64
@@ -46,39 +48,54 @@ FORMAT = 1
 #: ``XAICHECK_SHARE_ATTRIBUTIONS=0`` turns sharing off (a run then computes every attribution in its own cell).
 SWITCH_ENV = "XAICHECK_SHARE_ATTRIBUTIONS"
 
-_STATE: dict[str, Any] = {"dir": None, "first": False, "hits": 0, "stored": 0}
+class _Share:
+    """The sharing of one cell: where answers live, whether the first call is still to come, hits and stores."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir, self.first, self.hits, self.stored = directory, True, 0, 0
 
 
-def activate(directory: Path | str) -> None:
-    """Share first-call attributions through ``directory`` (created on first store) in this process and its forks;
-    ``XAICHECK_SHARE_ATTRIBUTIONS=0`` in the environment keeps sharing off (every cell computes its own)."""
-    on = os.environ.get(SWITCH_ENV, "1").strip() not in ("0", "off", "false", "")
-    _STATE.update(dir=Path(directory) if on else None, first=False, hits=0, stored=0)
+#: The share of the cell running in this context (``None``: no sharing). Bound by :func:`sharing` for the extent
+#: of one cell, from the directory the runner hands the cell as an argument (``axioms.isolation.CellContext``).
+_CURRENT: contextvars.ContextVar["_Share | None"] = contextvars.ContextVar("xaicheck_attribution_share",
+                                                                          default=None)
 
 
-def deactivate() -> None:
-    """Stop sharing (the determinism rerun computes every attribution afresh)."""
-    _STATE.update(dir=None, first=False)
+def enabled() -> bool:
+    """``XAICHECK_SHARE_ATTRIBUTIONS=0`` in the environment keeps sharing off (every cell computes its own)."""
+    return os.environ.get(SWITCH_ENV, "1").strip() not in ("0", "off", "false", "")
+
+
+@contextmanager
+def sharing(directory: Path | str | None) -> Iterator[None]:
+    """Share first-call attributions through ``directory`` (created on first store) while the block runs: one
+    cell. ``None`` (or sharing switched off, :func:`enabled`) shares nothing."""
+    share = _Share(Path(directory)) if directory is not None and enabled() else None
+    token = _CURRENT.set(share)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
 
 
 def active_directory() -> Path | None:
-    return _STATE["dir"]
-
-
-def begin_cell() -> None:
-    """The next ``explain`` call is the first of a new cell."""
-    _STATE["first"] = True
+    share = _CURRENT.get()
+    return None if share is None else share.dir
 
 
 def take_first() -> bool:
     """Whether this call is the first of its cell while sharing is active (and mark it taken)."""
-    first, _STATE["first"] = bool(_STATE["first"]), False
-    return first and _STATE["dir"] is not None
+    share = _CURRENT.get()
+    if share is None:
+        return False
+    first, share.first = share.first, False
+    return first
 
 
 def stats() -> dict[str, int]:
-    """Hits and stores in this process since :func:`activate`."""
-    return {"hits": int(_STATE["hits"]), "stored": int(_STATE["stored"])}
+    """Hits and stores of the cell sharing in this context."""
+    share = _CURRENT.get()
+    return {"hits": 0, "stored": 0} if share is None else {"hits": share.hits, "stored": share.stored}
 
 
 def _bytes(a: Any) -> bytes:
@@ -117,21 +134,21 @@ def key_for(explainer: Any, model: Any, X: np.ndarray, baseline: np.ndarray | No
 
 def load(key: str, shape: tuple[int, ...]) -> np.ndarray | None:
     """The stored answer for ``key`` if it exists, reads cleanly and has ``shape``; else ``None``."""
-    directory = _STATE["dir"]
-    if directory is None:
+    share = _CURRENT.get()
+    if share is None:
         return None
     try:
-        value = np.load(directory / f"{key}.npy", allow_pickle=False)
+        value = np.load(share.dir / f"{key}.npy", allow_pickle=False)
     except (OSError, ValueError):
         return None
     if value.shape != tuple(shape):
         return None
-    _STATE["hits"] += 1
+    share.hits += 1
     return value
 
 
 def store(key: str, value: np.ndarray) -> None:
     """Write ``value`` under ``key`` atomically; a cache that cannot be written is no cache (nothing raised)."""
-    directory = _STATE["dir"]
-    if directory is not None and write_array(directory / f"{key}.npy", value):
-        _STATE["stored"] += 1
+    share = _CURRENT.get()
+    if share is not None and write_array(share.dir / f"{key}.npy", value):
+        share.stored += 1

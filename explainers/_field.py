@@ -21,7 +21,8 @@ and a model that answers queries (``tests/test_field_seal.py``). It can still qu
 
 Each question carries a sequence number and each answer quotes it; a broken exchange (a timeout in the exam process,
 a field process that died) kills the field process, and the next question starts a fresh one. The field process dies
-with its exam process (``PR_SET_PDEATHSIG``) and reads EOF when the exam closes the pipe.
+with its exam process (a watch on the exam's pidfd: it is the zygote's child, not the exam's) and with the zygote
+(``PR_SET_PDEATHSIG``), and exits on EOF when the exam closes the pipe.
 
 Cost (``benchmarks/bench_field.py``): the zygote starts once per run (about a second: the imports); a field process
 is a fork of it; each question costs a round trip of pickled arrays.
@@ -51,8 +52,10 @@ __all__ = ["FIELD_ENV", "FieldModel", "FieldError", "field_mode", "explain_in_fi
 #: ``XAICHECK_FIELD=inline`` runs explainers in the exam process (unsealed; for debugging adapters).
 FIELD_ENV = "XAICHECK_FIELD"
 #: Modules the zygote imports before it forks (the libraries adapters use; importing them costs nothing per cell).
-PRELOAD = ("numpy", "torch", "sklearn.linear_model", "captum.attr", "shap", "lime.lime_tabular", "xgboost", "lightgbm",
-           "xaicheck.explainers.base", "xaicheck.explainers._field")
+PRELOAD = ("numpy", "torch", "sklearn.linear_model", "sklearn.inspection", "captum.attr", "captum.attr._core.lrp",
+           "captum.attr._utils.lrp_rules", "shap", "lime.lime_tabular", "lime.lime_text", "saliency.core",
+           "saliency.core.guided_ig", "skimage.segmentation", "xgboost", "lightgbm", "xaicheck.explainers.base",
+           "xaicheck.explainers._output", "xaicheck.explainers._field", "xaicheck.explainers._zygote")
 #: Text-model methods an explainer may call (answered by the exam process).
 TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
 #: What the field process may ask the exam process to do with a sealed view.
@@ -110,7 +113,7 @@ class _Channel:
         ctx = _context()
         self.conn, child = ctx.Pipe(duplex=True)
         threads = _torch_threads()
-        self.proc = ctx.Process(target=_serve, args=(child, threads), daemon=True, name="xaicheck-field")
+        self.proc = ctx.Process(target=_serve, args=(child, threads, os.getpid()), daemon=True, name="xaicheck-field")
         with _without_main(), _inherited_zygote():
             self.proc.start()
         child.close()
@@ -396,9 +399,33 @@ def _die_with_parent() -> None:
         pass
 
 
-def _serve(conn: Any, threads: int | None) -> None:
+def _watch(exam_pid: int) -> None:
+    """End this field process the moment its exam process ends (killed on a timeout, or a run aborted), even while
+    an explainer is still computing: the field is a child of the zygote, not of the exam, so nothing else would."""
+    import select
+    import time
+
+    try:
+        fd = os.pidfd_open(exam_pid)
+    except (AttributeError, OSError):
+        fd = None
+    while True:
+        if fd is not None:
+            select.select([fd], [], [])
+            os._exit(0)
+        try:
+            os.kill(exam_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
+        time.sleep(0.5)
+
+
+def _serve(conn: Any, threads: int | None, exam_pid: int) -> None:
     """The field process: rebuild explainers and models from what the exam sends; answer questions until EOF."""
     _die_with_parent()
+    threading.Thread(target=_watch, args=(exam_pid,), daemon=True, name="xaicheck-field-watch").start()
     if threads is not None:
         import torch
 

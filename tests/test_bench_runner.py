@@ -187,7 +187,7 @@ def test_parent_warms_up_compiling_libraries_once_and_workers_use_one_blas_threa
     assert (tmp_path / "par" / "scores.csv").read_bytes() == (tmp_path / "ser" / "scores.csv").read_bytes()
     # nothing of a warm-up library to run -> nothing warmed
     WARM_CALLS.clear()
-    assert runner.warm_up(suite, [c for c in suite.cells() if c.explainer != "fake_shap"]) == {}
+    assert runner.warm_up([e for name, e in suite.explainers.items() if name != "fake_shap"]) == {}
     assert WARM_CALLS == []
 
 
@@ -230,15 +230,16 @@ def test_longest_first_schedule_and_determinism_sample_are_deterministic(tmp_pat
     cells = suite.cells()
     order = runner.schedule(suite, cells, list(range(len(cells))))
     # the perturbation-family explainer (noisy) is estimated costlier than the user/oracle ones: it goes first
-    assert {cells[i].explainer for i in order[:12]} == {"noisy"}
+    assert {cells[i].explainer.name for i in order[:12]} == {"noisy"}
     assert order == runner.schedule(suite, cells, list(range(len(cells))))
     # with timings of an earlier run in --out, the slowest known cell leads
     slow = ("exact", "toy_b", "bench_toy_truth")
     (tmp_path / "timings.csv").write_text("explainer,case,check,seed,status,seconds\n" + "".join(
-        f"{c.explainer},{c.case},{c.check},{c.seed},ok,{9.5 if (c.explainer, c.case, c.check) == slow else 0.01}\n"
+        f"{c.explainer.name},{c.case.name},{c.check.name},{c.seed},ok,"
+        f"{9.5 if (c.explainer.name, c.case.name, c.check.name) == slow else 0.01}\n"
         for c in cells))
     first = cells[runner.schedule(suite, cells, list(range(len(cells))), tmp_path)[0]]
-    assert (first.explainer, first.case, first.check) == ("exact", "toy_b", "bench_toy_truth")
+    assert (first.explainer.name, first.case.name, first.check.name) == ("exact", "toy_b", "bench_toy_truth")
     summary = runner.run_suite(toy_suite("default", ("exact", "random")), tmp_path / "r", jobs=2, progress=False)
     sample = runner.determinism_sample(summary.records)
     assert len(sample) == 4 and sample == runner.determinism_sample(list(reversed(summary.records)))

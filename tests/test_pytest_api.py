@@ -192,7 +192,7 @@ def test_bound_check_passes_fails_and_errors_with_named_messages() -> None:
 
 def test_cell_ids_append_the_seed_only_for_multi_seed_runs() -> None:
     cells = [c for c, _ in iter_cells([exact_shapley], checks=CHECKS[1:], seeds=(0, 1))]
-    assert [c.id for c in cells] == ["exact_shapley-_pt_dummy-linear-seed0", "exact_shapley-_pt_dummy-linear-seed1"]
+    assert [c.test_id for c in cells] == ["exact_shapley-_pt_dummy-linear-seed0", "exact_shapley-_pt_dummy-linear-seed1"]
     assert isinstance(cells[0], Cell) and repr(BoundCheck(cells[0])) == "<check _pt_dummy/linear>"
 
 
@@ -295,7 +295,7 @@ def test_baseline_turns_recorded_failures_and_errors_into_strict_xfails(tmp_path
         ("crashes", "_pt_dummy", "linear", "timeout", None, "timed out after 1 s"),
         ("gone", "_pt_dummy", "linear", "ok", False, "no such cell any more"),
     ])
-    cells = {c.id: c for c, _ in iter_cells([exact_shapley, constant_ones, crashes], checks=CHECKS,
+    cells = {c.test_id: c for c, _ in iter_cells([exact_shapley, constant_ones, crashes], checks=CHECKS,
                                            expected_failures={"constant_ones": {"_pt_efficiency": "ignores f"},
                                                               "crashes": {"_pt_dummy": "theory"}})}
     session = XaicheckSession(_Config(baseline=str(base)))  # type: ignore[arg-type]

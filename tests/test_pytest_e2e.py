@@ -106,7 +106,7 @@ def _expected_ids(name: str) -> list[str]:
     from xaicheck.explainers import Capabilities, FunctionExplainer
 
     exp = FunctionExplainer(lambda *a, **k: None, name, capabilities=Capabilities(uses_baseline=True))
-    return [cell.id for cell, _ in iter_cells([exp], checks=CHECKS)]
+    return [cell.test_id for cell, _ in iter_cells([exp], checks=CHECKS)]
 
 
 def test_user_project_good_passes_broken_fails_with_named_messages(user_project) -> None:

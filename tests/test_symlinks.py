@@ -46,7 +46,8 @@ LINKS = [  # (name inside --out, link to the victim directory itself, or to one 
     ("scores.csv", "scores.csv"), ("report.html", "report.html"), ("provenance.json", "a.json"),
     ("evidence.jsonl", "keep.txt"), ("timings.csv", "keep.txt"), ("leaderboard.md", "keep.txt"),
     ("counterexamples/x.json", "a.json"), ("history/provenance-2026.json", "provenance-x.json"),
-    ("plots/heatmap.png", "keep.txt"),
+    ("plots/heatmap.png", "keep.txt"), ("leaderboard_tracks.csv", "keep.txt"), ("leaderboard.csv", "keep.txt"),
+    ("determinism.csv", "keep.txt"), (".gitignore", "keep.txt"),
 ]
 
 
@@ -94,3 +95,38 @@ def test_out_itself_may_be_a_link_to_a_directory(tmp_path, finished_run):
     (real / "plots" / "evil.png").symlink_to(tmp_path / "nowhere.png")
     with pytest.raises(OutDirError, match="evil.png is a symbolic link"):
         check_out_dir(tmp_path / "alias")
+
+
+HARDLINKED = ("plots/heatmap.png", "leaderboard.md", "leaderboard.csv", "leaderboard_tracks.csv",
+              "report.html", "provenance.json", "scores.csv", "counterexamples/counterexamples.md")
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_hard_links_in_out_are_never_written_through(command, finished_run, victim, tmp_path):
+    """A hard link shares its inode with a file outside --out: every writer gives the name a new inode (temporary
+    file, ``os.replace``), so the file outside keeps its bytes."""
+    out = tmp_path / "out"
+    shutil.copytree(finished_run, out)
+    names = HARDLINKED if command == "run" else HARDLINKED[:5]  # report reads the run's files: links to what it writes
+    assert all((out / name).is_file() for name in names), [n for n in names if not (out / n).is_file()]
+    for k, name in enumerate(names):
+        outside = victim / f"hard-{k}"
+        outside.write_bytes(b"victim bytes\n")
+        (out / name).unlink()
+        os.link(outside, out / name)
+    before = _snapshot(victim)
+    argv = {"run": ["run", "--out", str(out), "--no-resume", *RUN], "report": ["report", str(out)]}[command]
+    assert main(argv) == 0
+    assert _snapshot(victim) == before
+    for k, name in enumerate(names):
+        assert (out / name).stat().st_ino != (victim / f"hard-{k}").stat().st_ino, name
+    assert (out / "leaderboard.md").read_text().startswith("# Leaderboard")  # written: under the name, not the inode
+    if command == "run":
+        assert (out / "scores.csv").read_bytes() == (finished_run / "scores.csv").read_bytes()
+
+
+def test_every_name_a_run_and_its_report_leave_in_out_is_known(finished_run):
+    """OUTPUT_NAMES (what ``check_out_dir`` checks for links) lists every entry the writers leave in --out."""
+    from xaicheck.benchmarks.safe_io import OUTPUT_NAMES
+
+    assert sorted(p.name for p in finished_run.iterdir() if p.name not in OUTPUT_NAMES) == []
