@@ -319,7 +319,7 @@ def _sampler(L: int, boost: dict[str, float]) -> Callable[[int, np.random.Genera
     return sample
 
 
-_DEFAULT_ROWS = {"quick": 4, "default": 4, "full": 16}
+_DEFAULT_ROWS = {"quick": 2, "default": 2, "full": 16}
 
 
 @dataclass(frozen=True)
@@ -370,8 +370,9 @@ def _build(spec: _Spec) -> AttentionTextModel:
 
 _SENT = {"great": 0.12, "good": 0.1, "bad": 0.1, "awful": 0.08, "not": 0.15}
 _FULL = frozenset({"full"})
-#: The default suite holds the L = 8 sentences (each truncated: its last position(s) are exact dummies); the
-#: longer ones (2^10-2^12 coalitions per row) are in ``full``.
+#: The default suite holds the L <= 8 sentences (most truncated: their last position(s) are exact dummies), two rows
+#: each (the suite's cost is per model; the bootstrap resamples cases); the longer ones (2^10-2^12 coalitions per
+#: row) are in ``full`` with 16 rows.
 TEXT_ATTENTION_MODELS: tuple[_Spec, ...] = (
     _Spec("attn_keyword_great_l8", "keyword", 8, {"k": "great", "w": 2.0, "T": 7}, {"great": 0.15}, banzhaf=True),
     _Spec("attn_conjunction_l8", "conjunction", 8, {"a": "good", "b": "plot", "w": 1.0, "T": 7},
@@ -382,6 +383,15 @@ TEXT_ATTENTION_MODELS: tuple[_Spec, ...] = (
     _Spec("attn2_unnegated_l8", "unnegated", 8, {"k": "good", "T": 7}, {"good": 0.2, "not": 0.25}),
     _Spec("emb_truncated_l8", "additive", 8, {"T": 6}, _SENT),
     _Spec("emb_early_double_l8", "additive", 8, {"g": [2.0] * 4 + [1.0] * 3, "T": 7}, _SENT),
+    _Spec("attn_keyword_awful_l8", "keyword", 8, {"k": "awful", "w": -2.0, "T": 8}, {"awful": 0.15}),
+    _Spec("attn_keyword_fun_l6", "keyword", 6, {"k": "fun", "w": 1.0, "T": 5}, {"fun": 0.2}),
+    _Spec("attn_conjunction_actor_great_l8", "conjunction", 8, {"a": "actor", "b": "great", "w": -2.0, "T": 7},
+          {"actor": 0.15, "great": 0.15}),
+    _Spec("attn_negation_l6", "negation", 6, {"T": 6}, _SENT),
+    _Spec("attn_count2_fun_l8", "count", 8, {"k": "fun", "K": 2, "w": 1.5, "T": 7}, {"fun": 0.25}),
+    _Spec("attn_saturating_l6", "saturating", 6, {"cap": 1.0, "T": 5}, {"good": 0.15, "bad": 0.15}),
+    _Spec("attn2_unnegated_great_l8", "unnegated", 8, {"k": "great", "T": 8}, {"great": 0.2, "not": 0.25}),
+    _Spec("emb_additive_l6", "additive", 6, {"T": 5}, _SENT),
     _Spec("attn_keyword_bad_l12", "keyword", 12, {"k": "bad", "w": -1.5}, {"bad": 0.12}, tiers=_FULL),
     _Spec("attn_conjunction_l10", "conjunction", 10, {"a": "actor", "b": "great", "w": -2.0},
           {"actor": 0.12, "great": 0.12}, tiers=_FULL),
