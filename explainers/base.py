@@ -51,7 +51,7 @@ __all__ = [
 Family = Literal[
     "gradient", "path", "perturbation", "shapley", "surrogate", "tree", "global", "control", "oracle", "user"
 ]
-Requirement = Literal["callable", "torch", "tree", "linear", "sklearn", "text"]
+Requirement = Literal["callable", "torch", "tree", "linear", "sklearn", "text", "embedding"]
 
 # ExplainerError, ExplainerOutputError and MissingInputError are defined in ``xaicheck.core.errors`` (the axioms and
 # benchmarks layers catch them) and re-exported here, their public home (``from xaicheck import ExplainerError``).

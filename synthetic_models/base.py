@@ -41,7 +41,7 @@ __all__ = [
 Domain = Literal["binary", "continuous", "image", "tokens"]
 
 #: Model forms an explainer may require; ``SyntheticModel.forms`` says which a model offers.
-FORMS = ("callable", "torch", "tree", "linear", "sklearn", "text")
+FORMS = ("callable", "torch", "tree", "linear", "sklearn", "text", "embedding")
 
 
 @dataclass(frozen=True, eq=False)
@@ -268,7 +268,7 @@ class FunctionModel(SyntheticModel):
 
 #: What a sealed view passes through from the model unchanged (the callable's interface, never its ground truth).
 _PASS_THROUGH = ("name", "domain", "feature_names", "n_outputs", "input_shape", "forms", "is_tree_model",
-                 "gradcam_layer_name", "vocabulary")
+                 "gradcam_layer_name", "vocabulary", "attention_layers")
 #: Methods of a text model an explainer may call (they only compute f on documents).
 _TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
 
@@ -311,6 +311,9 @@ class SealedModel:
             module = torch_factory()
             return None if module is None else copy.deepcopy(module)
 
+        embedding_factory = getattr(model, "embedding_module", None)
+        if callable(embedding_factory):  # token-id models: the network from its embedding layer on (fresh copy)
+            object.__setattr__(self, "embedding_module", lambda: copy.deepcopy(embedding_factory()))
         object.__setattr__(self, "n_features", n_features)
         object.__setattr__(self, "_predict", _predict)
         object.__setattr__(self, "_torch_module", _torch_module)
