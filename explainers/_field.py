@@ -59,7 +59,8 @@ PRELOAD = ("numpy", "torch", "sklearn.linear_model", "sklearn.inspection", "capt
 #: Text-model methods an explainer may call (answered by the exam process).
 TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
 #: What the field process may ask the exam process to do with a sealed view.
-_CALLABLE = frozenset({"predict", "pickled_torch_module", "pickled_estimator", *TEXT_METHODS})
+_CALLABLE = frozenset({"predict", "pickled_torch_module", "pickled_embedding_module", "pickled_estimator",
+                       *TEXT_METHODS})
 #: The sealed views and explainers whose manifests this process has sent (bounded: oldest dropped first).
 MAX_REMEMBERED = 512
 
@@ -338,6 +339,8 @@ class FieldModel:
             object.__setattr__(self, "linear_coefficients", (w, float(b)))
         for method in manifest.get("text_methods", ()):
             object.__setattr__(self, method, _remote(ask, method))
+        if manifest.get("embedding"):
+            object.__setattr__(self, "embedding_module", self._embedding_module)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a sealed model is read-only (tried to set {name!r})")
@@ -364,6 +367,14 @@ class FieldModel:
             blob = self._ask("pickled_torch_module")
             self._store["torch"] = None if blob is None else pickle.loads(blob)
         module = self._store["torch"]
+        return None if module is None else copy.deepcopy(module)
+
+    def _embedding_module(self) -> Any:
+        """A fresh copy of a token-id model's network from its embedding layer on (crosses once per model)."""
+        if "embedding" not in self._store:
+            blob = self._ask("pickled_embedding_module")
+            self._store["embedding"] = None if blob is None else pickle.loads(blob)
+        module = self._store["embedding"]
         return None if module is None else copy.deepcopy(module)
 
     @property

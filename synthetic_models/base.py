@@ -344,6 +344,7 @@ class SealedModel:
             "forms": tuple(sorted(self.forms)),
             "linear_coefficients": None if coef is None else (np.array(coef[0]), coef[1]),
             "text_methods": tuple(m for m in _TEXT_METHODS if m in self.__dict__),
+            "embedding": "embedding_module" in self.__dict__,
         }
 
     def pickled_torch_module(self) -> bytes | None:
@@ -352,6 +353,13 @@ class SealedModel:
 
         module = self._torch_module()
         return None if module is None else cloudpickle.dumps(module)
+
+    def pickled_embedding_module(self) -> bytes | None:
+        """A token-id model's network from its embedding layer on, pickled (``None`` where none exists)."""
+        import cloudpickle
+
+        factory = self.__dict__.get("embedding_module")
+        return None if factory is None else cloudpickle.dumps(factory())
 
     def pickled_estimator(self) -> bytes | None:
         """The fitted estimator, pickled: its bytes are the copy (no deep copy in this process)."""
