@@ -88,6 +88,9 @@ __all__ = [
 
 #: Relative to the row's largest |exact attribution|: below it a value counts as zero; closer than it is a tie.
 GT_TOLERANCE = Tolerance(rtol=1e-3, atol=1e-12)
+#: Absolute floor of both tolerances, relative to the model's output units (``output_scale``): float64 round-off of
+#: an exact enumeration is ~1e-16 of the outputs it sums, so 1e-9 of the output range is zero, not signal.
+ZERO_FLOOR = 1e-9
 #: Rows of attributions kept in evidence.
 EVIDENCE_ROWS = 4
 
@@ -164,13 +167,32 @@ def _row_scale_tol(A: np.ndarray, tol: Tolerance) -> np.ndarray:
     return tol.rtol * np.abs(A).max(axis=1) + tol.atol * float(np.abs(A).max(initial=0.0))
 
 
+def output_scale(predict: Any, X: np.ndarray, baseline: np.ndarray | None,
+                 background: np.ndarray | None = None) -> np.ndarray:
+    """Per row ``max(|f(x) - f(b)|, max f - min f)`` over the case's inputs, baseline and background: the model's
+    output units, for the absolute floor of a zero reference (``ZERO_FLOOR``)."""
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    parts = [X] + [np.atleast_2d(np.asarray(z, dtype=np.float64)) for z in (baseline, background) if z is not None]
+    f = np.asarray(predict(np.vstack(parts)), dtype=np.float64).reshape(-1)
+    fx = f[: len(X)]
+    spread = float(np.ptp(f)) if f.size else 0.0
+    fb = f[len(X)] if baseline is not None else float(np.mean(f[len(X):])) if f.size > len(X) else fx
+    return np.maximum(np.abs(fx - fb), spread)
+
+
 def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERANCE, *,
-                       magnitude: bool = False) -> dict[str, Any]:
+                       magnitude: bool = False, scale: np.ndarray | None = None) -> dict[str, Any]:
     """Per-row components and the score of attributions ``A`` against the exact reference ``R`` (both ``[n, d]``).
 
     ``magnitude`` adds ``max(0, 1 - ||A - R|| / ||R||)`` (relative error in the truth's units) to the ranking mean.
     Returns ``score`` (float, NaN if no row has a non-empty support), ``row_score`` / ``recall`` / ``sign`` /
     ``rho`` / ``magnitude`` / ``cosine`` (lists over all rows, NaN where not defined) and ``scored_rows`` (indices).
+
+    ``scale`` (per row, the model's output units: :func:`output_scale`) adds an absolute floor ``ZERO_FLOOR *
+    scale`` to both tolerances: a reference that is zero up to round-off (``|R_i| ~ 1e-17`` where ``f(x) = f(b)``)
+    has an empty support instead of a support of round-off. When *every* row's support is empty (the exact
+    attribution is zero), each row scores the share of features the explainer also leaves at zero
+    (``|A_i| <= tol``): a correct all-zero explanation scores 1, random attributions ~0 (issue 23).
     """
     A = np.atleast_2d(np.asarray(A, dtype=np.float64))
     R = np.atleast_2d(np.asarray(R, dtype=np.float64))
@@ -178,6 +200,8 @@ def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERAN
         raise ValueError(f"attributions of shape {A.shape} cannot be compared with a reference of shape {R.shape}")
     n, d = A.shape
     tol_r = _row_scale_tol(R, tol)
+    if scale is not None:
+        tol_r = np.maximum(tol_r, ZERO_FLOOR * np.broadcast_to(np.asarray(scale, dtype=np.float64), (n,)))
     tol_a = tol_r  # the truth's units on both sides (module docstring)
     support = np.abs(R) > tol_r[:, None]
     size = support.sum(axis=1)
@@ -205,6 +229,9 @@ def ground_truth_score(A: np.ndarray, R: np.ndarray, tol: Tolerance = GT_TOLERAN
     count = (~np.isnan(parts)).sum(axis=0)
     ranking = np.where(count > 0, np.nansum(parts, axis=0) / np.maximum(count, 1), 1.0)
     row_score = np.where(scored, sign * ranking, np.nan)
+    if scale is not None and not scored.any():  # the exact attribution is zero: zero is the answer
+        row_score = (np.abs(A) <= tol_a[:, None]).mean(axis=1)
+        scored = np.ones(n, dtype=bool)
     score = float(np.mean(row_score[scored])) if scored.any() else float("nan")
     return {
         "score": score,
@@ -325,7 +352,11 @@ class GroundTruthAgreement(Check):
         R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline,
                                   background=case.background, target=case.target,
                                   training_data=case.extra.get("training_data"))
-        parts = ground_truth_score(A, R, magnitude=kind != "mean_abs_interventional_shapley")
+        scale = output_scale(lambda Z: case.model.predict_target(Z, case.target), case.X, case.baseline,
+                             case.background)
+        if A.shape[0] != np.shape(case.X)[0]:  # one global row: the largest scale of the case's rows
+            scale = np.array([float(np.max(scale))])
+        parts = ground_truth_score(A, R, magnitude=kind != "mean_abs_interventional_shapley", scale=scale)
         if not parts["scored_rows"]:
             return CheckResult.not_applicable(f"{case.id}: the exact attribution is zero on every row")
         measured = parts["score"]

@@ -48,8 +48,10 @@ def aggregation_rule() -> str:
     return ("Ranked within tracks (uses) on the same cases for every ranked explainer; a case an explainer cannot "
             "answer counts as the random control's score there. Overall = mean over categories of the mean over "
             "score checks (gates are pass/fail columns, diagnostics are not scored; a second truth is its own "
-            "column). Rank = 1 + the number of explainers whose 95% bootstrap rank interval (1000 resamples of the "
-            "cases, seed 0) lies wholly above: overlapping intervals share a rank. Calibrated = (s − s_random)/"
+            "column); checks of one property (deletion, insertion, PGI/PGU) share one weight. Rank = 1 + the number of "
+            "explainers resolved above it by a pairwise test of the overalls (difference ≥ 1.96 standard errors over "
+            "resampled cases, infinitesimal jackknife: no seed); the rank range runs from that rank to the worst "
+            "rank no resolved pair excludes, so the rank is the range's best end. Calibrated = (s − s_random)/"
             "(1 − s_random) per check. Controls (family control) are scored on the same cells, never ranked.")
 
 
@@ -194,7 +196,7 @@ def _track_markdown(res: TrackResult, meta: Mapping[str, Mapping[str, Any]]) -> 
     cols = ["rank", "rank_interval", "p_rank1", "explainer", "library", "family", "overall", "overall_95",
             "calibrated", *res.categories, *[f"gate:{g}" for g in res.gates], *[f"axis:{a}" for a in res.axes],
             "not_answered"]
-    heads = ["#", "rank 95%", "P(rank 1)", "explainer", "library", "family", "overall", "overall 95%", "calibrated",
+    heads = ["#", "rank range", "P(rank 1)", "explainer", "library", "family", "overall", "overall 95%", "calibrated",
              *[c.replace("_", " ") for c in res.categories], *[f"gate {g}" for g in res.gates],
              *[f"truth: {a}" for a in res.axes], "not answered"]
     lines = ["", f"## Track: {md_escape(res.track.title)}", "",

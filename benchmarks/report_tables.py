@@ -18,8 +18,8 @@ __all__ = ["COLUMN_HELP", "boards_html", "tracks_html", "panel_html", "trust_htm
 
 #: Header tooltips of the leaderboard columns.
 COLUMN_HELP = {
-    "rank": "1 + the number of explainers whose 95% bootstrap rank interval lies wholly above: overlaps share a rank",
-    "rank_interval": "2.5%-97.5% range of the ranks over 1000 bootstrap resamples of the track's cases",
+    "rank": "1 + the number of explainers resolved above by a pairwise 95% test of the overalls: unresolved share a rank",
+    "rank_interval": "ranks no resolved pair excludes (the rank is its best end)",
     "p_rank1": "share of bootstrap resamples in which the explainer is first (ties split)",
     "not_answered": "track cases scored as the random control (not applicable, error or timeout)",
     "tracks": "tracks the explainer is ranked in: #rank [rank interval]",
@@ -117,7 +117,7 @@ def boards_html(scores: Scores, rows: list[dict[str, str]]) -> str:
 
 def _track_table(res: TrackResult, meta: Mapping[str, Mapping[str, Any]], kind: str = "ranked") -> str:
     cats = set(res.categories)
-    cols = ([("rank", "#", "num"), ("rank_interval", "rank 95%", "text"), ("p_rank1", "P(rank 1)", "num")]
+    cols = ([("rank", "#", "num"), ("rank_interval", "rank range", "text"), ("p_rank1", "P(rank 1)", "num")]
             if kind == "ranked" else [])
     cols += [("explainer", "explainer", "text"), ("family", "family", "text"), ("requires", "requires", "text"),
              ("overall", "overall", "num"), ("calibrated", "calibrated", "num"),

@@ -3,7 +3,8 @@
 Definitions (per explainer; a *cell* is explainer x case x seed):
 
 - **case score** = mean over seeds of the ok cells' scores; **check score** = mean of its case scores;
-  **category score** = mean of its check scores; **overall** = mean of the category scores that exist.
+  **category score** = mean over properties (``check_groups``: deletion, insertion and PGI/PGU are one) of the
+  mean of their check scores; **overall** = mean of the category scores that exist.
   Only ok cells enter a mean: error, timeout and not-applicable cells are never counted as 0.
 - **coverage** = applicable cells / all cells (not_applicable is the only non-applicable status);
   **success** = ok cells / applicable cells (errors and timeouts count against success);
@@ -40,6 +41,7 @@ import pandas as pd
 
 from xaicheck.axioms.base import CATEGORIES
 
+from .check_groups import property_of
 from .ranking import CaseInfo, TrackResult, rank_tracks
 from .records import CellRecord
 from .run_facts import check_roles
@@ -95,12 +97,15 @@ def pareto_front(points: Mapping[str, tuple[float, float]]) -> set[str]:
 
 
 def _hierarchy(ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
-    """(case, check, category, overall) tables from ok cells."""
+    """(case, check, category, overall) tables from ok cells; a category is the mean over properties
+    (``check_groups.property_of``) of the mean over their checks."""
     case = ok.groupby(["explainer", "category", "check", "case"], as_index=False).agg(
         score=("score", "mean"), pass_rate=("passed", "mean"), seeds=("seed", "nunique"))
     check = case.groupby(["explainer", "category", "check"], as_index=False).agg(
         score=("score", "mean"), pass_rate=("pass_rate", "mean"), cases=("case", "count"))
-    category = check.groupby(["explainer", "category"], as_index=False).agg(score=("score", "mean"))
+    prop = (check.assign(_p=check["check"].map(property_of))
+            .groupby(["explainer", "category", "_p"], as_index=False).agg(score=("score", "mean")))
+    category = prop.groupby(["explainer", "category"], as_index=False).agg(score=("score", "mean"))
     overall = category.groupby("explainer")["score"].mean()
     return case, check, category, overall
 
@@ -193,7 +198,9 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
     all_check["non_discriminating"] = all_check["check"].isin(non_disc)
     in_overall = all_check["role"].eq("score") & all_check["truth"].eq("")
     cal_cat = (all_check[in_overall].dropna(subset=["calibrated"])
-               .groupby(["explainer", "category"])["calibrated"].mean())
+               .assign(_p=lambda d: d["check"].map(property_of))
+               .groupby(["explainer", "category", "_p"])["calibrated"].mean()
+               .groupby(level=["explainer", "category"]).mean())
     category = category.merge(cal_cat.rename("calibrated").reset_index(), on=["explainer", "category"], how="left")
     cal_overall = category.dropna(subset=["calibrated"]).groupby("explainer")["calibrated"].mean()
 

@@ -286,3 +286,23 @@ def test_registered_tree_cases_score_tree_and_global_explainers():
             res = check.run(get_explainer(name), case)
             assert res.status is Status.OK, f"{name} on {case.id}: {res.message}"
         assert check.run(exact("t_interventional", caps=BACKGROUND), case).score == pytest.approx(1.0)
+
+
+def test_a_zero_reference_up_to_round_off_scores_a_correct_all_zero_explanation_1():
+    """Issue 23: where the exact reference is zero up to round-off, the floor (scaled by the model's output units)
+    makes the round-off no signal: exact zeros score 1, random attributions stay low."""
+    from xaicheck.axioms.ground_truth_agreement import output_scale
+
+    rng = np.random.default_rng(0)
+    R = rng.normal(scale=1e-17, size=(4, 6))  # round-off of an exact enumeration where f(x) = f(b)
+    X = rng.normal(size=(4, 6))
+    scale = output_scale(lambda Z: np.tanh(Z).sum(axis=1), X, np.zeros(6))
+    assert (scale > 0.1).all()
+    assert ground_truth_score(np.zeros((4, 6)), R, magnitude=True, scale=scale)["score"] == pytest.approx(1.0)
+    noise = rng.normal(scale=0.3, size=(4, 6))
+    assert ground_truth_score(noise, R, magnitude=True, scale=scale)["score"] < 0.1
+    # without the floor the round-off is read as signal and the correct answer scores 0
+    assert ground_truth_score(np.zeros((4, 6)), R, magnitude=True)["score"] == 0.0
+    # a real attribution is untouched by the floor
+    R2 = rng.normal(size=(4, 6))
+    assert ground_truth_score(R2, R2, magnitude=True, scale=scale)["score"] == pytest.approx(1.0)

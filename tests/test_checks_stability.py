@@ -190,3 +190,23 @@ def test_real_explainers_on_registered_cases():
     assert rcheck.run(get_explainer("integrated_gradients"), near).passed
     for name in ("random", "constant", "zero"):
         assert rcheck.run(get_explainer(name), near).score <= rcheck.floor
+
+
+def test_robustness_draws_permute_with_the_features():
+    """Issue 23: permuting the features permutes the perturbations (draws keyed by column content, not index)."""
+    from xaicheck.axioms.robustness import perturbations
+
+    rng = np.random.default_rng(1)
+    X, bg = rng.normal(size=(4, 6)), rng.normal(size=(16, 6))
+    X[:, 4] = X[:, 1]  # equal columns in X, different in the background: still distinct draws
+    radius = rng.uniform(0.1, 0.2, size=6)
+    key = np.vstack([X, bg])
+    P = perturbations(X, radius, 8, 7, key=key)
+    for perm in (rng.permutation(6), np.arange(6)[::-1]):
+        Pp = perturbations(X[:, perm], radius[perm], 8, 7, key=key[:, perm])
+        np.testing.assert_array_equal(Pp, P[:, :, perm])
+    assert not np.allclose(P[:, :, 1] - X[:, None, 1], P[:, :, 4] - X[:, None, 4])
+    # equal columns everywhere are interchangeable: their draws are numbered by occurrence, still distinct
+    same = np.tile(X[:, :1], (1, 3))
+    Q = perturbations(same, np.ones(3), 8, 7)
+    assert len({Q[0, 0, i] for i in range(3)}) == 3
