@@ -9,6 +9,7 @@ DeepLift (rescale rule) and LRP attribute them differently; gradients and IG are
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -84,6 +85,20 @@ class ImplementationInvariance(Check):
             out.append(Case(self.name, f"{name}_twin", source, X, baseline=b, background=background,
                             extra={"models": (twin,)}, tiers=point.tiers,
                             description=f"{twin.name} ({twin.transform}) vs {source.name}"))
+        return out
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
+        """Models that declare functionally equivalent ``twins`` (e.g. the planted CNNs of
+        ``synthetic_models/image_cnn.py``: batch norm folded, channels permuted, an identity residual branch): one
+        case per twin, ``<model>_<transform>``, at the declared rows and baseline."""
+        from ._declared import declared_case, declared_inputs
+
+        out = []
+        for twin in getattr(model, "twins", ()):
+            X, background = declared_inputs(model, suite, offset=4)
+            case = declared_case(self.name, model, X, f"{twin.name} ({twin.transform}) vs {model.name}",
+                                 background=background, extra={"models": (twin,)})
+            out.append(replace(case, name=f"{model.name}_{twin.transform}"))
         return out
 
     def _measure(self, explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", X: np.ndarray,

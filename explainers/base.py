@@ -26,6 +26,7 @@ from xaicheck.synthetic_models.base import as_batch, seal
 from xaicheck.synthetic_models.targets import by_target, is_per_row
 
 from . import _attribution_cache
+from ._patches import explain_by_patches, players, uses_patches
 
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
@@ -120,8 +121,10 @@ class Explainer(ABC):
         if need not in model.forms:
             return False, f"{self.name} needs a {need} model; {model.name} offers {', '.join(sorted(model.forms))}"
         limit = self.capabilities.max_features
-        if limit is not None and model.n_features > limit:
-            return False, f"{self.name} handles at most {limit} features (max_features); {model.name} has {model.n_features}"
+        # a black box on a model with declared patches plays the patches (explainers/_patches.py)
+        d = players(self, model)
+        if limit is not None and d > limit:
+            return False, f"{self.name} handles at most {limit} features (max_features); {model.name} has {d}"
         return True, ""
 
     def explain(
@@ -170,7 +173,11 @@ class Explainer(ABC):
             if stored is not None:
                 return stored
         try:
-            out = self._explain(seal(model), X, baseline=baseline, background=background, target=target, seed=seed)
+            if uses_patches(self, model):  # the patches are the players (explainers/_patches.py)
+                out = explain_by_patches(self, model, X, baseline, background, target, seed)
+            else:
+                out = self._explain(seal(model), X, baseline=baseline, background=background, target=target,
+                                    seed=seed)
         except ExplainerError:
             raise
         except ValueError as exc:

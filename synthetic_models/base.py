@@ -265,7 +265,7 @@ class FunctionModel(SyntheticModel):
 
 
 #: What a sealed view passes through from the model unchanged (the callable's interface, never its ground truth).
-_PASS_THROUGH = ("name", "domain", "feature_names", "n_outputs", "input_shape", "forms", "is_tree_model",
+_PASS_THROUGH = ("name", "domain", "feature_names", "n_outputs", "input_shape", "forms", "is_tree_model", "patches",
                  "gradcam_layer_name", "vocabulary")
 #: Methods of a text model an explainer may call (they only compute f on documents).
 _TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
