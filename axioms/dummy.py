@@ -20,7 +20,7 @@ from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import SCALE_GRID, scaled_case_parts
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, output_scale, reference_output
-from ._declared import declared_case, declared_inputs
+from ._declared import declared_case, declared_inputs, full_only_for_images
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import (Example, bit_lists, counterexample_for, model_formula, random_booleans, relu_nets,
@@ -94,8 +94,9 @@ class Dummy(Check):
         if not model.ground_truth.dummy:
             return []
         X, background = declared_inputs(model, suite)
-        return [declared_case(self.name, model, X, f"dummy features {sorted(model.ground_truth.dummy)} must get 0",
-                              background=background)]
+        return full_only_for_images([declared_case(self.name, model, X,
+                                                   f"dummy features {sorted(model.ground_truth.dummy)} must get 0",
+                                                   background=background)])
 
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,
                  background: np.ndarray | None, target: int | None, seed: int,

@@ -91,7 +91,7 @@ class ImplementationInvariance(Check):
         """Models that declare functionally equivalent ``twins`` (e.g. the planted CNNs of
         ``synthetic_models/image_cnn.py``: batch norm folded, channels permuted, an identity residual branch): one
         case per twin, ``<model>_<transform>``, at the declared rows and baseline."""
-        from ._declared import declared_case, declared_inputs
+        from ._declared import declared_case, declared_inputs, full_only_for_images
 
         out = []
         for twin in getattr(model, "twins", ()):
@@ -99,7 +99,7 @@ class ImplementationInvariance(Check):
             case = declared_case(self.name, model, X, f"{twin.name} ({twin.transform}) vs {model.name}",
                                  background=background, extra={"models": (twin,)})
             out.append(replace(case, name=f"{model.name}_{twin.transform}"))
-        return out
+        return full_only_for_images(out)
 
     def _measure(self, explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", X: np.ndarray,
                  B: np.ndarray, background: np.ndarray | None, target: int | None, seed: int) -> dict[str, Any]:

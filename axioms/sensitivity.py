@@ -17,7 +17,7 @@ from xaicheck.synthetic_models.behaviour_units import unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import binary_points, fallback_counterexample, fmt, message, output_range, pct, rows
-from ._declared import declared_case
+from ._declared import declared_case, full_only_for_images
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans,
                               relu_nets, small_floats, small_ints)
@@ -135,8 +135,8 @@ class Sensitivity(Check):
         if not rows_:
             return []  # the explained output moves on no single-feature change: nothing to judge
         X = np.array(rows_)
-        return [declared_case(self.name, model, X, "each relevant feature moved alone from the declared baseline",
-                              baseline=b, background=b[None])]
+        return full_only_for_images([declared_case(self.name, model, X, "each relevant feature moved alone from the "
+                                                   "declared baseline", baseline=b, background=b[None])])
 
     # ------------------------------------------------------------------------------------------- scoring
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, B: np.ndarray,
