@@ -22,7 +22,7 @@ from .base import Case
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
 
-__all__ = ["declared_case", "declared_inputs", "corners", "full_only_for_images"]
+__all__ = ["declared_case", "declared_inputs", "corners", "full_only_for_images", "image_gate_skipped"]
 
 
 def corners(model: "SyntheticModel") -> np.ndarray:
@@ -56,3 +56,9 @@ def full_only_for_images(cases: "list[Case]") -> "list[Case]":
     from dataclasses import replace
 
     return [replace(c, tiers=c.tiers & frozenset({"full"})) if c.model.domain == "image" else c for c in cases]
+
+
+def image_gate_skipped(model: "SyntheticModel", suite: str) -> bool:
+    """Whether a gate check builds no case for ``model`` in ``suite``: an image model outside ``full`` (see
+    ``full_only_for_images``; skipping early spares building cases that would be dropped)."""
+    return model.domain == "image" and suite != "full"

@@ -16,7 +16,7 @@ from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
-from ._declared import declared_case, declared_inputs, full_only_for_images
+from ._declared import declared_case, declared_inputs, full_only_for_images, image_gate_skipped
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, counterexample_for, model_formula, random_linears, random_mlps, relu_nets,
                               small_floats, small_ints)
@@ -103,6 +103,8 @@ class Completeness(Check):
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Every declared model: Σ_i a_i against f(x) - reference at its declared rows and baseline."""
+        if image_gate_skipped(model, suite):
+            return []
         X, background = declared_inputs(model, suite)
         return full_only_for_images([declared_case(self.name, model, X, "sum of attributions vs f(x) - reference",
                                                    background=background)])

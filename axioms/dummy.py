@@ -20,7 +20,7 @@ from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import SCALE_GRID, scaled_case_parts
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, output_scale, reference_output
-from ._declared import declared_case, declared_inputs, full_only_for_images
+from ._declared import declared_case, declared_inputs, full_only_for_images, image_gate_skipped
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
 from .counterexamples import (Example, bit_lists, counterexample_for, model_formula, random_booleans, relu_nets,
@@ -91,6 +91,8 @@ class Dummy(Check):
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Models that declare dummy features (``ground_truth.dummy``)."""
+        if image_gate_skipped(model, suite):
+            return []
         if not model.ground_truth.dummy:
             return []
         X, background = declared_inputs(model, suite)

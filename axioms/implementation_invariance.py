@@ -19,6 +19,7 @@ from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts, scaled_twin
 from xaicheck.synthetic_models.seeding import case_rng
 
+from ._declared import declared_case, declared_inputs, full_only_for_images, image_gate_skipped
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import Example, counterexample_for, equivalent_pairs, model_formula, random_twins, small_floats
@@ -91,8 +92,8 @@ class ImplementationInvariance(Check):
         """Models that declare functionally equivalent ``twins`` (e.g. the planted CNNs of
         ``synthetic_models/image_cnn.py``: batch norm folded, channels permuted, an identity residual branch): one
         case per twin, ``<model>_<transform>``, at the declared rows and baseline."""
-        from ._declared import declared_case, declared_inputs, full_only_for_images
-
+        if image_gate_skipped(model, suite):
+            return []
         out = []
         for twin in getattr(model, "twins", ()):
             X, background = declared_inputs(model, suite, offset=4)
