@@ -364,6 +364,13 @@ class GroundTruthAgreement(Check):
         X, background = declared_inputs(model, suite)
         return [declared_case(self.name, model, X, "exact attribution", background=background)]
 
+    def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
+        """As ``Check.applies``; a global importance is not judged on an image (the image track ranks local maps, and
+        a global importance over thousands of pixels costs minutes a case)."""
+        if explainer.capabilities.scope == "global" and case.model.domain == "image":
+            return False, f"{self.name} judges images by local maps; {explainer.name} is global"
+        return super().applies(explainer, case)
+
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)
         kind = reference_kind(explainer)
