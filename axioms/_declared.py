@@ -22,7 +22,7 @@ from .base import Case
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
 
-__all__ = ["declared_case", "declared_inputs", "corners"]
+__all__ = ["declared_case", "declared_inputs", "corners", "full_only_for_images", "image_gate_skipped"]
 
 
 def corners(model: "SyntheticModel") -> np.ndarray:
@@ -48,3 +48,17 @@ def declared_case(check: str, model: "SyntheticModel", X: np.ndarray, what: str,
     return Case(check, model.name, model, np.ascontiguousarray(X, dtype=np.float64),
                 target=resolve_target(model, X), tiers=model.declarations.tiers,
                 description=f"{model.name}: {what}", **kw)
+
+
+def full_only_for_images(cases: "list[Case]") -> "list[Case]":
+    """The gate cases of image models belong to the ``full`` suite only: an image case costs every explainer a
+    pixel map (issue 24 keeps the default suite's image track to its scored cases: localisation and exact truth)."""
+    from dataclasses import replace
+
+    return [replace(c, tiers=c.tiers & frozenset({"full"})) if c.model.domain == "image" else c for c in cases]
+
+
+def image_gate_skipped(model: "SyntheticModel", suite: str) -> bool:
+    """Whether a gate check builds no case for ``model`` in ``suite``: an image model outside ``full`` (see
+    ``full_only_for_images``; skipping early spares building cases that would be dropped)."""
+    return model.domain == "image" and suite != "full"

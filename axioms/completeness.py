@@ -15,7 +15,7 @@ from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts
 from xaicheck.synthetic_models.seeding import case_rng
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
-from ._declared import declared_case, declared_inputs
+from ._declared import declared_case, declared_inputs, full_only_for_images, image_gate_skipped
 from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, counterexample_for, model_formula, random_linears, random_mlps, relu_nets,
@@ -92,8 +92,11 @@ class Completeness(Check):
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Every declared model: Σ_i a_i against f(x) - reference at its declared rows and baseline."""
+        if image_gate_skipped(model, suite):
+            return []
         X, background = declared_inputs(model, suite)
-        return [declared_case(self.name, model, X, "sum of attributions vs f(x) - reference", background=background)]
+        return full_only_for_images([declared_case(self.name, model, X, "sum of attributions vs f(x) - reference",
+                                                   background=background)])
 
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,
                  background: np.ndarray | None, target: int | None, seed: int) -> dict[str, Any]:

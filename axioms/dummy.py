@@ -19,7 +19,7 @@ from xaicheck.synthetic_models.behaviour_units import UNITS, unit_case_parts
 from xaicheck.synthetic_models.scaled import SCALE_GRID, scaled_case_parts
 
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, output_scale, reference_output
-from ._declared import declared_case, declared_inputs
+from ._declared import declared_case, declared_inputs, full_only_for_images, image_gate_skipped
 from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .completeness import case_inputs
@@ -81,11 +81,14 @@ class Dummy(Check):
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
         """Models that declare dummy features (``ground_truth.dummy``)."""
+        if image_gate_skipped(model, suite):
+            return []
         if not model.ground_truth.dummy:
             return []
         X, background = declared_inputs(model, suite)
-        return [declared_case(self.name, model, X, f"dummy features {sorted(model.ground_truth.dummy)} must get 0",
-                              background=background)]
+        return full_only_for_images([declared_case(self.name, model, X,
+                                                   f"dummy features {sorted(model.ground_truth.dummy)} must get 0",
+                                                   background=background)])
 
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray,
                  background: np.ndarray | None, target: int | None, seed: int,

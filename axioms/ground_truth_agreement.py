@@ -37,6 +37,12 @@ Tree explainers that explain the model's own training distribution (``settings["
 which for independent features is exactly that game (Lundberg, Erion & Lee 2018); judging them against baseline
 Shapley at 0 would charge them for a reference they never claimed.
 
+Images at scale (``_image_truth``): a model that declares ``patches`` is judged patch by patch, the explainer's map
+summed over each patch against the exact patch Shapley values (baseline or interventional as above, the patches as
+the players, enumerated over 2^P coalitions); black-box explainers play the patches themselves
+(``explainers/_patches.py``). An image with a pixel-level closed form is judged pixel by pixel, its interventional
+value the mean of the closed form at the background rows.
+
 Global importances (scope ``global``, one ``[1, d]`` vector: permutation / impurity importance) are judged against
 the global Shapley importance ``R = mean over the case inputs x of |φ(x)|`` (Lundberg et al. 2020, "From local
 explanations to global understanding with explainable AI for trees"), with φ the interventional Shapley value over
@@ -63,6 +69,9 @@ from xaicheck.synthetic_models.trained_tabular import planted_model
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES, baseline_shapley, interventional_shapley
 from xaicheck.synthetic_models.targets import is_per_row, per_target
 
+from xaicheck.synthetic_models.patches import sum_per_patch
+
+from ._image_truth import closed_form_interventional, patch_reference, patches_of
 from ._reference_cache import cached_reference
 from .agreement_metrics import cosine_similarity, rank_correlation, top_k_membership
 from ._declared import declared_case, declared_inputs
@@ -145,6 +154,9 @@ def reference_attribution(
         return model.predict_target(Z, target)
 
     kind = reference_kind(explainer)
+    if (kind == "interventional_shapley" and model.domain == "image" and model.n_features > MAX_EXACT_FEATURES
+            and model.ground_truth.exact_attribution is not None and background is not None):
+        return closed_form_interventional(model, X, background)  # images at scale (axioms/_image_truth.py)
     if kind != "baseline_shapley":
         data = training_data if kind == "training_data_shapley" and training_data is not None else background
         if data is None:
@@ -339,23 +351,39 @@ class GroundTruthAgreement(Check):
         return out
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
-        """Models whose exact attribution is known: d <= ``MAX_EXACT_FEATURES`` (enumerated) or a declared closed
-        form; the declared rows (16-row background) and baseline."""
-        if model.n_features > MAX_EXACT_FEATURES and model.ground_truth.exact_attribution is None:
+        """Models whose exact attribution is known: d <= ``MAX_EXACT_FEATURES`` (enumerated), a declared closed
+        form, or an image with declared patches (judged patch by patch: ``_image_truth``); the declared rows (as
+        many background rows) and baseline."""
+        if (model.n_features > MAX_EXACT_FEATURES and model.ground_truth.exact_attribution is None
+                and patches_of(model) is None):
             return []
         X, background = declared_inputs(model, suite)
         return [declared_case(self.name, model, X, "exact attribution", background=background)]
 
+    def applies(self, explainer: "Explainer", case: Case) -> tuple[bool, str]:
+        """As ``Check.applies``; a global importance is not judged on an image (the image track ranks local maps, and
+        a global importance over thousands of pixels costs minutes a case)."""
+        if explainer.capabilities.scope == "global" and case.model.domain == "image":
+            return False, f"{self.name} judges images by local maps; {explainer.name} is global"
+        return super().applies(explainer, case)
+
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)
         kind = reference_kind(explainer)
-        R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline,
-                                  background=case.background, target=case.target,
-                                  training_data=case.extra.get("training_data"))
         scale = output_scale(lambda Z: case.model.predict_target(Z, case.target), case.X, case.baseline,
                              case.background)
         if A.shape[0] != np.shape(case.X)[0]:  # one global row: the largest scale of the case's rows
             scale = np.array([float(np.max(scale))])
+        patches = patches_of(case.model)
+        if patches is not None and kind != "mean_abs_interventional_shapley":
+            # an image with declared patches: pixel maps summed per patch vs exact patch Shapley (_image_truth)
+            A = sum_per_patch(A, patches)
+            R = patch_reference(kind, case.model, case.X, baseline=case.baseline, background=case.background,
+                                target=case.target)
+        else:
+            R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline,
+                                      background=case.background, target=case.target,
+                                      training_data=case.extra.get("training_data"))
         parts = ground_truth_score(A, R, magnitude=kind != "mean_abs_interventional_shapley", scale=scale)
         if not parts["scored_rows"]:
             return CheckResult.not_applicable(f"{case.id}: the exact attribution is zero on every row")
@@ -377,11 +405,18 @@ class GroundTruthAgreement(Check):
             "tolerance": {"rtol": GT_TOLERANCE.rtol, "atol": GT_TOLERANCE.atol},
         }
         where = ("global importance" if A.shape[0] == 1 and case.X.shape[0] != 1
+                 else f"row {worst}" if case.model.domain == "image"  # an image row: thousands of pixels
                  else f"row {worst} x={np.round(case.X[worst], 3).tolist()}")
+        if case.model.domain == "image" and patches is None:
+            top = np.argsort(-np.abs(R[worst]), kind="stable")[:4]
+            where += f" (largest true pixels {top.tolist()}: a={np.round(A[worst, top], 3).tolist()})"
+            A_show, R_show = A[:, :0], R[:, :0]
+        else:
+            A_show, R_show = A, R
         comp = ", ".join(f"{k} {parts[k][worst]:.2f}" if np.isfinite(parts[k][worst]) else f"{k} n/a"
                          for k in ("sign", "recall", "rho"))
-        detail = (f"{where}: row score {parts['row_score'][worst]:.3f} ({comp}), a={np.round(A[worst], 3).tolist()} "
-                  f"vs {kind}={np.round(R[worst], 3).tolist()}")
+        detail = (f"{where}: row score {parts['row_score'][worst]:.3f} ({comp}), a={np.round(A_show[worst], 3).tolist()} "
+                  f"vs {kind}={np.round(R_show[worst], 3).tolist()}")
         message = verdict(explainer, self.name, case, measured, self.threshold,
                           "agreement with the exact attribution (mean row score)", detail)
         return CheckResult.scored(measured, self.threshold, message, evidence)

@@ -9,6 +9,7 @@ DeepLift (rescale rule) and LRP attribute them differently; gradients and IG are
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts, scaled_twin
 from xaicheck.synthetic_models.seeding import case_rng
 
+from ._declared import declared_case, declared_inputs, full_only_for_images, image_gate_skipped
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -85,6 +87,20 @@ class ImplementationInvariance(Check):
         return Case(self.name, place.params.get("case", twin.name), source, X, baseline=np.zeros(source.n_features),
                     background=source.sample(N_BACKGROUND, rng), extra={"models": (twin,)}, tiers=place.tiers,
                     description=f"{twin.name} ({getattr(twin, 'transform', 'equivalent')}) vs {source.name}")
+
+    def cases_for(self, model: "SyntheticModel", suite: str) -> Sequence[Case]:
+        """Models that declare functionally equivalent ``twins`` (e.g. the planted CNNs of
+        ``synthetic_models/image_cnn.py``: batch norm folded, channels permuted, an identity residual branch): one
+        case per twin, ``<model>_<transform>``, at the declared rows and baseline."""
+        if image_gate_skipped(model, suite):
+            return []
+        out = []
+        for twin in getattr(model, "twins", ()):
+            X, background = declared_inputs(model, suite, offset=4)
+            case = declared_case(self.name, model, X, f"{twin.name} ({twin.transform}) vs {model.name}",
+                                 background=background, extra={"models": (twin,)})
+            out.append(replace(case, name=f"{model.name}_{twin.transform}"))
+        return full_only_for_images(out)
 
     def _measure(self, explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", X: np.ndarray,
                  B: np.ndarray, background: np.ndarray | None, target: int | None, seed: int) -> dict[str, Any]:

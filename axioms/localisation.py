@@ -17,6 +17,9 @@ Location alone is met by a degenerate map (the sign of the gradient puts all its
 with φ the exact baseline Shapley value of the patch pixels (the 9 pixels are enumerated, every other pixel is a dummy,
 Sundararajan & Najmi 2020) for images and the known weights |w_i| of the present tokens for text; values closer than
 ``LOC_TOLERANCE`` of max |φ| are tied (the truth's units). A flat map inside the evidence has no ranking and gets 0.
+Larger images (``_image_truth``): a model that declares ``patches`` ranks its evidence patches, the explainer's map
+summed per patch against the exact baseline patch Shapley values (2^P coalitions); a model with a pixel-level closed
+form ranks its mask pixels against that closed form.
 
 Token models (``ground_truth.token_weights`` w, presence features), token level:
 
@@ -43,6 +46,10 @@ from xaicheck.synthetic_models.seeding import case_rng, case_seed
 from xaicheck.synthetic_models.shapley import baseline_shapley
 from xaicheck.synthetic_models.targets import is_per_row, per_target
 
+from xaicheck.synthetic_models.patches import sum_per_patch
+from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
+
+from ._image_truth import patch_reference, patches_of
 from .agreement_metrics import rank_correlation, top_k_membership
 from ._declared import declared_case
 from .base import Case, Check, CheckResult, Tolerance, register_check
@@ -181,8 +188,8 @@ class Localisation(Check):
         return [_image_case(get_model("image_patch")), _text_case(get_model("token_sentiment")), _watermark_case()]
 
     def cases_for(self, model: "SyntheticModel", suite: str) -> list[Case]:
-        """Models that declare a ``mask`` (of at most ``MAX_EXACT_FEATURES`` features: the rank inside it needs its
-        exact Shapley values) or token weights: the ``rows`` draws of 4 x rows with the largest gain f(x) - f(b) of
+        """Models that declare a ``mask`` (of at most ``MAX_EXACT_FEATURES`` features, or with declared patches or a
+        closed form: the rank inside it needs its exact Shapley values) or token weights: the ``rows`` draws of 4 x rows with the largest gain f(x) - f(b) of
         the explained output (so a faithful map has positive mass), the declared baseline."""
         from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
         from xaicheck.synthetic_models.targets import resolve_target
@@ -190,7 +197,8 @@ class Localisation(Check):
         gt = model.ground_truth
         if gt.mask is None and gt.token_weights is None:
             return []
-        if gt.mask is not None and int(np.sum(gt.mask)) > MAX_EXACT_FEATURES:
+        if (gt.mask is not None and int(np.sum(gt.mask)) > MAX_EXACT_FEATURES and patches_of(model) is None
+                and gt.exact_attribution is None):
             return []
         n = model.declarations.n_rows(suite)
         rng = np.random.default_rng(5)
@@ -212,13 +220,22 @@ class Localisation(Check):
             idx = np.flatnonzero(gt.mask)
             phi = np.zeros(A.shape)
             B = np.broadcast_to(case.baseline, case.X.shape)
-            if np.ndim(case.baseline) == 1:
+            patches = patches_of(case.model)
+            A_rank = A
+            if patches is not None:  # rank the evidence patches: patch sums vs exact patch Shapley (_image_truth)
+                idx = np.unique(patches[np.asarray(gt.mask, dtype=bool)])
+                A_rank = sum_per_patch(A, patches)
+                phi = patch_reference("baseline_shapley", case.model, case.X, baseline=B, background=None,
+                                      target=case.target)
+            elif len(idx) > MAX_EXACT_FEATURES:  # a closed form (checked by cases_for)
+                phi = np.asarray(gt.exact_attribution(case.X, B), dtype=np.float64)
+            elif np.ndim(case.baseline) == 1:
                 phi[:, idx] = patch_shapley(case.model, case.X, B[0], gt.mask, case.target)
             else:  # a declared per-row baseline: each row's patch values against its own baseline
                 phi[:, idx] = np.vstack([patch_shapley(case.model, case.X[k:k + 1], B[k], gt.mask,
                                                        case.target[k:k + 1] if is_per_row(case.target) else case.target)
                                          for k in range(len(case.X))])
-            rank = evidence_rank(A, phi, [idx] * len(A))
+            rank = evidence_rank(A_rank, phi, [idx] * len(A))
             row = rma * rank
             measured = float(row.mean())
             worst = int(np.argmin(row))

@@ -17,7 +17,7 @@ from xaicheck.synthetic_models.behaviour_units import unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 
 from ._helpers import binary_points, fallback_counterexample, fmt, message, output_range, pct, rows
-from ._declared import declared_case
+from ._declared import declared_case, full_only_for_images, image_gate_skipped
 from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
 from .counterexamples import (Example, bit_lists, boolean_nets, counterexample_for, model_formula, random_booleans,
@@ -113,6 +113,8 @@ class Sensitivity(Check):
         """Models that declare relevant features: each one moved alone from the declared baseline ``b`` (its first
         row for a per-row baseline) to a value that changes f -- binary: the other declared value; else the first of
         ``rows`` draws --, kept where the explained output moves by more than the tolerance."""
+        if image_gate_skipped(model, suite):
+            return []
         from xaicheck.synthetic_models.targets import resolve_target
 
         decl = model.declarations
@@ -139,8 +141,8 @@ class Sensitivity(Check):
         if not rows_:
             return []  # the explained output moves on no single-feature change: nothing to judge
         X = np.array(rows_)
-        return [declared_case(self.name, model, X, "each relevant feature moved alone from the declared baseline",
-                              baseline=b, background=b[None])]
+        return full_only_for_images([declared_case(self.name, model, X, "each relevant feature moved alone from the "
+                                                   "declared baseline", baseline=b, background=b[None])])
 
     # ------------------------------------------------------------------------------------------- scoring
     def _measure(self, explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, B: np.ndarray,

@@ -22,10 +22,11 @@ import numpy as np
 from xaicheck._version import __version__ as _XAICHECK_VERSION
 from xaicheck.core.errors import ExplainerError, ExplainerOutputError, MissingInputError
 from xaicheck.core.registry import Registry
-from xaicheck.synthetic_models.base import SealedModel, as_batch, seal
+from xaicheck.synthetic_models.base import SealedModel, as_batch, reveal, seal
 from xaicheck.synthetic_models.targets import by_target, is_per_row
 
 from . import _attribution_cache, _field
+from ._patches import explain_by_patches, players, uses_patches
 
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
@@ -126,8 +127,10 @@ class Explainer(ABC):
         if need not in model.forms:
             return False, f"{self.name} needs a {need} model; {model.name} offers {', '.join(sorted(model.forms))}"
         limit = self.capabilities.max_features
-        if limit is not None and model.n_features > limit:
-            return False, f"{self.name} handles at most {limit} features (max_features); {model.name} has {model.n_features}"
+        # a black box on a model with declared patches plays the patches (explainers/_patches.py)
+        d = players(self, model)
+        if limit is not None and d > limit:
+            return False, f"{self.name} handles at most {limit} features (max_features); {model.name} has {d}"
         return True, ""
 
     def explain(
@@ -176,29 +179,38 @@ class Explainer(ABC):
                 return stored
         view = sealed_view(model)
         try:
-            if _field.field_mode() == "inline":
-                out = self._explain(view, X, baseline=baseline, background=background, target=target, seed=seed)
+            if uses_patches(self, model):  # the patches are the players (explainers/_patches.py)
+                out = explain_by_patches(self, model, X, baseline, background, target, seed, ask=self._ask)
             else:
-                out = _field.explain_in_field(self, view, X, baseline=baseline, background=background, target=target,
-                                              seed=seed)
+                out = self._ask(model, X, baseline=baseline, background=background, target=target, seed=seed)
         except _field.FieldError as exc:
             raise ExplainerError(f"{self.name} failed on {model.name}: {exc}") from exc
         except ExplainerError as exc:
-            _rename(exc, view.name, model.name)
+            _rename(exc)
             raise
         except ValueError as exc:
-            text = str(exc).replace(view.name, model.name)
+            text = reveal(str(exc))
             if "read-only" in text:
                 raise ExplainerError(f"{self.name} wrote into its input on {model.name} (X, baseline and background "
                                      f"are read-only): {text}") from exc
             raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {text}") from exc
         except Exception as exc:
-            text = str(exc).replace(view.name, model.name)
+            text = reveal(str(exc))
             raise ExplainerError(f"{self.name} failed on {model.name}: {type(exc).__name__}: {text}") from exc
         arr = self._validate(out, X.shape)
         if key is not None:
             _attribution_cache.store(key, arr)
         return arr
+
+    def _ask(self, model: Any, X: np.ndarray, *, baseline: np.ndarray | None, background: np.ndarray | None,
+             target: Any, seed: int) -> Any:
+        """``_explain`` on the sealed view of ``model``, in the field process (``explainers._field``; inline only
+        under ``XAICHECK_FIELD=inline``)."""
+        view = sealed_view(model)
+        if _field.field_mode() == "inline":
+            return self._explain(view, X, baseline=baseline, background=background, target=target, seed=seed)
+        return _field.explain_in_field(self, view, X, baseline=baseline, background=background, target=target,
+                                       seed=seed)
 
     def _explain_per_row(self, model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray | None,
                          background: np.ndarray | None, target: Any, seed: int) -> np.ndarray:
@@ -288,13 +300,14 @@ def applicability(explainer: "Explainer", model: Any) -> tuple[bool, str]:
     itself, not even to say whether it applies); the reason names the model by its real name."""
     view = sealed_view(model)
     ok, why = explainer.can_explain(view)
-    return ok, why.replace(view.name, getattr(model, "name", view.name))
+    return ok, reveal(why)
 
 
-def _rename(exc: BaseException, opaque: str, real: str) -> None:
-    """Put the model's real name back into an error the explainer raised (its messages go into the record)."""
-    if exc.args and isinstance(exc.args[0], str) and opaque in exc.args[0]:
-        exc.args = (exc.args[0].replace(opaque, real), *exc.args[1:])
+def _rename(exc: BaseException) -> None:
+    """Put the models' real names back into an error the explainer raised (its messages go into the record, and the
+    opaque names change from run to run)."""
+    if exc.args and isinstance(exc.args[0], str):
+        exc.args = (reveal(exc.args[0]), *exc.args[1:])
 
 
 def _private(arr: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from xaicheck.synthetic_models import shapley
 from xaicheck.synthetic_models.closed_forms import linear_values, linear_weights
 from xaicheck.synthetic_models.tree_shapley import tree_terms, tree_values
 
+from ._patches import players
 from .base import Capabilities, Explainer, register
 from .torch_utils import predict_fn
 
@@ -67,7 +68,7 @@ class _Oracle(Explainer):
     library = "xaicheck"
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
-        if model.n_features > shapley.MAX_EXACT_FEATURES:
+        if players(self, model) > shapley.MAX_EXACT_FEATURES:  # a patched image: its patches (_patches.py)
             return False, (f"{self.name} enumerates 2^d coalitions; d={model.n_features} > "
                            f"MAX_EXACT_FEATURES={shapley.MAX_EXACT_FEATURES}")
         return super().can_explain(model)

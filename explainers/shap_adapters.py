@@ -37,6 +37,7 @@ import numpy as np
 
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 
+from ._patches import players
 from .base import Capabilities, Explainer, register
 from .torch_utils import ScalarOutput, as_tensor, numpy_global_seed, predict_fn, to_numpy, torch_module_of, torch_seed
 
@@ -96,7 +97,7 @@ class ShapExact(_Shap):
     settings = {"masker": "independent_all_rows"}
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
-        if model.n_features > MAX_EXACT_FEATURES:
+        if players(self, model) > MAX_EXACT_FEATURES:  # a patched image: its patches (_patches.py)
             return False, f"{self.name} evaluates 2^d coalitions; d={model.n_features} > {MAX_EXACT_FEATURES}"
         return super().can_explain(model)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
@@ -267,7 +268,7 @@ class FunctionModel(SyntheticModel):
 
 
 #: What a sealed view passes through from the model unchanged (the callable's interface, never its ground truth).
-_PASS_THROUGH = ("name", "domain", "feature_names", "n_outputs", "input_shape", "forms", "is_tree_model",
+_PASS_THROUGH = ("name", "domain", "feature_names", "n_outputs", "input_shape", "forms", "is_tree_model", "patches",
                  "gradcam_layer_name", "vocabulary", "attention_layers")
 #: Methods of a text model an explainer may call (they only compute f on documents).
 _TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
@@ -406,9 +407,21 @@ def _closure(method: Callable[..., Any]) -> Callable[..., Any]:
 _NAME_SALT = os.urandom(16)
 
 
+#: Opaque name -> real name, in the exam process only (messages that go into the record name the real model).
+_REAL_NAMES: dict[str, str] = {}
+_OPAQUE = re.compile(r"model_[0-9a-f]{10}")
+
+
 def opaque_name(name: str) -> str:
     """The per-run opaque name a sealed view shows for a model named ``name`` (``model_`` and 10 hex digits)."""
-    return "model_" + hashlib.blake2b(name.encode(), key=_NAME_SALT, digest_size=5).hexdigest()
+    opaque = "model_" + hashlib.blake2b(name.encode(), key=_NAME_SALT, digest_size=5).hexdigest()
+    _REAL_NAMES[opaque] = name
+    return opaque
+
+
+def reveal(text: str) -> str:
+    """``text`` with every opaque model name this process made replaced by the model's real name."""
+    return _OPAQUE.sub(lambda m: _REAL_NAMES.get(m.group(0), m.group(0)), text)
 
 
 def seal(model: "SyntheticModel | SealedModel") -> SealedModel:
