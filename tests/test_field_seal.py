@@ -43,9 +43,14 @@ def _snooper(log: str) -> FunctionExplainer:
 
         found: set[str] = set()
 
+        from xaicheck.synthetic_models.base import SyntheticModel
+
+        default = SyntheticModel.declarations  # the class attribute's empty default: no model's, declares nothing
         verdicts: dict[type, str | None] = {}
 
         def exam_type(obj) -> str | None:
+            if obj is default:
+                return None
             kind = type(obj)
             if kind not in verdicts:
                 verdicts[kind] = None
@@ -55,13 +60,10 @@ def _snooper(log: str) -> FunctionExplainer:
                         break
             return verdicts[kind]
 
-        from xaicheck.synthetic_models.base import SyntheticModel
-
-        default = SyntheticModel.declarations  # the class attribute's empty default: no model's, declares nothing
         arrays: set[str] = set()
         for obj in gc.get_objects():
             hit = exam_type(obj)
-            if hit and obj is not default:
+            if hit:
                 found.add(f"gc:{hit}")
             elif isinstance(obj, np.ndarray) and obj.ndim == 2 and obj.shape == X.shape and obj.dtype.kind == "f":
                 arrays.add(hashlib.sha256(np.ascontiguousarray(obj, dtype=np.float64).tobytes()).hexdigest()[:16])
