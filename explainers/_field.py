@@ -163,10 +163,12 @@ class _Channel:
         views = {handle: view for view, handle in self.models.values()}
         while True:
             try:
-                msg = self.conn.recv()
+                msg = safe_loads(self.conn.recv_bytes())
             except EOFError:
                 code = self.proc.exitcode if not self.proc.is_alive() else None
                 raise FieldError(f"the explainer's process died ({_describe_exit(code)})") from None
+            except pickle.UnpicklingError as exc:
+                raise FieldError(f"refused what the explainer's process sent: {exc}") from None
             kind = msg[0]
             if msg[1] != seq:
                 raise FieldError(f"the field process answered question {msg[1]} while {seq} was asked")
@@ -308,10 +310,48 @@ def _describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
+class _SafeUnpickler(pickle.Unpickler):
+    """Unpickles what the field process sends the exam: numbers, strings, containers, numpy arrays and exceptions of
+    known types -- never an arbitrary class. A pickle is a program: an answer whose ``__reduce__`` called
+    ``exec`` would run the explainer's code in the exam process, where the truth is."""
+
+    SAFE = {
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"), ("builtins", "complex"), ("builtins", "slice"), ("builtins", "frozenset"),
+        ("builtins", "set"), ("builtins", "bytearray"), ("_codecs", "encode"),
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.SAFE or module.startswith("numpy.dtypes"):
+            return super().find_class(module, name)
+        if module == "builtins":
+            import builtins
+
+            obj = getattr(builtins, name, None)
+            if isinstance(obj, type) and issubclass(obj, Exception):
+                return obj
+        if module == "xaicheck.core.errors":
+            from xaicheck.core import errors
+
+            obj = getattr(errors, name, None)
+            if isinstance(obj, type) and issubclass(obj, Exception):
+                return obj
+        raise pickle.UnpicklingError(f"the field may not send {module}.{name}")
+
+
+def safe_loads(data: bytes) -> Any:
+    """``pickle.loads`` restricted to :class:`_SafeUnpickler`'s types."""
+    import io
+
+    return _SafeUnpickler(io.BytesIO(data)).load()
+
+
 def _portable(exc: BaseException) -> BaseException:
-    """``exc`` if it pickles, else a ``RuntimeError`` with its type and message."""
+    """``exc`` if the exam may unpickle it (a builtin or xaicheck error whose arguments are plain data), else a
+    ``RuntimeError`` with its type and message."""
     try:
-        pickle.loads(pickle.dumps(exc))
+        safe_loads(pickle.dumps(exc))
         return exc
     except Exception:  # noqa: BLE001
         return RuntimeError(f"{type(exc).__name__}: {exc}")

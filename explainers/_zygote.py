@@ -69,3 +69,6 @@ def warm() -> list[str]:
 
 
 WARMED = warm()
+# every object the zygote holds now is shared by its forks: frozen, the collector in a field process never walks
+# (and so never copies, page by page) the libraries' objects
+gc.freeze()

@@ -10,7 +10,7 @@ from xaicheck.axioms.baseline_sensitivity import BaselineSensitivity
 from xaicheck.axioms.baselines import BASELINE_NAMES, baseline_panel, blur
 from xaicheck.axioms.robustness import Robustness, max_sensitivity, tracking_error
 from xaicheck.explainers.base import Capabilities, FunctionExplainer
-from xaicheck.synthetic_models.base import FunctionModel, GroundTruth, binary_sampler, uniform_sampler
+from xaicheck.synthetic_models.base import FunctionModel, opaque_name, GroundTruth, binary_sampler, uniform_sampler
 from xaicheck.synthetic_models.shapley import baseline_shapley
 
 from _check_doubles import DOUBLES  # tests/ is on sys.path (rootdir-relative test modules)
@@ -158,7 +158,8 @@ def test_robustness_is_invariant_to_units(alpha, c):
     for exp in (exact(), exact("t_noisy", lambda A, X, b, s: A + 0.01 * np.abs(A).max() * np.sin(7 * X)),
                 FunctionExplainer(gradient_of_product, "t_gradient")):
         if exp.name == "t_gradient":
-            exp = FunctionExplainer(lambda m, X, **kw: (alpha if m.name == "t_scaled" else 1.0) *
+            scaled_name = opaque_name("t_scaled")  # what the sealed view shows the explainer
+            exp = FunctionExplainer(lambda m, X, **kw: (alpha if m.name == scaled_name else 1.0) *
                                     gradient_of_product(m, X, **kw), "t_gradient")
         s0 = check.run(exp, stab_case("robustness", base, n=4)).score
         s1 = check.run(exp, stab_case("robustness", scaled, n=4)).score

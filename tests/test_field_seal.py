@@ -236,3 +236,41 @@ def test_a_dead_field_process_is_an_error_and_the_next_question_gets_a_fresh_one
         FunctionExplainer(die, "die").explain(model, np.ones((2, 4)))
     ok = FunctionExplainer(lambda m, X, **k: np.ones(X.shape), "ones").explain(model, np.ones((2, 4)))
     np.testing.assert_array_equal(ok, np.ones((2, 4)))
+
+
+class _Payload:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+def test_the_exam_never_unpickles_an_arbitrary_object_from_the_field(tmp_path):
+    """A pickle is a program: an explainer that reaches the field's pipe and sends an object whose ``__reduce__``
+    runs code must not run it in the exam process (where the truth is). The exam refuses the message."""
+    target = str(tmp_path / "pwned")
+
+    def attack(model, X, *, baseline, background, target_, seed, path=target):
+        import sys
+
+        frame = sys._getframe(1)
+        while frame is not None and "conn" not in frame.f_locals:
+            frame = frame.f_back
+        conn, seq = frame.f_locals["conn"], frame.f_locals["msg"][1]
+        conn.send(("result", seq, _Payload(path)))
+        return np.zeros(X.shape)
+
+    from xaicheck.explainers.base import ExplainerError
+
+    exp = FunctionExplainer(lambda m, X, *, baseline, background, target, seed: attack(
+        m, X, baseline=baseline, background=background, target_=target, seed=seed), "attack")
+    with pytest.raises(ExplainerError, match="refused"):
+        exp.explain(get_model("linear_dummy"), np.ones((2, 4)))
+    assert not os.path.exists(target)
+
+
+def test_plain_answers_and_errors_pass_the_safe_decoder():
+    assert _field.safe_loads(__import__("pickle").dumps(("result", 1, np.arange(6.0).reshape(2, 3)))) [2].shape == (2, 3)
+    err = _field.safe_loads(__import__("pickle").dumps(ValueError("bad shape")))
+    assert isinstance(err, ValueError) and str(err) == "bad shape"
