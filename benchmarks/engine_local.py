@@ -13,6 +13,7 @@ there. The pool owns nothing global: cells, context and callback are arguments.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from multiprocessing.connection import wait
@@ -47,6 +48,7 @@ def run_pool(cells: list[Cell], todo: list[int], *, jobs: int, timeout: float, e
     limits: list[Any] = []
     try:
         warm_process({cells[i].explainer.name: cells[i].explainer for i in todo}.values())
+        gc.freeze()  # what the parent holds now is shared by every forked cell: the cells' collectors never copy it
         limits.append(limit_blas_threads())  # the libraries just imported: one thread, inherited by every cell
         to_warm = needs_warm_up(cells[i].explainer for i in todo) if warm else []
         if to_warm:

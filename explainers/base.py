@@ -150,7 +150,9 @@ class Explainer(ABC):
 
         The explainer receives what it would have in the field: a sealed view of ``model`` (``seal``: no ground
         truth, a fresh torch module per call, a private copy of a fitted estimator) and its own read-only copies of
-        ``X``, ``baseline`` and ``background``, so it cannot affect any later cell (issues 11, 17).
+        ``X``, ``baseline`` and ``background``, so it cannot affect any later cell (issues 11, 17). ``_explain``
+        runs in a field process that holds nothing else (``explainers._field``, issue 23): no truth, case or check
+        is reachable from it by any route, and what it sends back is decoded as plain data.
         """
         X = _private(as_batch(X, model.n_features))
         caps = self.capabilities
@@ -177,7 +179,6 @@ class Explainer(ABC):
             stored = _attribution_cache.load(key, self.output_shape(X.shape))
             if stored is not None:
                 return stored
-        view = sealed_view(model)
         try:
             if uses_patches(self, model):  # the patches are the players (explainers/_patches.py)
                 out = explain_by_patches(self, model, X, baseline, background, target, seed, ask=self._ask)
