@@ -520,7 +520,7 @@ def _answer(conn: Any, msg: tuple, explainers: dict[int, Any], manifests: dict[i
     X, baseline, background = (_read_only(a) for a in (X, baseline, background))
     try:
         from xaicheck.explainers._output import to_real_array
-        from xaicheck.explainers.base import ExplainerOutputError
+        from xaicheck.core.errors import ExplainerOutputError
 
         out = explainer._explain(model, X, baseline=baseline, background=background, target=target, seed=seed)
         reply: tuple = ("result", seq, np.array(to_real_array(out, explainer.name, ExplainerOutputError)))
