@@ -52,13 +52,16 @@ def warm() -> list[str]:
     X, background = rng.uniform(size=(2, 3)), rng.uniform(size=(8, 3))
     ran = []
     toy = _Toy()
+    baseline = np.zeros((2, 3))
+    for arr in (X, baseline, background):  # as the field passes them: read-only (numba compiles per writability)
+        arr.setflags(write=False)
     for exp in all_explainers():
         if exp.library not in WARM_LIBRARIES:
             continue
         try:
             if not exp.can_explain(toy)[0]:
                 continue
-            exp._explain(toy, X, baseline=np.zeros((2, 3)), background=background, target=None, seed=0)
+            exp._explain(toy, X, baseline=baseline, background=background, target=None, seed=0)
             ran.append(exp.name)
         except Exception:  # noqa: BLE001 - an optimisation, never a failure
             continue
