@@ -27,11 +27,27 @@ def _model(fn, name="toy"):
     return FunctionModel(name, "toy", fn, ("a", "b", "c"), GroundTruth(relevant=frozenset({0, 1, 2})))
 
 
+class _Calls:
+    """Calls counted in a file: explainers run in a field process (``explainers._field``), not in the test's."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        fd, self.path = tempfile.mkstemp(prefix="xaicheck_calls_")
+        os.close(fd)
+
+    def __len__(self) -> int:
+        with open(self.path) as fh:
+            return len(fh.read())
+
+
 def _counting(name="counting"):
-    calls = []
+    calls = _Calls()
+    path = calls.path
 
     def fn(model, X, *, baseline, background, target, seed):
-        calls.append(1)
+        with open(path, "a") as fh:
+            fh.write("x")
         return model.predict(X)[:, None] * np.ones(X.shape) + seed
 
     return FunctionExplainer(fn, name, capabilities=Capabilities(requires="callable")), calls
