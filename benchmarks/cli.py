@@ -332,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "~/.cache/xaicheck/observatory)")
     ob.add_argument("--timeout", type=float, default=120.0, help="seconds per cell (120)")
     ob.add_argument("--engine", choices=("local", "dask"), default="local", help="engine of each run (local)")
+    ob.add_argument("--with", dest="with_pin", action="append", metavar="NAME==VERSION",
+                    help="also install this pin beside every release (e.g. numpy==1.26.4 for releases that need "
+                         "numpy 1): a separate series, written to OUT/versions/LIB+NAME-VERSION/")
     ob.add_argument("--quiet", action="store_true", help="no progress output")
     ob.set_defaults(func=_cmd_observe)
     return p
@@ -353,9 +356,13 @@ def _cmd_observe(args: argparse.Namespace) -> int:
                          f"{', '.join(known)}")
     _finite(args.timeout, "--timeout", positive=True)
     envs = Path(args.envs).expanduser()
+    pins = tuple(args.with_pin or ())
+    bad = [p for p in pins if p.count("==") != 1 or not all(p.split("=="))]
+    if bad:
+        raise UsageError(f"--with needs NAME==VERSION; got {bad[0]!r}")
     say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     result = observe(args.library, releases, args.suite, Path(args.out), envs=envs, explainers=names,
-                     timeout=args.timeout, engine=args.engine, say=say)
+                     timeout=args.timeout, engine=args.engine, with_pins=pins, say=say)
     for r in result["releases"]:
         why = f": {r['reason']}" if r["reason"] else ""
         print(f"{args.library} {r['release']}: {r['status']}{why} ({r['total_s']} s)")

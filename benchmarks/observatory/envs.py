@@ -103,6 +103,8 @@ class ReleaseEnv:
     installed_extra: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     install_error: str = ""
+    #: Extra pins installed into the target too (``--with numpy==1.26.4``): a series run with *those* pinned instead.
+    with_pins: tuple[str, ...] = ()
 
     @property
     def target(self) -> Path:
@@ -127,13 +129,16 @@ class ReleaseEnv:
         info, meta = _metadata(self.target, self.library)
         if info is None or f"-{self.release}.dist-info" not in info.name:
             self.target.mkdir(parents=True, exist_ok=True)
-            done = self._pip([f"{self.library}=={self.release}"], timeout)
+            done = self._pip([f"{self.library}=={self.release}", *self.with_pins], timeout)
             info, meta = _metadata(self.target, self.library)
             if done.returncode != 0 or info is None:
                 self.install_error = last_line(done.stderr or done.stdout) or f"pip exit {done.returncode}"
                 return False
         names = [_canon(n) for n in _requires(meta)]
         installed = {n: _installed_version(n) for n in names}
+        for pin in self.with_pins:  # what the target holds instead of the project's version
+            name, _, version = pin.partition("==")
+            installed[_canon(name)] = version
         for name, req, have in requirement_gaps(meta, installed):
             if name in PINNED:
                 self.conflicts.append(f"declares {req}; pinned {name} {have} kept")

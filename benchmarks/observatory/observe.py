@@ -108,18 +108,20 @@ def _observe_one(env: ReleaseEnv, suite: str, explainers: list[str], out: Path, 
 
 def observe(library: str, releases: Sequence[str], suite: str, out: Path | str, *, envs: Path | str,
             explainers: Sequence[str] | None = None, timeout: float = 120.0, engine: str = "local",
-            say: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+            with_pins: Sequence[str] = (), say: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Run ``suite`` under each release of ``library``; write ``OUT/versions/<library>/`` (see module docstring)."""
     names = list(explainers) if explainers else library_explainers(library)
     if not names:
         raise ValueError(f"no registered explainer has library {library!r} (see xaicheck list explainers)")
-    base = Path(out) / "versions" / library
+    series = library + "".join(f"+{p.replace('==', '-')}" for p in with_pins)
+    base = Path(out) / "versions" / series
     base.mkdir(parents=True, exist_ok=True)
     rows = []
     for rel in releases:
         t0 = time.monotonic()
-        env = ReleaseEnv(library, rel, Path(envs), module=MODULES.get(library, ""))
-        work = Path(envs) / "work" / library / rel
+        root = Path(envs) / series if with_pins else Path(envs)
+        env = ReleaseEnv(library, rel, root, module=MODULES.get(library, ""), with_pins=tuple(with_pins))
+        work = root / "work" / library / rel
         work.mkdir(parents=True, exist_ok=True)
         say(f"observe {library} {rel}: building the environment in {env.target}")
         row = _observe_one(env, suite, names, base, work, timeout, engine, say)
@@ -133,5 +135,5 @@ def observe(library: str, releases: Sequence[str], suite: str, out: Path | str, 
     from .summary import summary_markdown
 
     atomic_write_text(base / "summary.md", summary_markdown(library, suite, names, list(releases), rows, changes,
-                                                            release_pairs(list(releases), scores)))
+                                                            release_pairs(list(releases), scores), with_pins))
     return {"dir": base, "releases": rows, "changes": changes}

@@ -27,13 +27,16 @@ def _size_key(row: dict[str, Any]) -> tuple[int, float]:
 
 def summary_markdown(library: str, suite: str, explainers: Sequence[str], releases: Sequence[str],
                      rows: Sequence[dict[str, Any]], changes: Sequence[dict[str, Any]],
-                     pairs: Sequence[tuple[str, str, tuple[str, ...]]]) -> str:
+                     pairs: Sequence[tuple[str, str, tuple[str, ...]]], with_pins: Sequence[str] = ()) -> str:
     out = [f"# {library}: the {suite} suite across releases", "",
            f"Explainers ({len(explainers)}, every registered explainer whose library is {library}): "
            + ", ".join(explainers) + ".", "",
            "Everything but the library is pinned (the project environment); each release is installed alone "
            "(`pip install --no-deps --target`) and put first on the path; `field` is the version the explainer "
-           "zygote's forked processes imported.", "",
+           "zygote's forked processes imported."
+           + (f" This series also installs {', '.join(with_pins)} beside each release (instead of the project's "
+              "pin), so its scores compare with each other, not with the series on the project's pins."
+              if with_pins else ""), "",
            "| release | status | reason | field | install s | probe s | run s | total s | cells | conflicts | "
            "changelog |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
