@@ -32,7 +32,7 @@ from .changelog import changelog_line
 from .changes import CHANGE_COLUMNS, consecutive_changes, release_pairs
 from .envs import ReleaseEnv, last_line
 
-__all__ = ["RELEASE_COLUMNS", "library_explainers", "observe"]
+__all__ = ["RELEASE_COLUMNS", "library_explainers", "observe", "write_outputs"]
 
 RELEASE_COLUMNS = ("release", "status", "reason", "field_version", "field_file", "install_s", "probe_s", "run_s",
                    "total_s", "cells", "conflicts", "extra_installs", "changelog")
@@ -129,11 +129,18 @@ def observe(library: str, releases: Sequence[str], suite: str, out: Path | str, 
         say(f"observe {library} {rel}: {row['status']} {row['reason']} ({row['total_s']} s)")
         rows.append(row)
         atomic_write_text(base / "releases.csv", _csv(rows, RELEASE_COLUMNS))
+    return write_outputs(base, library, suite, names, releases, rows, with_pins)
+
+
+def write_outputs(base: Path, library: str, suite: str, names: Sequence[str], releases: Sequence[str],
+                  rows: Sequence[dict[str, Any]], with_pins: Sequence[str] = ()) -> dict[str, Any]:
+    """``changes.csv`` and ``summary.md`` from the per-release ``scores.csv`` under ``base`` and the release rows
+    (also to rebuild them from a ``releases.csv`` without running anything)."""
+    from .summary import summary_markdown
+
     scores = {r["release"]: read_scores(base / r["release"] / "scores.csv") for r in rows if r["status"] == "ran"}
     changes = consecutive_changes(list(releases), scores)
     atomic_write_text(base / "changes.csv", _csv(changes, CHANGE_COLUMNS))
-    from .summary import summary_markdown
-
     atomic_write_text(base / "summary.md", summary_markdown(library, suite, names, list(releases), rows, changes,
                                                             release_pairs(list(releases), scores), with_pins))
-    return {"dir": base, "releases": rows, "changes": changes}
+    return {"dir": base, "releases": list(rows), "changes": changes}

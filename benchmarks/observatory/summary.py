@@ -28,9 +28,15 @@ def _size_key(row: dict[str, Any]) -> tuple[int, float]:
 def summary_markdown(library: str, suite: str, explainers: Sequence[str], releases: Sequence[str],
                      rows: Sequence[dict[str, Any]], changes: Sequence[dict[str, Any]],
                      pairs: Sequence[tuple[str, str, tuple[str, ...]]], with_pins: Sequence[str] = ()) -> str:
+    from .observe import library_explainers
+
+    every_name = library_explainers(library)
+    every = set(explainers) >= set(every_name)
     out = [f"# {library}: the {suite} suite across releases", "",
-           f"Explainers ({len(explainers)}, every registered explainer whose library is {library}): "
-           + ", ".join(explainers) + ".", "",
+           f"Explainers ({len(explainers)}"
+           + (f", every registered explainer whose library is {library}" if every else
+              f", a subset of {library}'s registered explainers; not run: {', '.join(sorted(set(every_name) - set(explainers)))}")
+           + "): " + ", ".join(explainers) + ".", "",
            "Everything but the library is pinned (the project environment); each release is installed alone "
            "(`pip install --no-deps --target`) and put first on the path; `field` is the version the explainer "
            "zygote's forked processes imported."
