@@ -44,11 +44,11 @@ def summary_markdown(library: str, suite: str, explainers: Sequence[str], releas
               "pin), so its scores compare with each other, not with the series on the project's pins."
               if with_pins else ""), "",
            "| release | status | reason | field | install s | probe s | run s | total s | cells | conflicts | "
-           "changelog |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "also installed | changelog |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         out.append("| " + " | ".join(md_cell(str(r.get(c, "")), 160) for c in (
             "release", "status", "reason", "field_version", "install_s", "probe_s", "run_s", "total_s", "cells",
-            "conflicts", "changelog")) + " |")
+            "conflicts", "extra_installs", "changelog")) + " |")
     out += ["", "## Changes by release", ""]
     if not pairs:
         out.append("Fewer than two releases ran: nothing to compare.")
