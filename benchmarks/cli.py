@@ -30,6 +30,7 @@ EPILOG = """examples:
   xaicheck diff results/old results/new
   xaicheck reproduce --list ; xaicheck reproduce sundararajan2017 ; xaicheck reproduce --all
   xaicheck metrics --suite quick --out /tmp/metrics  # truth-free metrics judged against exact truth
+  xaicheck observe --library shap --releases 0.47.2,0.51.0 --suite quick --out /tmp/obs  # verdicts per release
 """
 
 
@@ -245,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="xaicheck", description="Axiom tests and a scored leaderboard for XAI attribution methods, on "
         "synthetic models with known ground truth.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{run,list,report,diff,reproduce,metrics}")
+    sub = p.add_subparsers(dest="command", metavar="{run,list,report,diff,reproduce,metrics,observe}")
 
     r = sub.add_parser("run", help="run a suite and write scores, leaderboard, plots and report.html",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -308,7 +309,66 @@ def build_parser() -> argparse.ArgumentParser:
     me.add_argument("--boot", type=int, default=1000, help="bootstrap replicates over cases (default 1000)")
     me.add_argument("--quiet", action="store_true", help="no progress output")
     me.set_defaults(func=_cmd_metrics)
+
+    ob = sub.add_parser(
+        "observe", help="run a suite under several releases of one library -> OUT/versions/LIB/ (scores per "
+        "release, changes.csv between consecutive releases, summary.md)",
+        description="Each release is installed alone (pip install --no-deps --target ENVS/envs/LIB/REL/site, the "
+        "package index must be reachable) and put first on the path of this interpreter, so everything else stays "
+        "pinned; the explainer field is checked to import that release; then `xaicheck run --jobs 1` runs the "
+        "suite restricted to the library's explainers. Releases run one after another. A release that does not "
+        "install or import is recorded with the one-line reason.",
+        epilog="example:\n  xaicheck observe --library captum --releases 0.7.0,0.8.0,0.9.0 --suite quick --out "
+               "results", formatter_class=argparse.RawDescriptionHelpFormatter)
+    ob.add_argument("--library", required=True, help="distribution name as in `xaicheck list explainers` (shap, "
+                                                     "captum, lime, ...)")
+    ob.add_argument("--releases", required=True, help="comma-separated versions, oldest first; changes are "
+                                                      "attributed to the later release of each consecutive pair")
+    ob.add_argument("--suite", choices=("quick", "default", "full"), default="quick", help="(default: quick)")
+    ob.add_argument("--out", default="results", help="writes OUT/versions/LIBRARY/ (default: results)")
+    ob.add_argument("--explainers", help="a subset of the library's explainers (default: all of them)")
+    ob.add_argument("--envs", default="~/.cache/xaicheck/observatory",
+                    help="where release environments and run folders live (reused; default: "
+                         "~/.cache/xaicheck/observatory)")
+    ob.add_argument("--timeout", type=float, default=120.0, help="seconds per cell (120)")
+    ob.add_argument("--engine", choices=("local", "dask"), default="local", help="engine of each run (local)")
+    ob.add_argument("--with", dest="with_pin", action="append", metavar="NAME==VERSION",
+                    help="also install this pin beside every release (e.g. numpy==1.26.4 for releases that need "
+                         "numpy 1): a separate series, written to OUT/versions/LIB+NAME-VERSION/")
+    ob.add_argument("--quiet", action="store_true", help="no progress output")
+    ob.set_defaults(func=_cmd_observe)
     return p
+
+
+def _cmd_observe(args: argparse.Namespace) -> int:
+    from .observatory.observe import library_explainers, observe
+
+    releases = [r.strip() for r in args.releases.split(",") if r.strip()]
+    if len(releases) < 1 or len(set(releases)) != len(releases):
+        raise UsageError(f"--releases needs one or more distinct versions, oldest first; got {args.releases!r}")
+    known = library_explainers(args.library)
+    names = [n.strip() for n in args.explainers.split(",") if n.strip()] if args.explainers else known
+    if not known:
+        raise UsageError(f"no registered explainer has library {args.library!r} (see xaicheck list explainers)")
+    foreign = [n for n in names if n not in known]
+    if foreign:
+        raise UsageError(f"explainer(s) {', '.join(foreign)} are not {args.library}'s; its explainers: "
+                         f"{', '.join(known)}")
+    _finite(args.timeout, "--timeout", positive=True)
+    envs = Path(args.envs).expanduser()
+    pins = tuple(args.with_pin or ())
+    bad = [p for p in pins if p.count("==") != 1 or not all(p.split("=="))]
+    if bad:
+        raise UsageError(f"--with needs NAME==VERSION; got {bad[0]!r}")
+    say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    result = observe(args.library, releases, args.suite, Path(args.out), envs=envs, explainers=names,
+                     timeout=args.timeout, engine=args.engine, with_pins=pins, say=say)
+    for r in result["releases"]:
+        why = f": {r['reason']}" if r["reason"] else ""
+        print(f"{args.library} {r['release']}: {r['status']}{why} ({r['total_s']} s)")
+    print(f"{len(result['changes'])} changed cells between consecutive releases -> {result['dir'] / 'changes.csv'}, "
+          f"{result['dir'] / 'summary.md'}")
+    return 0
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:

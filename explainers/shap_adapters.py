@@ -61,7 +61,11 @@ __all__ = [
 
 
 def select_output(values: Any, model: "SyntheticModel", target: int | None, who: str) -> np.ndarray:
-    """shap's ``[n, d]`` values, or the explained column of ``[n, d, k]`` (``target``; class 1 of a binary model)."""
+    """shap's ``[n, d]`` values, or the explained column of ``[n, d, k]`` (``target``; class 1 of a binary model).
+
+    Supported releases: both output formats -- a list of ``[n, d]`` arrays, one per output (shap < 0.45), and one
+    ``[n, d, k]`` array (shap >= 0.45) -- so no per-version code; ``xaicheck observe`` found no changed cell on the
+    quick suite from 0.44.1 to 0.47.2 (``results/versions/shap+numpy-1.26.4+...``) or 0.47.2 to 0.49.1."""
     arr = to_numpy(values.values if hasattr(values, "values") else values)
     if isinstance(values, list):  # older shap: one array per output
         arr = np.stack([to_numpy(v) for v in values], axis=-1)
