@@ -66,6 +66,9 @@ class _Oracle(Explainer):
     family = "oracle"
     library = "xaicheck"
 
+    def feature_limit(self) -> int | None:
+        return shapley.MAX_EXACT_FEATURES
+
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         if model.n_features > shapley.MAX_EXACT_FEATURES:
             return False, (f"{self.name} enumerates 2^d coalitions; d={model.n_features} > "
