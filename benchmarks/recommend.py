@@ -3,14 +3,14 @@ interactions, ...), read off the track rankings (:mod:`xaicheck.benchmarks.ranki
 
 Rule, per formed track with ranked members ``R`` (rank interval ``[lo_i, hi_i]``, 95% bootstrap over cases):
 
-- **scales** = not an exact enumeration: the explainer's recorded ``max_features`` is empty and its family is not
-  ``oracle`` (an oracle enumerates ``2^d`` coalitions and stops at ``d = 16``). Exact enumerations at rank 1 are
+- **scales** = not an exact enumeration: the explainer's recorded ``enumerates_up_to`` (``describe()``; from
+  ``Explainer.enumeration_limit``) is empty and its family is not ``oracle`` (an oracle enumerates ``2^d`` coalitions and stops at ``d = 16``). Exact enumerations at rank 1 are
   shown as the *reference*, never as the pick (except on the ``d ≤ 16`` track, where exact is a usable answer).
 - **uninformative** = an interval spanning every rank (``lo = 1`` and ``hi = |R| > 1``): the data cannot place
   the method, so it is never a pick (counted, not listed).
 - **picks** = the informative scaling members ``i`` with ``lo_i ≤ min_j hi_j`` over informative scaling ``j``:
   no other scaling method's interval lies wholly above theirs (the rank-interval rule of ``AGGREGATION.md``,
-  restricted to the methods that scale), ordered by ``(declared rank, -overall, name)``; at most ``MAX_PICKS`` shown.
+  restricted to the methods that scale), ordered by ``(declared rank, lo + hi, -overall, name)``; at most ``MAX_PICKS`` shown.
 - a track with fewer than ``MIN_TRACK_CASES`` cases declares no rank: the highest-scoring scaling member is named as
   "highest score, not a ranking".
 - controls (family ``control``) are summarised as a count plus any that is not below every ranked method.
@@ -86,7 +86,7 @@ class Use:
 
 def enumerates(meta: Mapping[str, Any]) -> bool:
     """Whether an explainer (its ``describe()`` record) is an exact enumeration that stops at some ``d``."""
-    limit = meta.get("max_features", "")
+    limit = meta.get("enumerates_up_to", "")
     return meta.get("family") == "oracle" or (limit not in ("", None) and not (isinstance(limit, float)
                                                                                and math.isnan(limit)))
 
@@ -150,7 +150,8 @@ def _use(res: TrackResult, meta: Mapping[str, Mapping[str, Any]], seconds: Mappi
     if informative:
         ceiling = min(_int(r["rank_hi"]) or n for r in informative)
         top = sorted((r for r in informative if (_int(r["rank_lo"]) or n) <= ceiling),
-                     key=lambda r: (_int(r["rank"]) or n, -float(r["overall"]), str(r["explainer"])))
+                     key=lambda r: (_int(r["rank"]) or n, (_int(r["rank_lo"]) or n) + (_int(r["rank_hi"]) or n),
+                                    -float(r["overall"]), str(r["explainer"])))
         use.picks = [_pick(r, seconds, True) for r in top[:MAX_PICKS]]
         use.more = max(0, len(top) - MAX_PICKS)
     return use
@@ -241,17 +242,17 @@ def terminal_line(use: Use) -> str:
 
 
 def with_feature_limits(recorded: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The run's explainer records, each with ``max_features``: as recorded, else (a run recorded before the field
-    existed) the installed explainer's of the same name, else left out (then only family ``oracle`` counts as an
-    enumeration)."""
+    """The run's explainer records, each with ``enumerates_up_to``: as recorded, else (a run recorded before the
+    field existed) the installed explainer's of the same name, else left out (then only family ``oracle`` counts as
+    an enumeration)."""
     out = {k: dict(v) for k, v in recorded.items()}
-    missing = [k for k, v in out.items() if "max_features" not in v]
+    missing = [k for k, v in out.items() if "enumerates_up_to" not in v]
     if missing:
         from xaicheck.explainers.base import all_explainers
 
         installed = {e.name: e for e in all_explainers()}
         for k in missing:
             if k in installed:
-                limit = installed[k].feature_limit()
-                out[k]["max_features"] = "" if limit is None else int(limit)
+                limit = installed[k].enumeration_limit()
+                out[k]["enumerates_up_to"] = "" if limit is None else int(limit)
     return out

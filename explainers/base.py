@@ -249,13 +249,14 @@ class Explainer(ABC):
             raise ExplainerOutputError(f"{self.name} returned {int((~np.isfinite(arr)).sum())} non-finite values")
         return arr
 
-    def feature_limit(self) -> int | None:
-        """The most input features this explainer handles (an exact enumeration's ``2^d`` limit), else ``None``:
-        what the report calls a method that does not scale (``benchmarks/recommend.py``)."""
+    def enumeration_limit(self) -> int | None:
+        """The ``d`` at which this explainer's exact ``2^d`` enumeration stops (default: ``max_features``), else
+        ``None`` (a budgeted or gradient method): what the report calls a method that does not scale
+        (``benchmarks/recommend.py``)."""
         return self.capabilities.max_features
 
     def describe(self) -> dict[str, Any]:
-        limit = self.feature_limit()
+        limit = self.enumeration_limit()
         return {
             "name": self.name,
             "library": self.library,
@@ -263,7 +264,7 @@ class Explainer(ABC):
             "family": self.family,
             "tags": ",".join(self.capabilities.as_tags()),
             "settings": ",".join(f"{k}={v}" for k, v in sorted(self.settings.items())),
-            "max_features": "" if limit is None else int(limit),
+            "enumerates_up_to": "" if limit is None else int(limit),
         }
 
     def __repr__(self) -> str:

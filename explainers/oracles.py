@@ -66,7 +66,7 @@ class _Oracle(Explainer):
     family = "oracle"
     library = "xaicheck"
 
-    def feature_limit(self) -> int | None:
+    def enumeration_limit(self) -> int | None:
         return shapley.MAX_EXACT_FEATURES
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:

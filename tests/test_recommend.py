@@ -11,9 +11,9 @@ from xaicheck.benchmarks.ranking import TRACKS, CaseInfo, TrackResult
 from xaicheck.benchmarks.recommend import enumerates, recommend, terminal_line, unformed, use_text
 
 TRACK = {t.name: t for t in TRACKS}
-META = {"oracle": {"family": "oracle", "max_features": 16}, "shap_exact": {"family": "shapley", "max_features": 16},
-        "fast": {"family": "shapley", "max_features": ""}, "slow": {"family": "path", "max_features": ""},
-        "wide": {"family": "gradient", "max_features": ""}, "low": {"family": "gradient", "max_features": ""},
+META = {"oracle": {"family": "oracle", "enumerates_up_to": 16}, "shap_exact": {"family": "shapley", "enumerates_up_to": 16},
+        "fast": {"family": "shapley", "enumerates_up_to": ""}, "slow": {"family": "path", "enumerates_up_to": ""},
+        "wide": {"family": "gradient", "enumerates_up_to": ""}, "low": {"family": "gradient", "enumerates_up_to": ""},
         "zero": {"family": "control"}, "random": {"family": "control"}}
 
 
@@ -41,23 +41,24 @@ def test_enumerations_are_the_reference_and_never_the_pick() -> None:
     (use,) = recommend(_scores(), META)
     assert [p.name for p in use.reference] == ["oracle", "shap_exact"]
     # wide (1-6) spans every rank of 6: not placed; among fast, slow, low: min hi = 4, so fast (2-4), slow (3-4)
-    assert [p.name for p in use.picks] == ["slow", "fast"] and use.uninformative == 1 and use.more == 0
+    # both at declared rank 2: the narrower-placed interval first (lo + hi: 6 < 7)
+    assert [p.name for p in use.picks] == ["fast", "slow"] and use.uninformative == 1 and use.more == 0
     assert use.controls == 2 and use.controls_above == []
     head, lines = use_text(use)
     assert head.startswith("Tabular model at scale (more than 16 features), explained against a baseline (10 cases")
-    assert lines[0] == "use: slow (rank 3–4, 0.010 s/cell); fails: nothing"
-    assert lines[1] == "also at the top: fast (rank 2–4, 0.010 s/cell); fails: infidelity (1/5 cells)"
+    assert lines[0] == "use: fast (rank 2–4, 0.010 s/cell); fails: infidelity (1/5 cells)"
+    assert lines[1] == "also at the top: slow (rank 3–4, 0.010 s/cell); fails: nothing"
     assert any(line.startswith("exact reference, not a pick") and "oracle (rank 1–1)" in line for line in lines)
     assert "controls: 2 excluded, all below every ranked method" in lines
     assert not any("wide" in line or "zero" in line for line in lines)  # neither the spanning one nor a control list
-    assert terminal_line(use).endswith("slow [3–4], fast [2–4]")
+    assert terminal_line(use).endswith("fast [2–4], slow [3–4]")
 
 
 def test_the_small_tabular_use_offers_exact_and_a_method_that_scales() -> None:
     (use,) = recommend(_scores("tabular_exact"), META)
     _, lines = use_text(use)
     assert lines[0].startswith("exact (enumerates 2^d coalitions, usable up to d = 16): oracle (rank 1–1")
-    assert lines[1].startswith("scales beyond 16 features: slow (rank 3–4")
+    assert lines[1].startswith("scales beyond 16 features: fast (rank 2–4")
 
 
 def test_a_control_above_a_ranked_method_is_named() -> None:
@@ -96,7 +97,7 @@ def test_markdown_summary_has_no_control_list_and_no_spanning_pick() -> None:
     for col in ("library", "tags", "tracks"):
         s.explainers[col] = ""
     summary = _summary(s)
-    assert "  - use: **slow** (rank 3–4, 0.010 s/cell); fails: nothing" in summary
+    assert "  - use: **fast** (rank 2–4, 0.010 s/cell); fails: infidelity (1/5 cells)" in summary
     assert "wide" not in summary and "zero" not in summary
 
 
@@ -104,3 +105,14 @@ def _summary(s) -> str:
     from xaicheck.benchmarks.leaderboard import _summary_markdown
 
     return "\n".join(_summary_markdown(s, META, None))
+
+
+def test_the_recorded_enumeration_limit_marks_exact_enumerations_only() -> None:
+    from xaicheck.explainers.base import get_explainer
+
+    rec = {n: get_explainer(n).describe() for n in ("exact_baseline_shapley", "shap_exact", "integrated_gradients",
+                                                     "shapiq_shapiq_b512")}
+    assert rec["exact_baseline_shapley"]["enumerates_up_to"] == 16 and rec["shap_exact"]["enumerates_up_to"] == 16
+    assert rec["integrated_gradients"]["enumerates_up_to"] == ""
+    assert rec["shapiq_shapiq_b512"]["enumerates_up_to"] == ""  # a fixed budget per row: it scales
+    assert [n for n, m in rec.items() if enumerates(m)] == ["exact_baseline_shapley", "shap_exact"]
