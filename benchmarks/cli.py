@@ -19,11 +19,13 @@ from typing import Any, Callable, NoReturn, Sequence
 __all__ = ["main", "build_parser", "format_table"]
 
 EPILOG = """examples:
-  xaicheck run                                     # the default suite, every explainer -> results/
+  xaicheck run --out my_results                    # the default suite, every explainer -> my_results/
+  xaicheck run                                     # -> results/ (refused where git tracks results/: a clone)
   xaicheck run --suite quick --out /tmp/quick      # a smoke run (under a minute on 2 cores; 75 s on a cold cache)
   xaicheck run --suite full --jobs 2 --out results/full
   xaicheck run --engine dask --scheduler tcp://10.0.0.5:8786   # cells on a Dask cluster (no --scheduler: local)
-  xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy
+  xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy --out /tmp/two
+  xaicheck run --models my_zoo.py --suite quick --out my_results   # your own models (a module name works too)
   xaicheck list explainers                         # library, version, family, tags
   xaicheck list cases --suite quick
   xaicheck report results                          # leaderboard, plots, report.html from scores.csv
@@ -67,10 +69,56 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], max_wid
 
 
 # ------------------------------------------------------------------------------------------------- commands
+DEFAULT_OUT = "results"
+
+
+def _committed_files(directory: Path) -> int:
+    """How many files under ``directory`` git tracks (0 outside a git work tree, or without git)."""
+    import subprocess
+
+    if not directory.is_dir():
+        return 0
+    try:
+        proc = subprocess.run(["git", "-C", str(directory), "ls-files", "--", "."], capture_output=True, text=True,
+                              timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return len(proc.stdout.splitlines()) if proc.returncode == 0 else 0
+
+
+def _out_dir(args: argparse.Namespace) -> str:
+    """``--out``; without it ``results``, unless that folder holds committed results (a clone of this repository):
+    then the run is refused, so the default never rewrites files git tracks (``--out results`` says to)."""
+    if args.out is not None:
+        return args.out
+    tracked = _committed_files(Path(DEFAULT_OUT))
+    if tracked:
+        raise UsageError(f"{DEFAULT_OUT}/ holds committed results ({tracked} files tracked by git); a run would "
+                         f"rewrite them: pass --out DIR for a new folder, or --out {DEFAULT_OUT} to overwrite them")
+    return DEFAULT_OUT
+
+
+def _zoo_spec(spec: str) -> str:
+    """``--models``: a module name (``my_zoo``, ``pkg.zoo``), or a path to a ``.py`` file (its folder is put on
+    ``sys.path`` and its stem imported). A path that does not exist is explained in one line."""
+    if not (spec.endswith(".py") or os.sep in spec or "/" in spec):
+        return spec
+    path = Path(spec)
+    if path.suffix == ".py" and path.is_file():
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        return path.stem
+    stem = path.stem if path.suffix == ".py" else path.name
+    raise UsageError(f"--models takes a module name (e.g. --models {stem}, run from the folder that holds "
+                     f"{stem}.py, or --models my_package.{stem}) or an existing .py file; {spec!r} is neither")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from .report import build_report
+    from .run_log import LOG_NAME, count_lines, library_output_to
     from .runner import run_suite
     from .safe_io import check_out_dir
     from .suite import build_suite, validate_seed
@@ -89,7 +137,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         validate_seed(args.seed)
     except ValueError as exc:
         raise UsageError(f"--seed: {exc}") from None
-    check_out_dir(args.out, create=False)  # a file, under a file, a link inside: refused before any work
+    out_arg = _out_dir(args)
+    check_out_dir(out_arg, create=False)  # a file, under a file, a link inside: refused before any work
     from .engines import make_engine
 
     engine = make_engine(args.engine, jobs=args.jobs, scheduler=args.scheduler)  # dask missing: refused here
@@ -97,8 +146,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .user_models import build_user_suite
 
         try:
-            suite = build_user_suite(args.models, args.suite, explainers=args.explainers, checks=args.checks,
-                                     base_seed=args.seed)
+            suite = build_user_suite(_zoo_spec(args.models), args.suite, explainers=args.explainers,
+                                     checks=args.checks, base_seed=args.seed)
         except (ImportError, TypeError, ValueError) as exc:  # a zoo that cannot be loaded or declares a wrong truth
             raise UsageError(str(exc)) from None
     else:
@@ -111,27 +160,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
         example = next(why for ok, why in reasons if not ok)
         raise UsageError(f"none of the {len(cells)} selected cells applies (e.g. {example}); choose other "
                          "explainers or checks (xaicheck list explainers / checks)")
-    out = check_out_dir(args.out)  # created and probed for writing
-    print(f"xaicheck: {len(suite.explainers)} explainers x {len(suite.cases)} cases -> {len(cells)} cells "
-          f"({sum(ok for ok, _ in reasons)} applicable; suite {args.suite}, seed {args.seed}) -> {out}",
-          file=sys.stderr)
+    out = check_out_dir(out_arg)  # created and probed for writing
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    say(f"xaicheck: {len(suite.explainers)} explainers x {len(suite.cases)} cases -> {len(cells)} cells "
+        f"({sum(ok for ok, _ in reasons)} applicable; suite {args.suite}, seed {args.seed}) -> {out}")
+    log_path = out / LOG_NAME
+    before = count_lines(log_path)
     with engine:  # a Dask engine starts its LocalCluster (or connects) when the first cell is submitted
-        summary = run_suite(suite, out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
-                            progress=not args.quiet, rerun_sample=args.rerun_sample, engine=engine)
-    if not args.quiet:
-        print("xaicheck: building leaderboard, plots and report.html ...", file=sys.stderr)
-    info = build_report(out, jobs=args.jobs)
+        with library_output_to(log_path) as console:  # library warnings -> run.log, progress -> the terminal
+            summary = run_suite(suite, out, jobs=args.jobs, timeout=args.timeout, resume=not args.no_resume,
+                                progress=not args.quiet, rerun_sample=args.rerun_sample, engine=engine,
+                                console=console)
+    logged = count_lines(log_path) - before
+    say("xaicheck: building leaderboard, plots and report.html ...")
+    info = build_report(out, jobs=args.jobs, log=None if args.quiet else _stderr_line)
     counts = ", ".join(f"{v} {k}" for k, v in summary.counts().items())
-    print(f"{len(summary.records)} cells ({counts}); resumed {summary.resumed}, ran {summary.ran}"
-          + (f"; {summary.rejected} partial-log records rejected and re-run" if summary.rejected else ""))
+    skipped = {k: v for k, v in info["plots"].items() if v != "ok"}
+    line = (f"{len(summary.records)} cells ({counts}); resumed {summary.resumed}, ran {summary.ran}"
+            + (f"; {summary.rejected} partial-log records rejected and re-run" if summary.rejected else ""))
+    if args.quiet:  # one line: what ran, where it went, anything to look at
+        extra = ([f"{len(summary.nondeterministic)} nondeterministic"] if summary.nondeterministic else []) + (
+            [f"{len(skipped)} plot(s) skipped"] if skipped else [])
+        print(f"{line} -> {out / 'report.html'} in {time.monotonic() - t0:.0f} s"
+              + (f" ({', '.join(extra)})" if extra else ""))
+        return 0
+    print(line)
     if summary.nondeterministic:
         print(f"nondeterministic (same seed, different result): {', '.join(summary.nondeterministic)} "
               f"(see {out / 'determinism.csv'})")
-    skipped = {k: v for k, v in info["plots"].items() if v != "ok"}
     for name, why in skipped.items():
         print(f"plot {name} skipped: {why}", file=sys.stderr)
+    if logged > 0:
+        print(f"library output while the cells ran: {logged} line(s) in {log_path}", file=sys.stderr)
     print(f"wrote {out / 'scores.csv'}, leaderboard.md, {out / 'report.html'} in {time.monotonic() - t0:.0f} s")
     return 0
+
+
+def _stderr_line(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _list_explainers(args: argparse.Namespace) -> str:
@@ -253,11 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--suite", choices=("quick", "default", "full"), default="default",
                    help="quick ⊂ default ⊂ full (default: default; on 2 cores quick takes about 46 s, 75 s on "
                         "a cold cache, default about 6 minutes)")
-    r.add_argument("--out", default="results", help="result directory (default: results)")
+    r.add_argument("--out", default=None,
+                   help="result directory (default: results; refused when results/ holds files git tracks, as in a "
+                        "clone of this repository: pass --out results to overwrite the committed results)")
     r.add_argument("--explainers", help="comma-separated explainer names (default: all registered)")
     r.add_argument("--checks", help="comma-separated check names (default: all registered)")
     r.add_argument("--models", help="a module of your own models (MODELS list): run on their cases only, e.g. "
-                                    "my_package.my_zoo")
+                                    "my_zoo, my_package.my_zoo or a path to my_zoo.py")
     r.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of cores)")
     r.add_argument("--seed", type=int, default=0,
                    help="base seed in [0, 2**32 - 4] (stochastic explainers use seed, seed+1, ...)")
@@ -269,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="with --engine dask: a running scheduler, e.g. tcp://10.0.0.5:8786 (default: start a "
                         "LocalCluster of --jobs one-thread workers)")
-    r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--quiet", action="store_true", help="no progress output; one summary line at the end")
     r.add_argument("--rerun-sample", type=int, default=2, metavar="K",
                    help="cells per explainer run twice to notice nondeterminism -> determinism.csv (default 2; 0: off)")
     r.set_defaults(func=_cmd_run)

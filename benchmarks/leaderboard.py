@@ -15,17 +15,18 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
 from .escaping import md_escape
 from .safe_io import atomic_write_text
-from .ranking import MIN_TRACK_CASES, TrackResult
+from .ranking import MIN_TRACK_CASES, CaseInfo, TrackResult
+from .recommend import recommend, unformed, use_text
 from .scoring import MIN_COVERAGE, Scores
 
 __all__ = ["leaderboard_rows", "track_rows", "write_leaderboard", "render_markdown", "fmt", "GROUP_TITLES",
-           "group_rule", "TrustItem", "trust_summary", "aggregation_rule"]
+           "group_rule", "TrustItem", "trust_summary", "aggregation_rule", "USE_RULE"]
 
 #: Heading of each group of the all-explainers table (``{cov}`` = the coverage threshold).
 GROUP_TITLES: dict[str, str] = {
@@ -161,24 +162,35 @@ def trust_summary(scores: Scores) -> list[TrustItem]:
     return items
 
 
-def _summary_markdown(scores: Scores) -> list[str]:
-    lines = ["## What to trust for what", ""]
-    for it in trust_summary(scores):
-        names = ", ".join(md_escape(n) for n, _, _ in it.top)
-        if not it.resolved:
-            head = (f"- **{md_escape(it.title)}** ({it.cases} cases): too few cases (< {MIN_TRACK_CASES}) to rank; "
-                    f"highest score, not a ranking: {names}.")
-        else:
-            head = f"- **{md_escape(it.title)}** ({it.cases} cases): rank interval reaching the top: {names}."
-        above = [n for n, _, below in it.controls if not below]
-        if it.controls:
-            head += (" Controls excluded: " + ", ".join(f"{md_escape(n)} (calibrated {c})" for n, c, _ in it.controls)
-                     + (f"; **above the lowest ranked method: {', '.join(md_escape(n) for n in above)}**"
-                        if above else "") + ".")
-        lines.append(head)
-        if it.resolved:
-            lines += [f"  - {md_escape(n)} (rank interval {i}) fails: {md_escape(f)}" for n, i, f in it.top]
+#: The sentence above the per-use answers (markdown, HTML and terminal).
+USE_RULE = ("Per use: the methods that scale (not an exact 2^d enumeration) whose rank interval reaches the top "
+            "among those that scale, with what they fail; exact oracles are the reference, not the pick; a method "
+            "whose interval spans every rank is never a pick.")
+
+
+def _summary_markdown(scores: Scores, meta: Mapping[str, Mapping[str, Any]],
+                      case_info: Mapping[str, CaseInfo] | None) -> list[str]:
+    lines = ["## What to trust for what", "", USE_RULE, ""]
+    uses = recommend(scores, meta, case_info)
+    for use in uses:
+        head, details = use_text(use, md_escape, lambda t: f"**{t}**")
+        lines.append(f"- {head}")
+        lines += [f"  - {d}" for d in details]
+    missing = unformed(scores, case_info)
+    if not uses:
+        lines.append("No use could be answered: no track was formed in this run.")
+    if missing:
+        lines += ["", "Not formed: " + "; ".join(f"{md_escape(label)}: {md_escape(why)}" for label, why in missing)
+                  + "."]
     return lines
+
+
+def track_note(res: TrackResult, members: int) -> str:
+    """The sentence above a track's table: cases, and ranked members or (too few cases) members listed by score."""
+    if res.resolved:
+        return f"{len(res.cases)} scored cases; {members} ranked explainers."
+    return (f"{len(res.cases)} scored case(s): too few (< {MIN_TRACK_CASES}) to rank, so no rank is declared; "
+            f"{members} explainers listed by score.")
 
 
 def _md_table(rows: list[dict[str, str]], cols: list[str], heads: list[str], text_cols: set[str]) -> list[str]:
@@ -200,9 +212,8 @@ def _track_markdown(res: TrackResult, meta: Mapping[str, Mapping[str, Any]]) -> 
              *[c.replace("_", " ") for c in res.categories], *[f"gate {g}" for g in res.gates],
              *[f"truth: {a}" for a in res.axes], "not answered"]
     lines = ["", f"## Track: {md_escape(res.track.title)}", "",
-             f"{len(res.cases)} scored cases; {len(ranked)} ranked explainers"
-             + ("" if res.resolved else f" — too few cases (< {MIN_TRACK_CASES}) to rank: listed by score, no rank")
-             + ". Not answered = cases scored as the random control (not applicable, error or timeout).", ""]
+             track_note(res, len(ranked))
+             + " Not answered = cases scored as the random control (not applicable, error or timeout).", ""]
     lines += _md_table(ranked, cols, heads, {"explainer", "library", "family", "rank_interval", "overall_95"}
                        | {f"gate:{g}" for g in res.gates})
     if res.excluded:
@@ -214,7 +225,8 @@ def _track_markdown(res: TrackResult, meta: Mapping[str, Mapping[str, Any]]) -> 
 def _panel_markdown(scores: Scores) -> list[str]:
     controls = sorted({n for t in scores.tracks for n in t.controls["explainer"]})
     if not controls:
-        return []
+        listed = panel_members(scores)
+        return (["", "## Degenerate panel", "", panel_absent(listed)] if listed else [])
     tracks = [t for t in scores.tracks if len(t.controls)]
     cols = ["explainer", *[t.track.name for t in tracks]]
     heads = ["control", *[f"{t.track.name} overall / calibrated" for t in tracks]]
@@ -232,13 +244,27 @@ def _panel_markdown(scores: Scores) -> list[str]:
             + _md_table(rows, cols, heads, set(cols)))
 
 
+def panel_members(scores: Scores) -> list[str]:
+    """The run's controls (group ``control`` of the all-explainers table)."""
+    ex = scores.explainers
+    return sorted(ex.loc[ex["group"] == "control", "explainer"]) if "group" in ex else []
+
+
+def panel_absent(listed: list[str], escape: Callable[[str], str] = md_escape) -> str:
+    """Why the per-track panel is empty although the run has controls (or that it has none)."""
+    if not listed:
+        return "No control explainer (family control) in this run."
+    return (f"The run has {len(listed)} control(s) ({', '.join(escape(n) for n in listed)}), but no track was "
+            "formed, so they are scored only in the all-explainers table (Degenerate panel group), not per track.")
+
+
 def render_markdown(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], *,
-                    title: str = "Leaderboard") -> str:
+                    title: str = "Leaderboard", case_info: Mapping[str, CaseInfo] | None = None) -> str:
     """GitHub-flavoured markdown: summary, one ranked table per track, the degenerate panel, every explainer's own
     numbers, and which checks are gates or diagnostics. ``s / cell`` is the only column that varies between
     machines."""
     lines = [f"# {md_escape(title)}", "", aggregation_rule(), ""]
-    lines += _summary_markdown(scores)
+    lines += _summary_markdown(scores, explainers_meta, case_info)
     for res in scores.tracks:
         lines += _track_markdown(res, explainers_meta)
     lines += _panel_markdown(scores)
@@ -283,7 +309,8 @@ def _csv(rows: list[dict[str, str]], default: list[str]) -> str:
     return buf.getvalue()
 
 
-def write_leaderboard(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], out: Path) -> list[dict]:
+def write_leaderboard(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], out: Path,
+                      case_info: Mapping[str, CaseInfo] | None = None) -> list[dict]:
     """Write ``leaderboard.csv``, ``leaderboard_tracks.csv`` and ``leaderboard.md``; returns the all-explainers
     rows."""
     out = Path(out)
@@ -291,5 +318,5 @@ def write_leaderboard(scores: Scores, explainers_meta: Mapping[str, Mapping[str,
     atomic_write_text(out / "leaderboard.csv", _csv(rows, ["explainer"]))
     trows = [r for res in scores.tracks for r in track_rows(res, explainers_meta)]
     atomic_write_text(out / "leaderboard_tracks.csv", _csv(trows, ["track", "explainer"]))
-    atomic_write_text(out / "leaderboard.md", render_markdown(scores, explainers_meta))
+    atomic_write_text(out / "leaderboard.md", render_markdown(scores, explainers_meta, case_info=case_info))
     return rows

@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .boundary import boundary_html
-from .leaderboard import aggregation_rule, fmt, group_rule, trust_summary, write_leaderboard
+from .leaderboard import aggregation_rule, fmt, group_rule, write_leaderboard
 from .plots import PLOTS, make_plots
 from .provenance import read_history, read_provenance
 from .records import CellRecord, read_records
 from .report_tables import (boards_html, esc as _e, panel_html, requires_of as _requires, roles_html, tracks_html,
                             trust_html)
+from .recommend import recommend, terminal_line, with_feature_limits
 from .run_facts import run_facts_from
 from .safe_io import atomic_write_text
 from .scoring import Scores, compute_scores
@@ -74,11 +75,12 @@ def build_report(directory: Path | str, *, plots: bool = True,
     say(f"report: reading {directory / 'scores.csv'}")
     records = read_records(directory)
     facts.require({r.case_id for r in records}, directory / "provenance.json")
-    meta = dict(facts.explainers)
+    meta = with_feature_limits(facts.explainers)
+    case_info = facts.case_info()
     say(f"report: scoring {len(records)} cells on {len(facts.cases)} recorded cases (tracks, bootstrap rank "
         "intervals)")
-    scores = compute_scores(records, meta=meta, provenance_checks=facts.checks, case_info=facts.case_info())
-    rows = write_leaderboard(scores, meta, directory)
+    scores = compute_scores(records, meta=meta, provenance_checks=facts.checks, case_info=case_info)
+    rows = write_leaderboard(scores, meta, directory, case_info=case_info)
     say(f"report: wrote {directory / 'leaderboard.md'}")
     plot_dir = directory / "plots"
     if plots:
@@ -89,15 +91,14 @@ def build_report(directory: Path | str, *, plots: bool = True,
                        for name in PLOTS}
     text = render_html(scores, records, provenance, rows, plot_dir, plot_status,
                        papers=sorted((directory / "papers").glob("*.md")) if (directory / "papers").is_dir() else [],
-                       history=read_history(directory))
+                       history=read_history(directory), meta=meta, case_info=case_info)
     report = directory / "report.html"
     atomic_write_text(report, text)
     seconds = time.perf_counter() - start
     top = {t.track.name: t.top() for t in scores.tracks}
     say(f"report: built in {seconds:.1f} s")
-    for item in trust_summary(scores):
-        names = ", ".join(n for n, _, _ in item.top) or "-"
-        say(f"  {item.title}: " + (names if item.resolved else f"too few cases to rank (highest: {names})"))
+    for use in recommend(scores, meta, case_info):
+        say("  " + terminal_line(use))
     say(f"report: {report}")
     return {"explainers": len(rows), "cells": len(records), "plots": dict(plot_status), "seconds": seconds,
             "report": str(report), "top": top}
@@ -208,8 +209,13 @@ def _history(history: list[Mapping[str, Any]]) -> str:
 
 def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[str, Any],
                 rows: list[dict[str, str]], plot_dir: Path, plot_status: Mapping[str, str],
-                papers: list[Path] | None = None, history: list[Mapping[str, Any]] | None = None) -> str:
-    """The report as one HTML string (see the module docstring)."""
+                papers: list[Path] | None = None, history: list[Mapping[str, Any]] | None = None,
+                meta: Mapping[str, Mapping[str, Any]] | None = None,
+                case_info: Mapping[str, Any] | None = None) -> str:
+    """The report as one HTML string (see the module docstring). ``meta``: the explainers' ``describe()`` records
+    (default: the provenance's); ``case_info``: the cases' facts (for the largest d per use and why a use is
+    missing)."""
+    meta = provenance.get("explainers", {}) if meta is None else meta
     template = _TEMPLATE.read_text(encoding="utf-8")
     counts: dict[str, int] = {}
     for r in records:
@@ -227,10 +233,10 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
         "REQUIRES_OPTIONS": req_opts,
         "CATEGORY_OPTIONS": cat_opts,
         "LEADERBOARD": boards_html(scores, rows),
-        "TRUST": trust_html(scores),
+        "TRUST": trust_html(scores, meta, case_info),
         "RULE": _e(aggregation_rule()),
-        "TRACKS": tracks_html(scores, provenance.get("explainers", {})),
-        "PANEL": panel_html(scores, provenance.get("explainers", {})),
+        "TRACKS": tracks_html(scores, meta),
+        "PANEL": panel_html(scores, meta),
         "ROLES": roles_html(scores),
         "GROUP_RULE": _e(group_rule(scores.min_coverage)),
         "NONDISC": (", ".join(f"<code>{_e(c)}</code>" for c in scores.non_discriminating) or "none"),

@@ -10,8 +10,9 @@ import math
 import re
 from typing import Any, Mapping
 
-from .leaderboard import GROUP_TITLES, track_rows, trust_summary
-from .ranking import MIN_TRACK_CASES, TrackResult
+from .leaderboard import GROUP_TITLES, USE_RULE, panel_absent, panel_members, track_note, track_rows
+from .ranking import CaseInfo, TrackResult
+from .recommend import recommend, unformed, use_text
 from .scoring import Scores
 
 __all__ = ["COLUMN_HELP", "boards_html", "tracks_html", "panel_html", "trust_html", "roles_html", "esc", "requires_of"]
@@ -143,15 +144,14 @@ def _track_table(res: TrackResult, meta: Mapping[str, Mapping[str, Any]], kind: 
 def tracks_html(scores: Scores, meta: Mapping[str, Mapping[str, Any]]) -> str:
     parts = []
     for res in scores.tracks:
-        note = (f"{len(res.cases)} scored cases; {len(res.ranked)} ranked explainers"
-                + ("" if res.resolved else f"; too few cases (&lt; {MIN_TRACK_CASES}) to rank: listed by score, "
-                   "no rank declared") + ".")
+        note = esc(track_note(res, len(res.ranked)))
         excl = ("<p class=\"note\">Not ranked here (applicable to fewer than half of the track's cases): "
                 + "; ".join(f"{esc(k)} ({esc(v)})" for k, v in sorted(res.excluded.items())) + ".</p>"
                 if res.excluded else "")
         parts.append(f'<h3 class="group" id="h-track-{esc(res.track.name)}">{esc(res.track.title)}</h3>'
                      f'<p class="note">{note}</p><div class="scroll">{_track_table(res, meta)}</div>{excl}')
-    return "\n".join(parts) or "<p>No track has a case and a ranked explainer in this run.</p>"
+    return "\n".join(parts) or ("<p>No track was formed: no track has a scored case and an explainer (not a control) "
+                                 "answering at least half of its cases; see What to trust for what.</p>")
 
 
 def panel_html(scores: Scores, meta: Mapping[str, Mapping[str, Any]]) -> str:
@@ -160,27 +160,23 @@ def panel_html(scores: Scores, meta: Mapping[str, Mapping[str, Any]]) -> str:
         if len(res.controls):
             parts.append(f'<h3 class="group">{esc(res.track.title)} · controls</h3>'
                          f'<div class="scroll">{_track_table(res, meta, "control")}</div>')
-    return "\n".join(parts) or "<p>No control explainer (family control) in this run.</p>"
+    return "\n".join(parts) or f"<p>{panel_absent(panel_members(scores), esc)}</p>"
 
 
-def trust_html(scores: Scores) -> str:
+def trust_html(scores: Scores, meta: Mapping[str, Mapping[str, Any]] | None = None,
+               case_info: Mapping[str, CaseInfo] | None = None) -> str:
+    """What to use on your model, per use (:mod:`xaicheck.benchmarks.recommend`), then why any use is missing."""
     items = []
-    for it in trust_summary(scores):
-        names = ", ".join(f"<b>{esc(n)}</b>" for n, _, _ in it.top)
-        if it.resolved:
-            head = f"rank interval reaching the top: {names}"
-            sub = "".join(f"<li><b>{esc(n)}</b> (rank interval {esc(i)}) fails: {esc(f)}</li>" for n, i, f in it.top)
-            sub = f"<ul>{sub}</ul>"
-        else:
-            head = f"too few cases (&lt; {MIN_TRACK_CASES}) to rank; highest score, not a ranking: {names}"
-            sub = ""
-        above = [n for n, _, below in it.controls if not below]
-        ctrl = ("Controls excluded: " + ", ".join(f"{esc(n)} (calibrated {esc(c)})" for n, c, _ in it.controls)
-                + (f'; <span class="flag">above the lowest ranked method: {esc(", ".join(above))}</span>'
-                   if above else "") + "." if it.controls else "")
-        items.append(f'<li data-track="{esc(it.track)}"><b>{esc(it.title)}</b> ({it.cases} cases): {head}. {ctrl}'
-                     f'{sub}</li>')
-    return f'<ul class="trust">{"".join(items)}</ul>' if items else "<p>No track could be scored.</p>"
+    for use in recommend(scores, meta or {}, case_info):
+        head, details = use_text(use, esc, lambda t: f"<b>{t}</b>")
+        sub = "".join(f"<li>{d}</li>" for d in details)
+        items.append(f'<li data-track="{esc(use.track)}">{head}<ul>{sub}</ul></li>')
+    missing = unformed(scores, case_info)
+    tail = ('<p class="note">Not formed: ' + "; ".join(f"{esc(label)}: {esc(why)}" for label, why in missing)
+            + ".</p>" if missing else "")
+    body = (f'<ul class="trust">{"".join(items)}</ul>' if items
+            else "<p>No use could be answered: no track was formed in this run.</p>")
+    return f'<p class="note">{esc(USE_RULE)}</p>{body}{tail}'
 
 
 def roles_html(scores: Scores) -> str:

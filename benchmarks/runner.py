@@ -26,10 +26,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from xaicheck.axioms.cell import DEFAULT_TIMEOUT, Cell, CellContext, CellRecord
 from xaicheck.axioms.isolation import KILL_GRACE, validate_timeout
@@ -42,7 +41,8 @@ from .engines import LocalEngine
 from .records import (PartialLog, fingerprint_digest, jsonable, scores_digest, write_evidence, write_scores,
                       write_timings)
 from .safe_io import atomic_write_text, check_out_dir, remove_files, safe_dir, write_gitignore
-from .scheduling import schedule
+from .progress import Progress
+from .scheduling import cell_costs, schedule
 from .suite import Suite, seeds_for
 from .threads import default_jobs, limit_blas_threads, limit_torch_threads, one_thread
 from .warm_up import WARM_UP_LIBRARIES, warm_up
@@ -78,13 +78,14 @@ class RunSummary:
 
 def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
               resume: bool = True, progress: bool = True, warm: bool = True,
-              rerun_sample: int = RERUN_SAMPLE, engine: Any = None) -> RunSummary:
+              rerun_sample: int = RERUN_SAMPLE, engine: Any = None, console: IO[str] | None = None) -> RunSummary:
     """Run every cell of ``suite`` (resuming a matching partial run) and write the outputs into ``out``.
 
     ``warm=False`` skips the parent warm-up (:func:`warm_up`); results are the same either way. ``rerun_sample``
     cells per explainer run twice to notice nondeterminism (0: none). ``engine`` runs the cells
     (``engines.LocalEngine(jobs)`` when ``None``; ``engines.make_engine("dask", ...)`` for a Dask cluster): the
-    caller owns it and closes it; the log, resume and outputs are the same on every engine."""
+    caller owns it and closes it; the log, resume and outputs are the same on every engine. ``console``: where the
+    progress lines go (default ``sys.stderr``; :mod:`xaicheck.benchmarks.progress`)."""
     timeout = validate_timeout(timeout, "timeout")
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
@@ -104,9 +105,12 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
               f"({log.rejected[0]})", file=sys.stderr)
     started = prov.now_utc()
     log.start(fp, [done[c.id] for c in cells if c.id in done])
-    todo = schedule(suite, cells, [i for i, c in enumerate(cells) if c.id not in done], out)
+    pending = [i for i, c in enumerate(cells) if c.id not in done]
+    costs = cell_costs(suite, cells, pending, out)
+    todo = schedule(suite, cells, pending, out, cost=costs)
     records = dict(done)
-    bar = _progress(len(cells), len(done), progress)
+    bar = (Progress(len(cells), len(done), {cells[i].id: c for i, c in costs.items()}, console=console)
+           if progress else None)
     reruns: list[CellRecord] = []
 
     def emit(rec: CellRecord) -> None:
@@ -156,46 +160,6 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
     shutil.rmtree(log.path.parent, ignore_errors=True)
     return RunSummary(out, ordered, resumed=len(done), ran=len(todo), rejected=len(log.rejected),
                       nondeterministic=sorted(k for k, v in determinism.items() if v["nondeterministic"]))
-
-
-class _Progress:
-    """A tqdm bar on a terminal; elsewhere (CI logs, pipes) one line every 30 s or 10% of the cells."""
-
-    def __init__(self, total: int, initial: int) -> None:
-        self.total, self.n = total, initial
-        self.start = self.last = time.monotonic()
-        self.last_n = initial
-        self.bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=initial, file=sys.stderr, unit="cell", dynamic_ncols=True)
-
-    def update(self, rec: CellRecord) -> None:
-        self.n += 1
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{rec.explainer} {rec.check}", refresh=False)
-            self.bar.update(1)
-            return
-        now = time.monotonic()
-        if now - self.last >= 30 or self.n - self.last_n >= max(1, self.total // 10) or self.n == self.total:
-            self.last, self.last_n = now, self.n
-            print(f"xaicheck: {self.n}/{self.total} cells ({now - self.start:.0f} s; last {rec.cell_id}: "
-                  f"{rec.status})", file=sys.stderr, flush=True)
-
-    def note(self, text: str) -> None:
-        if self.bar is not None:
-            self.bar.write(f"xaicheck: {text}", file=sys.stderr)
-        else:
-            print(f"xaicheck: {text}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _progress(total: int, initial: int, enabled: bool) -> "_Progress | None":
-    return _Progress(total, initial) if enabled else None
 
 
 def write_outputs(records: list[CellRecord], out: Path, *, suite: Suite, started: str,

@@ -30,9 +30,9 @@ def _cell_cost(suite: Suite, cell: Cell, prior: dict[tuple[str, str, str, int], 
     return FAMILY_COST.get(exp.family, 1.0) * search * (1.0 + rows / 16.0)
 
 
-def schedule(suite: Suite, cells: list[Cell], todo: list[int], out: Path | None = None) -> list[int]:
-    """``todo`` ordered longest first: seconds from the previous run's ``OUT/timings.csv`` when known, else a cost
-    estimate (family, counterexample search, rows). Ties keep cell order, so the order is deterministic."""
+def cell_costs(suite: Suite, cells: list[Cell], todo: list[int], out: Path | None = None) -> dict[int, float]:
+    """Expected seconds (or cost units) of each cell in ``todo``: seconds from the previous run's
+    ``OUT/timings.csv`` when known, else a cost estimate (family, counterexample search, rows)."""
     prior: dict[tuple[str, str, str, int], float] = {}
     if out is not None:
         try:
@@ -45,7 +45,13 @@ def schedule(suite: Suite, cells: list[Cell], todo: list[int], out: Path | None 
         median = known[len(known) // 2]
         base = {i: _cell_cost(suite, cells[i], {}) for i in todo}
         mean_base = sum(base.values()) / max(len(base), 1)
-        cost = {i: prior.get(cells[i].key, median * base[i] / mean_base) for i in todo}
-    else:
-        cost = {i: _cell_cost(suite, cells[i], {}) for i in todo}
+        return {i: prior.get(cells[i].key, median * base[i] / mean_base) for i in todo}
+    return {i: _cell_cost(suite, cells[i], {}) for i in todo}
+
+
+def schedule(suite: Suite, cells: list[Cell], todo: list[int], out: Path | None = None,
+             cost: dict[int, float] | None = None) -> list[int]:
+    """``todo`` ordered longest first by :func:`cell_costs` (or the ``cost`` given). Ties keep cell order, so the
+    order is deterministic."""
+    cost = cell_costs(suite, cells, todo, out) if cost is None else cost
     return sorted(todo, key=lambda i: (-cost[i], i))

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 from xaicheck.axioms.base import TIERS, Case, Check, cases_of, check_names, get_check
 from xaicheck.axioms.cell import Cell
-from xaicheck.core.errors import SelectionError
+from xaicheck.core.errors import SelectionError, did_you_mean
 from xaicheck.explainers.base import Explainer, explainer_names, get_explainer
 
 __all__ = ["SUITES", "STOCHASTIC_SEEDS", "MAX_SEED", "Cell", "Suite", "SelectionError", "seeds_for", "build_suite",
@@ -115,7 +115,9 @@ def _select(kind: str, wanted: list[str] | None, known: list[str]) -> list[str]:
         return known
     unknown = [w for w in wanted if w not in known]
     if unknown:
-        raise SelectionError(f"unknown {kind} {', '.join(map(repr, unknown))}; known: {', '.join(known) or '(none)'}")
+        hints = "; ".join(f"{w!r}{did_you_mean(w, known)}" for w in unknown)
+        listing = (', '.join(known) or '(none)') if len(known) <= 12 else f"{len(known)} names, see `xaicheck list {kind}s`"
+        raise SelectionError(f"unknown {kind} {hints}; known: {listing}")
     return list(dict.fromkeys(wanted))
 
 

@@ -262,7 +262,14 @@ class Explainer(ABC):
             raise ExplainerOutputError(f"{self.name} returned {int((~np.isfinite(arr)).sum())} non-finite values")
         return arr
 
+    def enumeration_limit(self) -> int | None:
+        """The ``d`` at which this explainer's exact ``2^d`` enumeration stops (default: ``max_features``), else
+        ``None`` (a budgeted or gradient method): what the report calls a method that does not scale
+        (``benchmarks/recommend.py``)."""
+        return self.capabilities.max_features
+
     def describe(self) -> dict[str, Any]:
+        limit = self.enumeration_limit()
         return {
             "name": self.name,
             "library": self.library,
@@ -270,6 +277,7 @@ class Explainer(ABC):
             "family": self.family,
             "tags": ",".join(self.capabilities.as_tags()),
             "settings": ",".join(f"{k}={v}" for k, v in sorted(self.settings.items())),
+            "enumerates_up_to": "" if limit is None else int(limit),
         }
 
     def __repr__(self) -> str:

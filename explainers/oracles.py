@@ -67,6 +67,9 @@ class _Oracle(Explainer):
     family = "oracle"
     library = "xaicheck"
 
+    def enumeration_limit(self) -> int | None:
+        return shapley.MAX_EXACT_FEATURES
+
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         if players(self, model) > shapley.MAX_EXACT_FEATURES:  # a patched image: its patches (_patches.py)
             return False, (f"{self.name} enumerates 2^d coalitions; d={model.n_features} > "

@@ -49,6 +49,11 @@ class ShapiqApproximator(InteractionExplainer):
         self.settings = {"approximator": self.cls_name, "budget": budget, "index": self.index, "order": ORDER}
         self.description = f"shapiq {self.cls_name}, k-SII order {ORDER}, {budget} evaluations per row"
 
+    def enumeration_limit(self) -> int | None:
+        """A fixed budget of model evaluations per row, not an enumeration: it scales (``max_features`` here only
+        keeps the exact interaction truth computable)."""
+        return None
+
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         import shapiq
 

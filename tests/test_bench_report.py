@@ -135,7 +135,9 @@ def test_report_is_self_contained_and_complete(run_dir):
     assert own.count("\n| ") == 5  # broad table: header + occlusion, saliency; degenerate panel: header + random
     # the summary comes first and names each track; one case per track is too few to rank
     assert md.index("## What to trust for what") < md.index("## Track: Images") < md.index("## All explainers")
-    assert "**Images** (1 cases): too few cases (< 3) to rank; highest score, not a ranking: occlusion." in md
+    assert "- **Image model** (1 cases" in md
+    assert ("too few cases (< 3) to rank, so no pick: highest score among methods that scale, not a ranking: "
+            "**occlusion**") in md
     assert text.index('id="trust-title"') < text.index('id="tracks-title"') < text.index('id="leaderboard-title"')
     assert info["report"] == str(run_dir / "report.html") and info["seconds"] > 0
     # regenerating gives the same plot bytes and the same report
@@ -168,7 +170,8 @@ def test_specialists_and_run_history_in_report(run_dir):
     md = (run_dir / "leaderboard.md").read_text()
     assert md.index("### Specialists") < md.rindex("| lime_text |")
     # in its own track (text) the specialist sits the same exam as everyone: there it is listed with the others
-    assert "**Text (tokens)** (1 cases): too few cases (< 3) to rank; highest score, not a ranking: lime_text." in md
+    assert "- **Text model (tokens)** (1 cases" in md
+    assert "to rank, so no pick: highest score among methods that scale, not a ranking: **lime_text**" in md
 
 
 def test_missing_plot_data_is_skipped_not_faked(run_dir):

@@ -224,8 +224,10 @@ def test_a_track_with_too_few_cases_declares_no_rank(tracked):
     t = scored(tracked).track("trees")
     assert not t.resolved and len(t.cases) == 1 and t.ranked["rank"].isna().all() and t.top() == []
     md = render_markdown(scored(tracked), META)
-    assert "**Tree models** (1 cases): too few cases (< 3) to rank" in md
-    assert "- **Tabular data, with a baseline** (10 cases): rank interval reaching the top:" in md
+    assert "- **Tree ensemble** (1 cases)\n  - too few cases (< 3) to rank, so no pick" in md
+    assert ("- **Tabular model at scale (more than 16 features), explained against a baseline** (10 cases)\n"
+            "  - use: **good** (rank 1–2, 0.010 s/cell); fails: nothing\n  - also at the top: **good2**") in md
+    assert "scales beyond 16 features: **good** (rank 1–2" in md  # the d ≤ 16 use: no exact oracle in this run
     assert "Gates (necessary conditions; pass/fail, not in the overall): g." in md
     assert "Diagnostics (shown, not scored): dg." in md and "Truth axes (own columns, never averaged): on_data." in md
 
@@ -253,4 +255,4 @@ def test_panel_violations_name_a_control_above_the_floor(tracked):
     assert "tabular_baseline: constant calibrated 0.5625 > 0.1" in found
     assert not any("zero" in f or "random" in f for f in found)
     md = render_markdown(s, meta)
-    assert "**above the lowest ranked method: constant**" in md
+    assert "controls: 3 excluded, **NOT below every ranked method: constant**" in md

@@ -12,6 +12,7 @@ __all__ = [
     "NameTakenError",
     "ExpectedFailureError",
     "SelectionError",
+    "did_you_mean",
     "CellError",
     "CellTimeout",
     "DeclaredTruthError",
@@ -34,6 +35,19 @@ class NameTakenError(RegistryError, ValueError):
 
 class ExpectedFailureError(ValueError):
     """An explainer declares an expected failure for a check or case that does not exist (names both)."""
+
+
+def did_you_mean(name: str, known: "list[str] | tuple[str, ...]", n: int = 3) -> str:
+    """`` (did you mean 'a' or 'b'?)`` for the closest known names (``difflib`` ratio >= 0.6 and within 0.05 of the
+    best one, at most ``n``), else ``""``."""
+    import difflib
+
+    def ratio(k: str) -> float:
+        return difflib.SequenceMatcher(None, str(name), k).ratio()
+
+    close = difflib.get_close_matches(str(name), list(known), n=n, cutoff=0.6)
+    close = [c for c in close if ratio(c) >= ratio(close[0]) - 0.05] if close else []
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 class SelectionError(KeyError, ValueError):
