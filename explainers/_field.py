@@ -103,8 +103,14 @@ def warm() -> None:
     _context()
     with _LOCK:
         if _OWNER is None or _OWNER == os.getpid():
+            started = forkserver._forkserver._forkserver_pid is None  # type: ignore[attr-defined]
             forkserver.ensure_running()
             _OWNER = os.getpid()
+            if started:  # wait for its imports here, so no cell's time (or timeout) includes them
+                probe = _Channel()
+                probe.conn.send(("ping", 0))
+                probe.conn.recv_bytes()
+                probe.close()
 
 
 class _Channel:
@@ -166,7 +172,7 @@ class _Channel:
                 msg = safe_loads(self.conn.recv_bytes())
             except EOFError:
                 code = self.proc.exitcode if not self.proc.is_alive() else None
-                raise FieldError(f"the explainer's process died ({_describe_exit(code)})") from None
+                raise FieldError(f"the explainer's process died: {_describe_exit(code)}") from None
             except pickle.UnpicklingError as exc:
                 raise FieldError(f"refused what the explainer's process sent: {exc}") from None
             kind = msg[0]
@@ -239,11 +245,21 @@ def stats() -> dict[str, int]:
     return dict(_STATS)
 
 
-def _torch_threads() -> int | None:
+def _torch_threads() -> tuple[int | None, int | None]:
+    """This process's torch intra-op threads and its smallest BLAS/OpenMP pool: the field process uses the same
+    (a cell runs with one of each; ``benchmarks.threads``)."""
     import sys
 
     torch = sys.modules.get("torch")
-    return None if torch is None else int(torch.get_num_threads())
+    blas = None
+    try:
+        from threadpoolctl import threadpool_info
+
+        sizes = [int(p["num_threads"]) for p in threadpool_info()]
+        blas = min(sizes) if sizes else None
+    except Exception:  # noqa: BLE001 - threadpoolctl is optional
+        pass
+    return (None if torch is None else int(torch.get_num_threads())), blas
 
 
 #: The process that started the zygote (forks of it reuse the zygote: its socket is valid in them too).
@@ -307,7 +323,7 @@ def _describe_exit(code: int | None) -> str:
             return f"killed by {signal.Signals(-code).name}"
         except ValueError:
             return f"killed by signal {-code}"
-    return f"exit code {code}"
+    return f"exited with code {code}"
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -473,14 +489,22 @@ def _watch(exam_pid: int) -> None:
         time.sleep(0.5)
 
 
-def _serve(conn: Any, threads: int | None, exam_pid: int) -> None:
+def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int) -> None:
     """The field process: rebuild explainers and models from what the exam sends; answer questions until EOF."""
     _die_with_parent()
     threading.Thread(target=_watch, args=(exam_pid,), daemon=True, name="xaicheck-field-watch").start()
-    if threads is not None:
+    torch_threads, blas_threads = threads
+    if torch_threads is not None:
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(torch_threads)
+    if blas_threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=blas_threads)
+        except Exception:  # noqa: BLE001
+            pass
     explainers: dict[int, Any] = {}
     manifests: dict[int, dict[str, Any]] = {}
     stores: dict[int, dict[str, Any]] = {}
@@ -501,6 +525,8 @@ def _serve(conn: Any, threads: int | None, exam_pid: int) -> None:
                 stores.pop(msg[2], None)
         elif kind == "explain":
             _answer(conn, msg, explainers, manifests, stores)
+        elif kind == "ping":
+            conn.send(("pong", msg[1]))
         del msg
 
 
