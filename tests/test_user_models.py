@@ -43,8 +43,10 @@ def test_readme_zoo_runs_as_written(tmp_path):
     scores = pd.read_csv(out / "scores.csv")
     assert set(scores["case"]) == {"conflicting_features", "pertinent_negative"}
     # from the declarations: a dummy (noise), relevant features, d <= 16, a torch form with Linear layers
-    assert set(scores["check"]) == {"completeness", "dummy", "sensitivity", "ground_truth_agreement",
-                                    "model_randomisation"}
+    # (and the interaction checks: a d <= 16 game has exact interaction indices; issue 25)
+    per_feature = {c for c in scores["check"] if not c.startswith("interaction_")}
+    assert per_feature == {"completeness", "dummy", "sensitivity", "ground_truth_agreement", "model_randomisation"}
+    assert {c for c in scores["check"] if c.startswith("interaction_")} >= {"interaction_efficiency"}
     ok = scores[scores["status"] == "ok"].set_index(["explainer", "check", "case"])["score"]
     for case in ("conflicting_features", "pertinent_negative"):
         assert ok[("shap_exact", "ground_truth_agreement", case)] == pytest.approx(1.0)
