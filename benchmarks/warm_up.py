@@ -83,9 +83,14 @@ def warm_process(explainers: Iterable[Any] = ()) -> None:
     reads (module docstring) in this process, before it forks. Best effort: a module that fails to import is left
     to the cells (they record their own error)."""
     import importlib
+    import os
 
     from xaicheck.axioms import _search_cache
     from xaicheck.synthetic_models import _fit_cache
+
+    explainers = list(explainers)
+    if needs_warm_up(explainers):  # the zygote the cells' explainers run in compiles shap's kernels once
+        os.environ["XAICHECK_ZYGOTE_WARM"] = ",".join(WARM_UP_LIBRARIES)
 
     for library in sorted({getattr(e, "library", "") for e in explainers}):
         for module in PRELOAD.get(library, ()):

@@ -10,6 +10,7 @@ Best effort: any error is ignored (the cells record their own).
 from __future__ import annotations
 
 import gc
+import os
 
 import numpy as np
 
@@ -71,7 +72,11 @@ def warm() -> list[str]:
     return ran
 
 
-WARMED = warm()
+#: ``XAICHECK_ZYGOTE_WARM=shap`` (set by a run whose cells include shap explainers, before the zygote starts) turns
+#: the warm-up on; without it the zygote only imports (a test process or ``check_explainer`` on a few cells would
+#: spend more on the warm-up than its cells save).
+WARM_ENV = "XAICHECK_ZYGOTE_WARM"
+WARMED = warm() if os.environ.get(WARM_ENV, "").strip() else []
 # every object the zygote holds now is shared by its forks: frozen, the collector in a field process never walks
 # (and so never copies, page by page) the libraries' objects
 gc.freeze()
