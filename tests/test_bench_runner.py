@@ -132,6 +132,7 @@ def test_parent_kills_stuck_and_dead_workers(tmp_path, monkeypatch):
     from test_bench_fixtures import CHECKS
 
     monkeypatch.setattr(runner, "KILL_GRACE", 0.5)
+    monkeypatch.setenv("XAICHECK_FIELD", "process")  # the explainers hang and die in their field processes
     exps = [FunctionExplainer(_stuck, "stuck", capabilities=Capabilities(uses_baseline=True)),
             FunctionExplainer(_dies, "dies", capabilities=Capabilities(uses_baseline=True)),
             EXPLAINERS["exact"]]
@@ -164,7 +165,7 @@ def _needs_one_blas_thread(model, X, *, baseline, background, target, seed):
     return (X - baseline) * np.array([2.0, -1.0, 0.0])
 
 
-def test_explainers_never_run_in_the_exam_process_and_use_one_blas_thread(tmp_path):
+def test_explainers_never_run_in_the_exam_process_and_use_one_blas_thread(tmp_path, monkeypatch):
     """Explainers run in field processes forked from the zygote (``explainers._field``), which warms shap itself
     (``explainers._zygote``): nothing runs in this process, the run records no parent warm-up, and the field's
     BLAS/OpenMP pools have the cell's one thread."""
@@ -172,6 +173,7 @@ def test_explainers_never_run_in_the_exam_process_and_use_one_blas_thread(tmp_pa
     from xaicheck.explainers.base import Capabilities, FunctionExplainer
     from test_bench_fixtures import CHECKS
 
+    monkeypatch.setenv("XAICHECK_FIELD", "process")
     caps = Capabilities(uses_baseline=True)
     fake_shap = FunctionExplainer(_records_model, "fake_shap", library="shap", capabilities=caps)
     blas = FunctionExplainer(_needs_one_blas_thread, "blas_probe", library="xaicheck", capabilities=caps)

@@ -23,7 +23,12 @@ from xaicheck.explainers import _field
 from xaicheck.explainers.base import Capabilities, FunctionExplainer, sealed_view
 from xaicheck.synthetic_models import get_model
 
-pytestmark = pytest.mark.skipif(_field.field_mode() != "process", reason="the field process is off (XAICHECK_FIELD)")
+
+
+@pytest.fixture(autouse=True)
+def _sealed(monkeypatch):
+    """Every test here runs explainers in the field process (conftest runs the rest inline)."""
+    monkeypatch.setenv(_field.FIELD_ENV, "process")
 
 #: Type names that would lead an explainer to the exam.
 EXAM_TYPES = ("GroundTruth", "Case", "Check", "SyntheticModel", "FunctionModel", "CellRecord", "Cell", "Declarations")
