@@ -171,7 +171,8 @@ class _Channel:
             try:
                 msg = safe_loads(self.conn.recv_bytes())
             except EOFError:
-                code = self.proc.exitcode if not self.proc.is_alive() else None
+                self.proc.join(timeout=2.0)  # the pipe closes a moment before the exit status is readable
+                code = self.proc.exitcode
                 raise FieldError(f"the explainer's process died: {_describe_exit(code)}") from None
             except pickle.UnpicklingError as exc:
                 raise FieldError(f"refused what the explainer's process sent: {exc}") from None
