@@ -14,7 +14,7 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["embedding_module", "ids_tensor", "pad_positions", "single_output"]
+__all__ = ["attention_maps", "embedding_module", "ids_tensor", "needs_attention", "pad_positions", "single_output"]
 
 
 def embedding_module(model: Any) -> "torch.nn.Module":
@@ -44,3 +44,23 @@ def pad_positions(A: np.ndarray, d: int) -> np.ndarray:
     out = np.zeros((A.shape[0], d))
     out[:, :A.shape[1]] = A
     return out
+
+
+def needs_attention(explainer_name: str, model: Any) -> tuple[bool, str]:
+    """Whether ``model`` declares attention layers (``attention_layers``; undeclared counts as present), and why not."""
+    if not getattr(model, "attention_layers", 1):
+        return False, f"{explainer_name} needs attention; {model.name} has no attention layer"
+    return True, ""
+
+
+def attention_maps(explainer_name: str, model: Any, X: np.ndarray, target: Any) -> list:
+    """Every attention layer's weights ``[n, heads, L, L]`` for the token rows ``X`` (no gradients); raises a
+    ``ValueError`` for a model without attention."""
+    import torch
+
+    single_output(explainer_name, target)
+    with torch.no_grad():
+        maps = embedding_module(model).attention_maps(ids_tensor(X))
+    if not maps:
+        raise ValueError(f"{model.name} has no attention layer")
+    return maps

@@ -9,7 +9,7 @@ explanation"; Wiegreffe & Pinter 2019). A model without attention is not applica
 from __future__ import annotations
 
 from .base import Explainer, register
-from ._embedding import embedding_module, ids_tensor, pad_positions, single_output
+from ._embedding import attention_maps, needs_attention, pad_positions
 from .base import Capabilities
 from .torch_utils import to_numpy
 
@@ -28,19 +28,10 @@ class AttentionRaw(Explainer):
 
     def can_explain(self, model):  # type: ignore[override]
         ok, why = super().can_explain(model)
-        if ok and not getattr(model, "attention_layers", 1):
-            return False, f"{self.name} needs attention; {model.name} has no attention layer"
-        return ok, why
+        return needs_attention(self.name, model) if ok else (ok, why)
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
-        import torch
-
-        single_output(self.name, target)
-        module = embedding_module(model)
-        with torch.no_grad():
-            maps = module.attention_maps(ids_tensor(X))
-        if not maps:
-            raise ValueError(f"{model.name} has no attention layer")
+        maps = attention_maps(self.name, model, X, target)
         return pad_positions(to_numpy(maps[-1].mean(dim=1).mean(dim=1)), X.shape[1])
 
 

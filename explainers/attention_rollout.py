@@ -9,7 +9,7 @@ applicable.
 from __future__ import annotations
 
 from .base import Capabilities, Explainer, register
-from ._embedding import embedding_module, ids_tensor, pad_positions, single_output
+from ._embedding import attention_maps, needs_attention, pad_positions
 from .torch_utils import to_numpy
 
 __all__ = ["AttentionRollout"]
@@ -27,19 +27,13 @@ class AttentionRollout(Explainer):
 
     def can_explain(self, model):  # type: ignore[override]
         ok, why = super().can_explain(model)
-        if ok and not getattr(model, "attention_layers", 1):
-            return False, f"{self.name} needs attention; {model.name} has no attention layer"
-        return ok, why
+        return needs_attention(self.name, model) if ok else (ok, why)
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         import torch
 
-        single_output(self.name, target)
-        module = embedding_module(model)
+        maps = attention_maps(self.name, model, X, target)
         with torch.no_grad():
-            maps = module.attention_maps(ids_tensor(X))
-            if not maps:
-                raise ValueError(f"{model.name} has no attention layer")
             L = maps[0].shape[-1]
             eye = torch.eye(L, dtype=maps[0].dtype)
             rollout = eye.expand(maps[0].shape[0], L, L)
