@@ -163,8 +163,8 @@ def trust_summary(scores: Scores) -> list[TrustItem]:
 
 
 #: The sentence above the per-use answers (markdown, HTML and terminal).
-USE_RULE = ("Per use: the methods that scale (not an exact 2^d enumeration) whose rank interval reaches the top "
-            "among those that scale, with what they fail; exact oracles are the reference, not the pick; a method "
+USE_RULE = ("Per use: the methods that scale (not an exact 2^d enumeration) that no other such method is resolved "
+            "above (95% pairwise test), with what they fail; exact oracles are the reference, not the pick; a method "
             "whose interval spans every rank is never a pick.")
 
 

@@ -55,7 +55,7 @@ from xaicheck.axioms.base import CATEGORIES
 from .check_groups import property_of
 
 __all__ = ["CaseInfo", "Track", "TrackResult", "TRACKS", "TRACK_MIN_COVERAGE", "MIN_TRACK_CASES", "N_BOOT",
-           "BOOT_SEED", "rank_tracks", "pair_tests", "declared_ranks", "tags_of", "axis_track", "tracks_for"]
+           "BOOT_SEED", "rank_tracks", "pair_tests", "declared_ranks", "resolved_above", "tags_of", "axis_track", "tracks_for"]
 
 TRACK_MIN_COVERAGE = 0.5
 MIN_TRACK_CASES = 3
@@ -156,6 +156,8 @@ class TrackResult:
     axes: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     resolved: bool = True
+    #: per member, the members resolved above it by the pairwise test (empty when the track cannot rank)
+    beaten_by: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def ranked(self) -> pd.DataFrame:
@@ -255,12 +257,18 @@ def declared_ranks(D: np.ndarray, se: np.ndarray, level: float = LEVEL) -> tuple
     pairwise test. ``rank_i = 1 + #{j resolved above i}`` and ``worst_i = E - #{j resolved below i}``: the ranks
     ``i`` can take without contradicting a resolved pair. The rank is the best end of ``[rank, worst]`` by
     construction, so it never lies outside its own range, and it is shown as that range's best end ("3 (3–7)")."""
+    above = resolved_above(D, se, level)
+    return 1 + above.sum(axis=0), D.shape[0] - above.sum(axis=1)
+
+
+def resolved_above(D: np.ndarray, se: np.ndarray, level: float = LEVEL) -> np.ndarray:
+    """``A[i, j]``: member ``i`` is resolved above member ``j`` (the test of :func:`declared_ranks`)."""
     from scipy.stats import norm
 
     z = float(norm.ppf(1.0 - (1.0 - level) / 2.0))
     above = (np.round(D, 9) > 0) & (D >= z * se)
     np.fill_diagonal(above, False)
-    return 1 + above.sum(axis=0), D.shape[0] - above.sum(axis=1)
+    return above
 
 
 def rank_tracks(ok: pd.DataFrame, cells: pd.DataFrame, meta: Mapping[str, Mapping[str, Any]],
@@ -354,8 +362,10 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     R = _competition_ranks(O)
     first = (R == 1)
     p1 = (first / np.maximum(first.sum(axis=0), 1)[None, :]).mean(axis=1)
-    lo, hi = declared_ranks(*pair_tests(S[:E], check_cols, cat_idx, prop_idx)) if sc else (np.ones(E, int),
-                                                                                            np.full(E, E))
+    pairs = pair_tests(S[:E], check_cols, cat_idx, prop_idx) if sc else None
+    lo, hi = declared_ranks(*pairs) if pairs else (np.ones(E, int), np.full(E, E))
+    above = resolved_above(*pairs) if pairs and resolved else np.zeros((E, E), bool)
+    beaten_by = {members[j]: frozenset(members[i] for i in range(E) if above[i, j]) for j in range(E)}
     declared = [int(v) for v in lo]
     olo = np.quantile(O, (1 - LEVEL) / 2, axis=1) if sc else np.full(E, math.nan)
     ohi = np.quantile(O, 1 - (1 - LEVEL) / 2, axis=1) if sc else np.full(E, math.nan)
@@ -408,4 +418,4 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     df = (df.sort_values(["_k", "_r", "overall", "explainer"], ascending=[True, True, False, True], kind="mergesort")
           .drop(columns=["_k", "_r"]).reset_index(drop=True))
     df["rank"] = pd.array(df["rank"], dtype="Int64")
-    return TrackResult(track, sc, df, excluded, gates, axis_names, cats, resolved)
+    return TrackResult(track, sc, df, excluded, gates, axis_names, cats, resolved, beaten_by)

@@ -1,16 +1,18 @@
 """What to use on your model: one recommendation per use (tabular d ≤ 16, tabular at scale, images, text, trees,
 interactions, ...), read off the track rankings (:mod:`xaicheck.benchmarks.ranking`) without re-ranking anything.
 
-Rule, per formed track with ranked members ``R`` (rank interval ``[lo_i, hi_i]``, 95% bootstrap over cases):
+Rule, per formed track with ranked members ``R`` (rank range ``[lo_i, hi_i]`` from the pairwise tests of
+:mod:`xaicheck.benchmarks.ranking`):
 
 - **scales** = not an exact enumeration: the explainer's recorded ``enumerates_up_to`` (``describe()``; from
   ``Explainer.enumeration_limit``) is empty and its family is not ``oracle`` (an oracle enumerates ``2^d`` coalitions and stops at ``d = 16``). Exact enumerations at rank 1 are
   shown as the *reference*, never as the pick (except on the ``d ≤ 16`` track, where exact is a usable answer).
 - **uninformative** = an interval spanning every rank (``lo = 1`` and ``hi = |R| > 1``): the data cannot place
   the method, so it is never a pick (counted, not listed).
-- **picks** = the informative scaling members ``i`` with ``lo_i ≤ min_j hi_j`` over informative scaling ``j``:
-  no other scaling method's interval lies wholly above theirs (the rank-interval rule of ``AGGREGATION.md``,
-  restricted to the methods that scale), ordered by ``(declared rank, lo + hi, -overall, name)``; at most ``MAX_PICKS`` shown.
+- **picks** = the informative scaling members that no other informative scaling member is resolved above
+  (``TrackResult.beaten_by``: the 95% pairwise test that declares the ranks), ordered by
+  ``(declared rank, lo + hi, -overall, name)``; at most ``MAX_PICKS`` shown. (Overlapping ranges are not enough:
+  two members resolved apart can have touching ranges, e.g. ``1–3`` and ``3–4``.)
 - a track with fewer than ``MIN_TRACK_CASES`` cases declares no rank: the highest-scoring scaling member is named as
   "highest score, not a ranking".
 - controls (family ``control``) are summarised as a count plus any that is not below every ranked method.
@@ -148,8 +150,9 @@ def _use(res: TrackResult, meta: Mapping[str, Mapping[str, Any]], seconds: Mappi
     informative = [r for r in scaling if not spans_all(r)]
     use.uninformative = len(scaling) - len(informative)
     if informative:
-        ceiling = min(_int(r["rank_hi"]) or n for r in informative)
-        top = sorted((r for r in informative if (_int(r["rank_lo"]) or n) <= ceiling),
+        # the top among those that scale: every informative method no other informative method is resolved above
+        names = {str(r["explainer"]) for r in informative}
+        top = sorted((r for r in informative if not (res.beaten_by.get(str(r["explainer"]), frozenset()) & names)),
                      key=lambda r: (_int(r["rank"]) or n, (_int(r["rank_lo"]) or n) + (_int(r["rank_hi"]) or n),
                                     -float(r["overall"]), str(r["explainer"])))
         use.picks = [_pick(r, seconds, True) for r in top[:MAX_PICKS]]

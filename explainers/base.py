@@ -207,10 +207,12 @@ class Explainer(ABC):
              target: Any, seed: int) -> Any:
         """``_explain`` on the sealed view of ``model``, in the field process (``explainers._field``; inline only
         under ``XAICHECK_FIELD=inline``)."""
-        view = sealed_view(model)
         if _field.field_mode() == "inline":
+            # a fresh view per question, as the field gives one estimator copy per question: what one explainer
+            # does to its copy (a refit) never reaches the next
+            view = model if isinstance(model, SealedModel) else seal(model)
             return self._explain(view, X, baseline=baseline, background=background, target=target, seed=seed)
-        return _field.explain_in_field(self, view, X, baseline=baseline, background=background, target=target,
+        return _field.explain_in_field(self, sealed_view(model), X, baseline=baseline, background=background, target=target,
                                        seed=seed)
 
     def _explain_per_row(self, model: "SyntheticModel", X: np.ndarray, baseline: np.ndarray | None,

@@ -226,8 +226,9 @@ def test_a_track_with_too_few_cases_declares_no_rank(tracked):
     md = render_markdown(scored(tracked), META)
     assert "- **Tree ensemble** (1 cases)\n  - too few cases (< 3) to rank, so no pick" in md
     assert ("- **Tabular model at scale (more than 16 features), explained against a baseline** (10 cases)\n"
-            "  - use: **good** (rank 1–2, 0.010 s/cell); fails: nothing\n  - also at the top: **good2**") in md
-    assert "scales beyond 16 features: **good** (rank 1–2" in md  # the d ≤ 16 use: no exact oracle in this run
+            "  - use: **good** (rank 1–3, 0.010 s/cell); fails: nothing\n  - also at the top: **good2**") in md
+    assert "mid" not in md.split("explained against a baseline** (10 cases)")[1].split("\n- **")[0]  # resolved below
+    assert "scales beyond 16 features: **good** (rank 1–3" in md  # the d ≤ 16 use: no exact oracle in this run
     assert "Gates (necessary conditions; pass/fail, not in the overall): g." in md
     assert "Diagnostics (shown, not scored): dg." in md and "Truth axes (own columns, never averaged): on_data." in md
 

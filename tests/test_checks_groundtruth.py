@@ -281,7 +281,7 @@ def test_registered_tree_cases_score_tree_and_global_explainers():
     assert any("quick" in c.tiers for c in tree_cases)
     for case in tree_cases:
         for name in ("shap_tree", "saabas", "impurity_importance", "permutation_importance"):
-            if name == "saabas" and case.name.startswith("lightgbm"):
+            if name == "saabas" and "lightgbm" in case.name:
                 continue  # shap's approximate=True path does not support LightGBM (declared not applicable)
             res = check.run(get_explainer(name), case)
             assert res.status is Status.OK, f"{name} on {case.id}: {res.message}"

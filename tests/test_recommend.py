@@ -23,6 +23,7 @@ def _row(name, rank, lo, hi, overall, kind="ranked", fails="", below=True):
 
 
 def _scores(track="tabular_baseline", resolved=True, rows=None):
+    rows_default = rows is None
     rows = rows if rows is not None else [
         _row("oracle", 1, 1, 1, 0.99), _row("shap_exact", 1, 1, 2, 0.98),
         _row("fast", 2, 2, 4, 0.90, fails="infidelity (1/5 cells)"), _row("slow", 2, 3, 4, 0.91),
@@ -30,8 +31,11 @@ def _scores(track="tabular_baseline", resolved=True, rows=None):
         _row("zero", None, None, None, 0.0, kind="control"), _row("random", None, None, None, 0.2, kind="control")]
     if not resolved:
         rows = [{**r, "rank": None, "rank_lo": None, "rank_hi": None} for r in rows]
+    # the pairwise resolutions the ranks come from (rank = 1 + the members resolved above)
+    beaten_by = {"fast": {"oracle"}, "slow": {"oracle", "shap_exact"},
+                 "low": {"oracle", "shap_exact", "fast", "slow"}} if resolved and rows_default else {}
     res = TrackResult(TRACK[track], [f"c/{i}" for i in range(10 if resolved else 2)], pd.DataFrame(rows),
-                      resolved=resolved)
+                      resolved=resolved, beaten_by={k: frozenset(v) for k, v in beaten_by.items()})
     explainers = pd.DataFrame([{"explainer": n, "seconds_per_cell": 0.01, "group": "broad"} for n in META])
     return SimpleNamespace(tracks=[res], explainers=explainers)
 
@@ -40,8 +44,8 @@ def test_enumerations_are_the_reference_and_never_the_pick() -> None:
     assert enumerates(META["oracle"]) and enumerates(META["shap_exact"]) and not enumerates(META["fast"])
     (use,) = recommend(_scores(), META)
     assert [p.name for p in use.reference] == ["oracle", "shap_exact"]
-    # wide (1-6) spans every rank of 6: not placed; among fast, slow, low: min hi = 4, so fast (2-4), slow (3-4)
-    # both at declared rank 2: the narrower-placed interval first (lo + hi: 6 < 7)
+    # wide (1-6) spans every rank of 6: not placed; among fast, slow, low: fast and slow are resolved above low,
+    # nothing that scales is resolved above them; both at declared rank 2: the narrower-placed range first (6 < 7)
     assert [p.name for p in use.picks] == ["fast", "slow"] and use.uninformative == 1 and use.more == 0
     assert use.controls == 2 and use.controls_above == []
     head, lines = use_text(use)
