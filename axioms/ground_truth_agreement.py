@@ -184,11 +184,17 @@ def output_scale(predict: Any, X: np.ndarray, baseline: np.ndarray | None,
     """Per row ``max(|f(x) - f(b)|, max f - min f)`` over the case's inputs, baseline and background: the model's
     output units, for the absolute floor of a zero reference (``ZERO_FLOOR``)."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-    parts = [X] + [np.atleast_2d(np.asarray(z, dtype=np.float64)) for z in (baseline, background) if z is not None]
+    n = len(X)
+    B = None if baseline is None else np.atleast_2d(np.asarray(baseline, dtype=np.float64))
+    parts = [X] + [z for z in (B, None if background is None else np.atleast_2d(np.asarray(background, dtype=np.float64)))
+                   if z is not None]
     f = np.asarray(predict(np.vstack(parts)), dtype=np.float64).reshape(-1)
-    fx = f[: len(X)]
+    fx = f[:n]
     spread = float(np.ptp(f)) if f.size else 0.0
-    fb = f[len(X)] if baseline is not None else float(np.mean(f[len(X):])) if f.size > len(X) else fx
+    if B is not None:  # one baseline for every row, or one per row
+        fb = f[n:n + len(B)] if len(B) == n else f[n]
+    else:
+        fb = float(np.mean(f[n:])) if f.size > n else fx
     return np.maximum(np.abs(fx - fb), spread)
 
 
@@ -370,8 +376,9 @@ class GroundTruthAgreement(Check):
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         A = case.explain(explainer, seed=seed)
         kind = reference_kind(explainer)
-        scale = output_scale(lambda Z: case.model.predict_target(Z, case.target), case.X, case.baseline,
-                             case.background)
+        # per target column (a per-row target explains each row at its own column)
+        scale = per_target(lambda Xg, b, t: output_scale(lambda Z: case.model.predict_target(Z, t), Xg, b,
+                                                         case.background), case.X, case.target, case.baseline)
         if A.shape[0] != np.shape(case.X)[0]:  # one global row: the largest scale of the case's rows
             scale = np.array([float(np.max(scale))])
         patches = patches_of(case.model)

@@ -140,13 +140,9 @@ def _forger() -> str:
     import json
 
     me = next(o for o in gc.get_objects() if isinstance(o, Forked) and not hasattr(o, "pid"))
-    pipes = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
-                pipes.append(int(fd))
-        except OSError:  # the descriptor listdir itself used, closed by now
-            continue
+    # every pipe the cell's fork holds that the test process did not already hold: never the test runner's own
+    # channels (pytest-xdist talks to its controller over inherited pipes; a forged line there hangs the run)
+    pipes = [fd for fd, link in _pipes().items() if link not in _PIPES_BEFORE]
 
     def forge(pid: int, nonce: str) -> None:
         line = json.dumps({"label": me.label, "pid": pid, "nonce": nonce, "value": "forged"}).encode() + b"\n"
@@ -165,7 +161,26 @@ def _forger() -> str:
     return "real"
 
 
+def _pipes() -> dict[int, str]:
+    """This process's pipe descriptors: ``{fd: "pipe:[inode]"}``."""
+    out = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the descriptor listdir itself used, closed by now
+            continue
+        if link.startswith("pipe:"):
+            out[int(fd)] = link
+    return out
+
+
+#: The pipes of the test process before the cell starts (set by the test; read in the fork).
+_PIPES_BEFORE: set[str] = set()
+
+
 def test_a_reply_from_another_process_or_with_another_nonce_is_discarded(capfd):
+    _PIPES_BEFORE.clear()
+    _PIPES_BEFORE.update(_pipes().values())
     proc = Forked(_forger, label="e/c/k/s0", timeout=20.0, grace=1.0)
     try:
         end = time.monotonic() + 30

@@ -257,7 +257,18 @@ def test_robustness_tracking_rederived(name: str) -> None:
     n, d = c.X.shape
     m = N_PERTURBATIONS
     r = RADIUS_FRACTION * (c.background.max(axis=0) - c.background.min(axis=0))
-    delta = np.random.default_rng(PERTURBATION_SEED).uniform(-1.0, 1.0, size=(n, m, d)) * r
+    # the draws of issue 23: feature i's [n, m] uniforms from default_rng((seed, hash of the ranks of its column in
+    # the inputs stacked over the background, its occurrence among equal columns)), so a permutation permutes them
+    import hashlib
+
+    key = np.vstack([c.X, c.background]).T
+    delta, seen = np.empty((n, m, d)), {}
+    for i in range(d):
+        ranks = np.argsort(np.argsort(key[i], kind="stable"), kind="stable").astype(np.int64)
+        h = int.from_bytes(hashlib.blake2b(ranks.tobytes(), digest_size=8).digest(), "little")
+        seen[h] = seen.get(h, -1) + 1
+        delta[:, :, i] = np.random.default_rng((PERTURBATION_SEED, h, seen[h])).uniform(-1.0, 1.0, size=(n, m))
+    delta = delta * r
     assert np.all(np.abs(delta) <= r)  # inside the L_inf ball of radius r
     B = np.repeat(np.broadcast_to(c.baseline, (n, d)), m, axis=0)
     A = explain(name, c)
