@@ -179,7 +179,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     line = (f"{len(summary.records)} cells ({counts}); resumed {summary.resumed}, ran {summary.ran}"
             + (f"; {summary.rejected} partial-log records rejected and re-run" if summary.rejected else ""))
     if args.quiet:  # one line: what ran, where it went, anything to look at
-        extra = ([f"{len(summary.nondeterministic)} nondeterministic"] if summary.nondeterministic else []) + (
+        extra = ([f"nondeterministic (same seed, different result): {', '.join(summary.nondeterministic)}"]
+                 if summary.nondeterministic else []) + (
             [f"{len(skipped)} plot(s) skipped"] if skipped else [])
         print(f"{line} -> {out / 'report.html'} in {time.monotonic() - t0:.0f} s"
               + (f" ({', '.join(extra)})" if extra else ""))
