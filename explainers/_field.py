@@ -364,11 +364,24 @@ def safe_loads(data: bytes) -> Any:
     return _SafeUnpickler(io.BytesIO(data)).load()
 
 
+def plain_dumps(obj: Any) -> bytes:
+    """``pickle`` without the process's ``copyreg`` reducers: what the field sends the exam is plain data however the
+    explainer's libraries set up pickling (``distributed`` installs ``tblib``'s exception reducers, which the exam's
+    decoder refuses, so a ``ValueError`` would arrive as an undecodable program)."""
+    import io
+
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=4)  # 5 would send arrays through numpy._frombuffer
+    pickler.dispatch_table = {}
+    pickler.dump(obj)
+    return buf.getvalue()
+
+
 def _portable(exc: BaseException) -> BaseException:
     """``exc`` if the exam may unpickle it (a builtin or xaicheck error whose arguments are plain data), else a
     ``RuntimeError`` with its type and message."""
     try:
-        safe_loads(pickle.dumps(exc))
+        safe_loads(plain_dumps(exc))
         return exc
     except Exception:  # noqa: BLE001
         return RuntimeError(f"{type(exc).__name__}: {exc}")
@@ -527,7 +540,7 @@ def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int) -> 
         elif kind == "explain":
             _answer(conn, msg, explainers, manifests, stores)
         elif kind == "ping":
-            conn.send(("pong", msg[1]))
+            conn.send_bytes(plain_dumps(("pong", msg[1])))
         del msg
 
 
@@ -537,7 +550,7 @@ def _answer(conn: Any, msg: tuple, explainers: dict[int, Any], manifests: dict[i
     explainer = explainers[e]
 
     def ask(method: str, *args: Any, **kwargs: Any) -> Any:
-        conn.send(("call", seq, m, method, args, kwargs))
+        conn.send_bytes(plain_dumps(("call", seq, m, method, args, kwargs)))
         reply = conn.recv()
         if reply[0] == "raise":
             raise reply[2]
@@ -556,7 +569,7 @@ def _answer(conn: Any, msg: tuple, explainers: dict[int, Any], manifests: dict[i
             exc = RuntimeError(f"{type(exc).__name__} raised inside the explainer")
         reply = ("error", seq, _portable(exc))
     del model, X, baseline, background
-    conn.send(reply)
+    conn.send_bytes(plain_dumps(reply))
 
 
 def _read_only(a: Any) -> Any:

@@ -31,6 +31,7 @@ from ..safe_io import atomic_write_text
 from .changelog import changelog_line
 from .changes import CHANGE_COLUMNS, consecutive_changes, release_pairs
 from .envs import ReleaseEnv, last_line
+from .library import library_explainers
 
 __all__ = ["RELEASE_COLUMNS", "library_explainers", "observe", "write_outputs"]
 
@@ -38,13 +39,6 @@ RELEASE_COLUMNS = ("release", "status", "reason", "field_version", "field_file",
                    "total_s", "cells", "conflicts", "extra_installs", "changelog")
 #: Import names that differ from the distribution name.
 MODULES = {"scikit-learn": "sklearn", "xgboost-cpu": "xgboost"}
-
-
-def library_explainers(library: str) -> list[str]:
-    """Names of the registered explainers whose ``library`` is ``library``."""
-    from xaicheck.explainers.base import all_explainers
-
-    return sorted(e.name for e in all_explainers() if e.library == library)
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any, Sequence
 
 from ..escaping import md_escape
+from .library import library_explainers
 
 
 def md_cell(value: str, width: int) -> str:
@@ -28,8 +29,6 @@ def _size_key(row: dict[str, Any]) -> tuple[int, float]:
 def summary_markdown(library: str, suite: str, explainers: Sequence[str], releases: Sequence[str],
                      rows: Sequence[dict[str, Any]], changes: Sequence[dict[str, Any]],
                      pairs: Sequence[tuple[str, str, tuple[str, ...]]], with_pins: Sequence[str] = ()) -> str:
-    from .observe import library_explainers
-
     every_name = library_explainers(library)
     every = set(explainers) >= set(every_name)
     out = [f"# {library}: the {suite} suite across releases", "",
