@@ -89,8 +89,12 @@ def warm_process(explainers: Iterable[Any] = ()) -> None:
     from xaicheck.synthetic_models import _fit_cache
 
     explainers = list(explainers)
-    if needs_warm_up(explainers):  # the zygote the cells' explainers run in compiles shap's kernels once
-        os.environ["XAICHECK_ZYGOTE_WARM"] = ",".join(WARM_UP_LIBRARIES)
+    # the zygote the cells' explainers run in compiles shap's kernels and runs captum's first calls once
+    from xaicheck.explainers._zygote import WARM_ENV, WARM_LIBRARIES
+
+    libraries = sorted({e.library for e in explainers if getattr(e, "library", "") in WARM_LIBRARIES})
+    if libraries:
+        os.environ[WARM_ENV] = ",".join(libraries)
 
     for library in sorted({getattr(e, "library", "") for e in explainers}):
         for module in PRELOAD.get(library, ()):
