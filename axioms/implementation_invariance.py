@@ -72,7 +72,9 @@ class ImplementationInvariance(Check):
     exact before and is linear in the model output keeps 1.0 (IG, gradients, input x gradient, DeepLift and LRP-0
     where they were invariant, exact Shapley/Banzhaf, shap exact/kernel/permutation/partition, captum KernelSHAP
     and LIME, lime_tabular, occlusion, feature ablation, gradient/expected gradients, SmoothGrad); LRP-epsilon
-    (``z + eps``) is not homogeneous under any ``c`` and already failed the twins.
+    (``z + eps``) is not homogeneous under any ``c`` and already failed the twins. The counterexample search
+    (``search_space`` / ``violation``) looks for twin violations only; a row failed by the companion alone is
+    reported from the case's own worst row.
     """
 
     name = "implementation_invariance"

@@ -81,7 +81,8 @@ class Sensitivity(Check):
     ``max_{j in D} |a_j(x'_k)| <= atol + rtol * scale_k``, ``scale_k`` = ``axiom_scale(f(x'_k) - ref_k)``
     (``SENSITIVITY_B_TOL``, the dummy check's rule). ``score_b`` = share of rows that hold;
     **score = min(score_a, score_b)**; passed iff both are 1. Evidence: ``score_a``, ``score_b``,
-    ``sensitivity_b`` (dummies, rows, errors, scales or why not testable).
+    ``sensitivity_b`` (dummies, rows, errors, scales or why not testable). The counterexample search looks for (a)
+    violations; a (b) failure is reported from the worst dummy-moved row.
     """
 
     name = "sensitivity"
