@@ -19,6 +19,7 @@ from xaicheck.synthetic_models.registry import get_model
 from xaicheck.synthetic_models.scaled import grid_for, scaled_case_parts, scaled_twin
 from xaicheck.synthetic_models.seeding import case_rng
 
+from ._companion import scaled_companion
 from ._declared import declared_case, declared_inputs, full_only_for_images, image_gate_skipped
 from ._helpers import axiom_scale, exact_result, fallback_counterexample, fmt, reference_output
 from ._placed import placed_cases
@@ -30,13 +31,15 @@ if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
     from xaicheck.synthetic_models.declarations import Placement
 
-__all__ = ["ImplementationInvariance", "INVARIANCE_TOL", "PAPER_PAIR_CASE"]
+__all__ = ["ImplementationInvariance", "INVARIANCE_TOL", "PAPER_PAIR_CASE", "COMPANION_C"]
 
 #: ``max_j |a_j(f) - a_j(twin)| <= atol + rtol * scale`` (scale in the class docstring).
 INVARIANCE_TOL = Tolerance(rtol=1e-3, atol=1e-8)
 #: Case name of Sundararajan et al.'s pair (``sundararajan_pair_a`` vs ``sundararajan_pair_b``).
 PAPER_PAIR_CASE = "ig_paper_pair"
 N_ROWS = 3
+#: The non-equivalent companion ``c * f`` (``axioms._companion``), explained beside ``f`` and its twin.
+COMPANION_C = -3.0
 N_BACKGROUND = 8
 
 
@@ -50,14 +53,36 @@ class ImplementationInvariance(Check):
     never |f(x)| nor the explainer's own Σ|a|); row score 1 within ``INVARIANCE_TOL`` else max(0, 1 - err_k/scale_k); score = mean;
     passed iff score == 1.
     evidence ``measured`` = score (pass iff >= ``threshold`` = 1); the tolerance is ``evidence['tolerance']``.
+
+    Non-equivalent companion (issue 23): any function of the inputs alone (zero, a constant, ``x - b``, noise seeded
+    by the input) is invariant across twins by construction and says nothing about f. Each case therefore also
+    explains ``c f`` (``axioms._companion.scaled_companion``, ``c = COMPANION_C = -3``) and asks Linearity's one-term
+    case (Sundararajan et al. 2017, sec. 2): ``a(c f) = c a(f)``. The row error is
+    ``err_k = max(max_j |a_kj(f) - a_kj(twin)|, max_j |a_kj(c f) - c a_kj(f)| / |c|)``, same scale and rule;
+    evidence ``invariance_error``, ``companion_error`` (per row, already divided by |c|), ``companion_attributions``,
+    or ``companion = "not built: <why>"`` (image inputs, layer names, embedding/tree/text forms the wrapper would
+    lose, or an explainer that cannot run on it: then err_k is the invariance error alone).
+
+    Why ``c < 0``: with ``c = 3`` the ``random`` and ``seeded_noise`` controls still pass, because they scale their
+    draw by the model's output unit, which is positively homogeneous (measured on the quick cases: companion error
+    <= 4e-14 of scale). With ``c = -3`` they fail (score <= 0.04), and so do two legitimate methods that are not
+    linear in f: guided backprop and deconvolution (their backward pass keeps only positive signals, so
+    ``a(-f) != -a(f)``; Adebayo et al. 2018 found both insensitive to the model's top layers) and LRP-gamma (the
+    ``w + gamma w+`` rule changes with the sign of the weights). Measured with ``c = -3``: every explainer that was
+    exact before and is linear in the model output keeps 1.0 (IG, gradients, input x gradient, DeepLift and LRP-0
+    where they were invariant, exact Shapley/Banzhaf, shap exact/kernel/permutation/partition, captum KernelSHAP
+    and LIME, lime_tabular, occlusion, feature ablation, gradient/expected gradients, SmoothGrad); LRP-epsilon
+    (``z + eps``) is not homogeneous under any ``c`` and already failed the twins. The counterexample search
+    (``search_space`` / ``violation``) looks for twin violations only; a row failed by the companion alone is
+    reported from the case's own worst row.
     """
 
     name = "implementation_invariance"
     category = "axioms"
     threshold = 1.0
-    version = 3
-    #: A gate: any function of the callable alone (zero, random per input, split_equally, memoiser) is invariant
-    #: by construction (issue 11).
+    version = 4
+    #: A gate: zero and split_equally remain exact by construction (0 = c*0; (f(x)-f(b))/k is linear in f), so this
+    #: is pass/fail, not a score (issues 11, 23).
     role = "gate"
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.2"
 
@@ -112,6 +137,21 @@ class ImplementationInvariance(Check):
         scale = axiom_scale(fx - ref, f, target)
         return {"A": A, "At": At, "err": err, "scale": scale}
 
+    def _companion(self, explainer: "Explainer", f: "SyntheticModel", A: np.ndarray, X: np.ndarray, B: np.ndarray,
+                   background: np.ndarray | None, target: Any, seed: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """Per row ``max_j |a_j(c f) - c a_j(f)| / |c|`` (``None`` when no companion is built) and its evidence."""
+        companion, why = scaled_companion(f, COMPANION_C)
+        if companion is None:
+            return None, {"companion": f"not built: {why}"}
+        ok, why = explainer.can_explain(companion)
+        if not ok:
+            return None, {"companion": f"not built: {why}"}
+        Ac = explainer.explain(companion, X, baseline=B, background=background, target=target, seed=seed)
+        err = np.abs(Ac - COMPANION_C * A).max(axis=1) / abs(COMPANION_C)
+        return err, {"companion": companion.name, "companion_c": COMPANION_C,
+                     "companion_error": [float(v) for v in err],
+                     "companion_attributions": [[float(v) for v in row] for row in Ac[:4]]}
+
     @staticmethod
     def _line(explainer: "Explainer", f: "SyntheticModel", twin: "SyntheticModel", x: np.ndarray, b: np.ndarray,
               r: dict[str, Any], k: int) -> str:
@@ -133,9 +173,16 @@ class ImplementationInvariance(Check):
                                                          "twin_attributions": [float(v) for v in r["At"][k]]},
                 describe(k)))
 
-        extra = {"twin": twin.name, "twin_attributions": [[float(v) for v in row] for row in r["At"][:4]]}
-        return exact_result(self, explainer, case, r["err"], r["scale"], INVARIANCE_TOL, r["A"], describe, extra,
-                            on_fail, error="max_j |a_j(f) - a_j(twin)|")
+        extra: dict[str, Any] = {"twin": twin.name,
+                                 "twin_attributions": [[float(v) for v in row] for row in r["At"][:4]],
+                                 "invariance_error": [float(v) for v in r["err"]]}
+        err_c, found = self._companion(explainer, case.model, r["A"], case.X, B, case.background, case.target, seed)
+        extra.update(found)
+        err, what = r["err"], "max_j |a_j(f) - a_j(twin)|"
+        if err_c is not None:
+            err, what = np.maximum(err, err_c), "max(max_j |a_j(f) - a_j(twin)|, max_j |a_j(c f) - c a_j(f)| / |c|)"
+        return exact_result(self, explainer, case, err, r["scale"], INVARIANCE_TOL, r["A"], describe, extra,
+                            on_fail, error=what)
 
     # ------------------------------------------------------------------------------------------- search
     def search_space(self, case: Case | None = None) -> st.SearchStrategy[Example]:

@@ -1,9 +1,13 @@
-"""Sensitivity(a): a feature that alone changes the output must get a non-zero attribution.
+"""Sensitivity(a) and (b): a feature that alone changes the output gets a non-zero attribution, and a feature the
+function does not depend on gets zero.
 
 Sundararajan, Taly & Yan 2017, "Axiomatic attribution for deep networks", section 2.1: "if for every input and
 baseline that differ in one feature but have different predictions then the differing feature should be given a
 non-zero attribution". Gradients violate it on ``f(x) = 1 - ReLU(1 - x)`` at ``x = 2, b = 0`` (gradient 0, output
-change 1).
+change 1). Sensitivity(b), same section: "if the function implemented by the deep network does not depend
+(mathematically) on some variable, then the attribution to that variable is always zero". The two are stated as a
+pair: (a) alone is met by any explainer that gives every feature that moved a non-zero value (``x - b``, a constant,
+noise), (b) alone by zeros; together they ask the attribution to follow what f depends on (issue 23).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from hypothesis import strategies as st
 from xaicheck.synthetic_models.behaviour_units import unit_case_parts
 from xaicheck.synthetic_models.registry import get_model
 
-from ._helpers import binary_points, fallback_counterexample, fmt, message, output_range, pct, rows
+from ._helpers import (axiom_scale, binary_points, fallback_counterexample, fmt, message, output_range, pct,
+                       reference_output, rows)
+from ._padding import padded
 from ._declared import declared_case, full_only_for_images, image_gate_skipped
 from ._placed import placed_cases
 from .base import Case, Check, CheckResult, Counterexample, Tolerance, register_check
@@ -33,6 +39,11 @@ __all__ = ["Sensitivity", "SENSITIVITY_TOL", "one_flip_pairs"]
 #: ``a_i`` counts as non-zero when ``|a_i| > atol + rtol * |f(x) - f(b)|``; a pair is eligible when
 #: ``|f(x) - f(b)| > atol + rtol * (output range of f)`` (units of f, never |f(x)|: an offset must not change it).
 SENSITIVITY_TOL = Tolerance(rtol=1e-3, atol=1e-10)
+#: Sensitivity(b): ``max_{j in D} |a_j| <= atol + rtol * scale``, scale = ``axiom_scale`` (as ``dummy.DUMMY_TOL``).
+SENSITIVITY_B_TOL = Tolerance(rtol=1e-3, atol=1e-8)
+#: Draws of the model's sampler from which the moved dummy values are taken (fixed seed).
+N_DUMMY_DRAWS = 64
+DUMMY_SEED = 2017
 
 def one_flip_pairs(model: "SyntheticModel", max_pairs: int = 8) -> tuple[np.ndarray, np.ndarray] | None:
     """For a boolean model: the baseline ``b`` in {0,1}^d with the most one-feature flips that change ``f``, and
@@ -61,14 +72,26 @@ class Sensitivity(Check):
     ``worst_ratio`` = min_k |a_{k,i_k}| / |f(x_k) - f(b_k)|.
     Explainers without a baseline are judged on the same pairs; background explainers get the baseline as their
     one-row background.
+
+    Sensitivity(b) on the same rows: ``D`` = the features the model declares dummy (``ground_truth.dummy``, seen by
+    the check only); a model with none gets one appended (``_padding.padded``, ``f'(x, z) = f(x)``; not for image
+    inputs, nor when the explainer cannot run on the padded model: then (b) is reported as not testable and the score
+    is (a)'s). Row ``x'_k`` = ``x_k`` with every dummy moved to a value of the sampler other than ``b_k``'s (so
+    ``x - b`` is non-zero there), baseline ``b_k``; row ``k`` holds iff
+    ``max_{j in D} |a_j(x'_k)| <= atol + rtol * scale_k``, ``scale_k`` = ``axiom_scale(f(x'_k) - ref_k)``
+    (``SENSITIVITY_B_TOL``, the dummy check's rule). ``score_b`` = share of rows that hold;
+    **score = min(score_a, score_b)**; passed iff both are 1. Evidence: ``score_a``, ``score_b``,
+    ``sensitivity_b`` (dummies, rows, errors, scales or why not testable). The counterexample search looks for (a)
+    violations; a (b) failure is reported from the worst dummy-moved row.
     """
 
     name = "sensitivity"
     category = "axioms"
     threshold = 1.0
-    version = 3
-    #: A gate: identity (x - b), constant and split_equally give the one differing feature a non-zero value by
-    #: construction (issue 11).
+    version = 4
+    #: A gate: a necessary condition, pass/fail. (a) alone was passed by identity, constant, random, noise seeded by
+    #: the input and split_equally (issues 11, 23); with (b) each of those fails on every quick case, and exact
+    #: baseline Shapley passes both by construction.
     role = "gate"
     citation = "Sundararajan, Taly, Yan 2017, Axiomatic attribution for deep networks (ICML), sec. 2.1"
 
@@ -159,6 +182,53 @@ class Sensitivity(Check):
         return {"A": A, "feature": feature, "delta": delta, "eligible": eligible, "a_i": a_i, "ok": ok,
                 "ratio": ratio}
 
+    @staticmethod
+    def _moved_dummies(model: "SyntheticModel", X: np.ndarray, B: np.ndarray, dummies: Sequence[int]
+                       ) -> np.ndarray | None:
+        """``X`` with each dummy in ``dummies`` set to the first of ``N_DUMMY_DRAWS`` sampler draws that differs from
+        the baseline's value there (``None`` when some row has no such draw)."""
+        draws = model.sample(N_DUMMY_DRAWS, np.random.default_rng(DUMMY_SEED))
+        Xb = np.array(X, dtype=np.float64)
+        for k in range(len(X)):
+            for j in dummies:
+                other = draws[:, j][draws[:, j] != B[k, j]]
+                if other.size == 0:
+                    return None
+                Xb[k, j] = other[0]
+        return Xb
+
+    def _sensitivity_b(self, explainer: "Explainer", case: Case, B: np.ndarray, seed: int) -> dict[str, Any]:
+        """Sensitivity(b) on the case's rows (class docstring): ``{"testable": False, "why": ...}`` or the rows'
+        errors, scales, within-tolerance flags and the share that holds (``score_b``)."""
+        model, X, background = case.model, case.X, case.background
+        dummies = sorted(model.ground_truth.dummy)
+        how = "declared dummies (ground_truth.dummy)"
+        if not dummies:
+            if model.input_shape is not None:
+                return {"testable": False, "why": f"{model.name} declares no dummy and has an input shape: no "
+                                                  "dummy can be appended"}
+            d = model.n_features
+            model = padded(model, d + 1)
+            dummies, how = [d], "one dummy appended (_padding.padded): f'(x, z) = f(x)"
+            pad = model.sample(N_DUMMY_DRAWS, np.random.default_rng(DUMMY_SEED))[0, d]
+            X = np.hstack([X, np.full((len(X), 1), pad)])
+            B = np.hstack([B, np.full((len(B), 1), pad)])
+            if background is not None:
+                background = np.hstack([background, np.full((len(background), 1), pad)])
+            ok, why = explainer.can_explain(model)
+            if not ok:
+                return {"testable": False, "why": f"padded model: {why}"}
+        Xb = self._moved_dummies(model, X, B, dummies)
+        if Xb is None:
+            return {"testable": False, "why": "the sampler gives no other value for a dummy"}
+        A = explainer.explain(model, Xb, baseline=B, background=background, target=case.target, seed=seed)
+        ref, _ = reference_output(explainer, model, Xb, B, background, case.target)
+        scale = axiom_scale(model.predict_target(Xb, case.target) - ref, model, case.target)
+        err = np.abs(A[:, dummies]).max(axis=1)
+        within = err <= SENSITIVITY_B_TOL.bound(scale)
+        return {"testable": True, "dummies": [int(j) for j in dummies], "how": how, "model": model, "X": Xb, "B": B,
+                "A": A, "err": err, "scale": scale, "within": within, "score_b": float(within.mean())}
+
     def evaluate(self, explainer: "Explainer", case: Case, seed: int) -> CheckResult:
         r = self._measure(explainer, case.model, case.X, np.asarray(case.baseline), case.background, case.target,
                           seed)
@@ -166,15 +236,26 @@ class Sensitivity(Check):
         if idx.size == 0:
             raise ValueError(f"sensitivity/{case.name}: no row has f(x) != f(b)")
         ok = r["ok"][idx]
-        score = float(ok.mean())
+        score_a = float(ok.mean())
         worst = int(idx[np.argmin(r["ratio"][idx])])
         B = np.broadcast_to(np.asarray(case.baseline), case.X.shape)
+        rb = self._sensitivity_b(explainer, case, np.array(B, dtype=np.float64), seed)
+        score = min(score_a, rb["score_b"]) if rb["testable"] else score_a
         evidence: dict[str, Any] = {
-            "measured": score, "threshold": float(self.threshold),
-            "measured_is": "score = share of eligible one-feature pairs whose differing feature got |a_i| > "
-                           "atol + rtol*|f(x)-f(b)|",
-            "pass_if": "every eligible row: |a_i| > atol + rtol*|f(x)-f(b)|; score = share of such rows",
+            "measured": score, "threshold": float(self.threshold), "score_a": score_a,
+            "score_b": rb["score_b"] if rb["testable"] else None,
+            "measured_is": "score = min(score_a, score_b); score_a = share of eligible one-feature pairs whose "
+                           "differing feature got |a_i| > atol + rtol*|f(x)-f(b)|; score_b = share of rows with "
+                           "the dummies moved whose max_{j in D} |a_j| <= atol_b + rtol_b*scale",
+            "pass_if": "every eligible row: |a_i| > atol + rtol*|f(x)-f(b)|, and every dummy-moved row: "
+                       "max_{j in D} |a_j| <= atol_b + rtol_b*scale",
             "tolerance": {"rtol": SENSITIVITY_TOL.rtol, "atol": SENSITIVITY_TOL.atol},
+            "tolerance_b": {"rtol": SENSITIVITY_B_TOL.rtol, "atol": SENSITIVITY_B_TOL.atol},
+            "sensitivity_b": ({"dummies": rb["dummies"], "how": rb["how"], "x": rows(rb["X"]),
+                               "per_row_error": [float(v) for v in rb["err"]],
+                               "per_row_scale": [float(v) for v in rb["scale"]],
+                               "within": [bool(v) for v in rb["within"]], "attributions": rows(rb["A"])}
+                              if rb["testable"] else {"not_testable": rb["why"]}),
             "worst_ratio": float(r["ratio"][worst]),
             "eligible_rows": [int(k) for k in idx], "differing_feature": [int(i) for i in r["feature"]],
             "delta_f": [float(v) for v in r["delta"]], "a_i": [float(v) for v in r["a_i"]],
@@ -188,10 +269,24 @@ class Sensitivity(Check):
                 {"feature": int(r["feature"][worst]), "nonzero": True, "delta_f": float(r["delta"][worst])}, line)
             counterexample, found = counterexample_for(self, explainer, case, fallback)
             evidence.update(found)
-        summary = (f"{int(ok.sum())} of {idx.size} one-feature pairs with f(x) != f(b) got a non-zero attribution "
+        summary = (f"(a) {int(ok.sum())} of {idx.size} one-feature pairs with f(x) != f(b) got a non-zero attribution "
                    f"on the differing feature (non-zero: |a_i| > {pct(SENSITIVITY_TOL.rtol)} of |f(x)-f(b)|); "
                    f"worst row {worst}: |a_{int(r['feature'][worst])}| = {pct(float(r['ratio'][worst]))} of "
                    f"|f(x)-f(b)|")
+        if rb["testable"]:
+            wb = int(np.argmax(rb["err"] / rb["scale"]))
+            summary += (f"; (b) {int(rb['within'].sum())} of {rb['within'].size} rows with the dummies "
+                        f"{rb['dummies']} moved gave them |a_j| <= {pct(SENSITIVITY_B_TOL.rtol)} of scale; worst row "
+                        f"{wb}: max |a_j| = {fmt(rb['err'][wb])}, scale {fmt(rb['scale'][wb])}")
+            if ok.all() and not rb["within"].all():
+                line = self._line(explainer, rb["model"], rb["X"][wb], rb["B"][wb],
+                                  float(rb["model"].predict_target(rb["X"][wb:wb + 1], case.target)[0]
+                                        - rb["model"].predict_target(rb["B"][wb:wb + 1], case.target)[0]),
+                                  rb["A"][wb])
+                counterexample = fallback_counterexample(rb["model"], rb["X"][wb], rb["B"][wb], rb["A"][wb],
+                                                         {"dummy": rb["dummies"], "zero": True}, line)
+        else:
+            summary += f"; (b) not testable: {rb['why']}"
         msg = message(explainer, self.name, case, score, self.threshold, summary, line)
         return CheckResult.scored(score, self.threshold, msg, evidence, counterexample)
 

@@ -15,6 +15,8 @@ one of them above its stated ``floor`` does not discriminate (issue 11). ``DEGEN
 - ``exact_if_small``: exact baseline Shapley when ``d <= 4`` else random (games a suite of small cases);
 - ``memoiser``: one model-blind answer per input, returned for every model at that input (a memo of its first answer)
   (implementation invariance, randomisation and linearity explain several models at the same X);
+- ``seeded_noise``: normal noise in the model's units (as ``random``) from a generator seeded only by a hash of the
+  bytes of ``X`` and of the baseline: it ignores ``seed``, so it is deterministic and passes a rerun (issue 23);
 - ``ground_truth_reader``: reads ``model.ground_truth`` (exact values, relevant set, mask, token weights, twins)
   when the model leaks it; on a sealed model it finds nothing and returns zeros.
 """
@@ -44,6 +46,7 @@ __all__ = [
     "ExactIfSmallControl",
     "MemoisingControl",
     "GroundTruthReader",
+    "SeededNoiseControl",
 ]
 
 #: Features up to which ``exact_if_small`` enumerates (every tabular case of the old suite had d <= 4).
@@ -205,6 +208,25 @@ class MemoisingControl(_Control):
         return rng.standard_normal(X.shape)
 
 
+class SeededNoiseControl(_Control):
+    """Deterministic noise: ``unit * z`` with ``z ~ N(0, I)`` from a generator seeded only by a hash of the bytes of
+    ``X`` and of the baseline (when given), ``unit`` the model's output unit around ``X`` as for ``random``
+    (``_response``). It ignores ``seed``: the same call always returns the same bytes, so it passes the determinism
+    rerun, and any gate that asks only "same answer for the same function at the same input" (issue 23)."""
+
+    name = "seeded_noise"
+    capabilities = Capabilities(requires="callable")
+    settings = {"distribution": "normal(0, unit)", "seeded_by": "hash(X, baseline) only"}
+
+    def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
+        h = hashlib.blake2b(np.ascontiguousarray(X, dtype=np.float64).tobytes(), digest_size=8)
+        if baseline is not None:
+            h.update(np.ascontiguousarray(np.broadcast_to(baseline, X.shape), dtype=np.float64).tobytes())
+        rng = np.random.default_rng(int.from_bytes(h.digest(), "little"))
+        _, unit = _response(model, X, target)
+        return unit * rng.standard_normal(X.shape)
+
+
 class GroundTruthReader(_Control):
     """Reads the ground truth off the model it is handed (exact values, relevant set, mask, token weights, twin);
     on a sealed model nothing is there and it returns zeros."""
@@ -236,7 +258,8 @@ class GroundTruthReader(_Control):
 
 
 _PANEL_CLASSES = (ZeroControl, ConstantControl, RandomControl, IdentityControl, GradientSignControl,
-                  SplitEquallyControl, HugeFeatureControl, ExactIfSmallControl, MemoisingControl, GroundTruthReader)
+                  SplitEquallyControl, HugeFeatureControl, ExactIfSmallControl, MemoisingControl, GroundTruthReader,
+                  SeededNoiseControl)
 
 #: Names of the degenerate panel, run in every suite; every ``score`` check must keep them at or below its floor.
 DEGENERATE_PANEL: tuple[str, ...] = tuple(cls.name for cls in _PANEL_CLASSES)

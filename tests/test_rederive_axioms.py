@@ -132,7 +132,9 @@ def assert_same(result, score, passed):
 
 # ------------------------------------------------------------------------------------------------ the eight axioms
 def sensitivity(explainer, case):
-    """Sensitivity(a): x and b differ in one feature i with f(x) != f(b) => a_i != 0."""
+    """Sensitivity(a): x and b differ in one feature i with f(x) != f(b) => a_i != 0; paired with Sensitivity(b) at
+    the same rows with every dummy moved off the baseline (a model without one gets one appended, f'(x, z) = f(x)):
+    max_{j dummy} |a_j| within the shared rule. Score = min(share of (a) rows, share of (b) rows)."""
     X, b = case.X, np.asarray(case.baseline, float)
     A = explain(explainer, case.model, X, b, b[None, :], case.target)
     fx, fb = f_of(case.model, X), f_of(case.model, np.broadcast_to(b, X.shape))
@@ -142,7 +144,29 @@ def sensitivity(explainer, case):
         delta = fx[k] - fb[k]
         if abs(delta) > 1e-10 + 1e-3 * out_range(case.model, case.target):  # the prediction changes
             verdicts.append(abs(A[k, i]) > 1e-10 + 1e-3 * abs(delta))
-    return float(np.mean(verdicts)), all(verdicts)
+    share_a, ok_a = float(np.mean(verdicts)), all(verdicts)
+    model, B = case.model, np.array(np.broadcast_to(b, X.shape), float)
+    D = [j for j in range(model.n_features) if not depends_on(model, j, X)]
+    assert D == sorted(model.ground_truth.dummy), (D, model.ground_truth.dummy)
+    if not D:  # the documented padding: one appended feature at the sampler's first value (seed 2017)
+        from xaicheck.axioms._padding import padded
+
+        d = model.n_features
+        model, D = padded(case.model, d + 1), [d]
+        pad = model.sample(64, np.random.default_rng(2017))[0, d]
+        X, B = (np.hstack([M, np.full((len(M), 1), pad)]) for M in (X, B))
+        assert not depends_on(model, d, X)
+        if not explainer.can_explain(model)[0]:
+            return share_a, ok_a
+    draws = model.sample(64, np.random.default_rng(2017))
+    Xb = X.copy()
+    for k in range(len(X)):
+        for j in D:
+            Xb[k, j] = draws[draws[:, j] != B[k, j], j][0]
+    Ab = explain(explainer, model, Xb, B, B[:1], case.target)
+    scale = axiom_scale(model, f_of(model, Xb) - reference(explainer, model, Xb, B, B[:1]))
+    ok_b = np.abs(Ab[:, D]).max(axis=1) <= 1e-8 + 1e-3 * scale
+    return min(share_a, float(ok_b.mean())), ok_a and bool(ok_b.all())
 
 
 def dummy(explainer, case):
@@ -228,7 +252,16 @@ def implementation_invariance(explainer, case):
     fx = f_of(f, case.X)
     ref = reference(explainer, f, case.X, case.baseline, case.background)
     scale = axiom_scale(f, fx - ref)
-    return shared_rule(np.abs(A - At).max(axis=1), scale, RTOL["implementation_invariance"])
+    err = np.abs(A - At).max(axis=1)
+    from xaicheck.axioms._companion import scaled_companion
+
+    c = -3.0  # the documented companion c f (Linearity's one-term case), c = -3
+    comp, _ = scaled_companion(f, c)
+    if comp is not None and explainer.can_explain(comp)[0]:
+        assert np.allclose(f_of(comp, Z), c * f_of(f, Z), atol=1e-9)
+        Ac = explain(explainer, comp, case.X, case.baseline, case.background, case.target)
+        err = np.maximum(err, np.abs(Ac - c * A).max(axis=1) / abs(c))
+    return shared_rule(err, scale, RTOL["implementation_invariance"])
 
 
 def input_invariance(explainer, case):
@@ -290,7 +323,8 @@ DERIVE = {"sensitivity": sensitivity, "dummy": dummy, "completeness": completene
 CELLS = [
     ("sensitivity", "one_minus_relu", ("saliency", "integrated_gradients", "deeplift", "exact_baseline_shapley",
                                        "occlusion", "shap_exact")),
-    ("sensitivity", "and", ("saliency", "integrated_gradients", "occlusion", "exact_banzhaf")),
+    ("sensitivity", "and", ("saliency", "integrated_gradients", "occlusion", "exact_banzhaf", "seeded_noise",
+                            "identity")),
     ("sensitivity", "linear_dummy", ("input_x_gradient", "exact_interventional_shapley")),
     ("dummy", "linear_dummy", ("saliency", "occlusion", "lime_tabular", "permutation_importance")),
     ("dummy", "mlp_base", ("integrated_gradients", "deeplift", "exact_interventional_shapley")),
@@ -306,7 +340,8 @@ CELLS = [
     ("linearity", "linear_dummy+mlp_base",
      ("integrated_gradients", "deeplift", "saliency", "occlusion", "guided_backprop")),
     ("linearity", "and+xor", ("exact_baseline_shapley", "exact_interventional_shapley")),
-    ("implementation_invariance", "ig_paper_pair", ("deeplift", "integrated_gradients", "saliency", "lrp")),
+    ("implementation_invariance", "ig_paper_pair", ("deeplift", "integrated_gradients", "saliency", "lrp",
+                                                    "seeded_noise", "guided_backprop")),
     ("implementation_invariance", "mlp_rescaled", ("deeplift", "guided_backprop", "exact_baseline_shapley")),
     ("implementation_invariance", "mlp_split", ("integrated_gradients", "deeplift")),
     ("input_invariance_fixed_reference", "mlp_base",
