@@ -19,14 +19,17 @@ from typing import Any, Mapping
 from .errors import RecordError
 from .safe_io import atomic_write_text, safe_dir
 
-__all__ = ["LIBRARIES", "FORMAT_VERSION", "xaicheck_version", "library_versions", "git_commit", "now_utc",
-           "collect", "write_provenance", "read_provenance", "read_history"]
+__all__ = ["LIBRARIES", "FORMAT_VERSION", "CASE_FACTS_FORMAT", "xaicheck_version", "library_versions",
+           "git_commit", "now_utc", "collect", "write_provenance", "read_provenance", "read_history"]
 
 LIBRARIES: tuple[str, ...] = ("torch", "captum", "shap", "lime", "scikit-learn", "numpy", "pandas", "matplotlib",
                               "hypothesis", "saliency", "xgboost", "lightgbm")
 #: Version of the results-directory format written by the runner. 2: ``cases`` records every case's facts
-#: (``case_facts``), so scoring and the report read only the run folder; a folder of format 1 is refused.
-FORMAT_VERSION = 2
+#: (``case_facts``), so scoring and the report read only the run folder; a folder of format 1 is refused. 3:
+#: ``digests`` of every file the report reads and a keyed digest (``verified_reads``); format 2 is still read.
+FORMAT_VERSION = 3
+#: The oldest format that records every case's facts (what scoring and the report need).
+CASE_FACTS_FORMAT = 2
 
 
 def _version(dist: str) -> str:

@@ -1,0 +1,158 @@
+"""Verified reads: every file ``xaicheck report`` reads is checked against digests recorded when the run wrote it.
+
+At write time (:func:`record_digests`, called by ``runner.write_outputs`` just before ``provenance.json`` is
+written) ``provenance.json`` gets
+
+- ``digests``: ``{name: sha256 of the file's bytes}`` for ``scores.csv``, ``evidence.jsonl``, ``timings.csv``,
+  ``determinism.csv`` (when written) and every ``history/provenance-*.json`` already there (earlier runs of the
+  folder; this run's own copy in ``history/`` is byte-identical to ``provenance.json``);
+- ``digests_key_id`` and ``digests_hmac``: the id of this machine's key and HMAC-SHA256 (RFC 2104) under it of the
+  whole record (canonical JSON, sorted keys, without ``digests_hmac``), so that an edit with the plain digests
+  recomputed is still detected here (:mod:`.run_key` states what the key does and does not protect). Both are
+  ``null`` when there is no key (``XAICHECK_CACHE_DIR=off``).
+
+On reading (:func:`verify_run`) ``provenance.json`` must exist (a folder without it is refused), every recorded file
+that is present must match its digest, a recorded file that is missing is refused unless it is machine-dependent
+(``timings.csv`` and ``history/`` are git-ignored, so a committed folder lacks them), a file in ``history/`` that
+is neither recorded nor this run's own copy is refused, and the keyed digest is checked when this machine holds
+the key that made it; otherwise the result says the origin is not verifiable here. Every refusal is one line
+(:class:`RecordError`). A folder of format 2 (written before digests were recorded: only ``scores_sha256``) is
+read with ``scores.csv`` checked and a note that the other files are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import RecordError
+from .provenance import FORMAT_VERSION, read_provenance
+from .run_key import key_id, keyed_digest, run_key
+
+__all__ = ["DIGESTED", "OPTIONAL", "Verified", "file_digest", "record_digests", "verify_run"]
+
+#: Files of a run that are digested when present (``history/provenance-*.json`` too).
+DIGESTED: tuple[str, ...] = ("scores.csv", "evidence.jsonl", "timings.csv", "determinism.csv")
+#: Recorded files that may be absent from a folder (machine-dependent, git-ignored: a committed folder lacks them).
+OPTIONAL: tuple[str, ...] = ("timings.csv",)
+#: The first format whose ``provenance.json`` records ``digests`` (format 2 recorded only ``scores_sha256``).
+DIGESTS_FORMAT = 3
+_CHUNK = 1 << 20
+
+
+def file_digest(path: Path) -> str:
+    """sha256 (hex) of the bytes of ``path``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _canonical(record: Mapping[str, Any]) -> bytes:
+    """The bytes the keyed digest covers: ``record`` without ``digests_hmac`` as JSON with sorted keys (after the
+    same ``default=str`` round trip ``provenance.write_provenance`` applies)."""
+    body = {k: v for k, v in json.loads(json.dumps(dict(record), default=str)).items() if k != "digests_hmac"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _history_files(directory: Path) -> list[Path]:
+    history = Path(directory) / "history"
+    if history.is_symlink() or not history.is_dir():
+        return []
+    return sorted(p for p in history.glob("provenance-*.json") if p.is_file() and not p.is_symlink())
+
+
+def record_digests(directory: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` (a provenance record about to be written into ``directory``) with ``digests``, ``digests_key_id``
+    and ``digests_hmac`` added (module docstring)."""
+    directory = Path(directory)
+    digests = {name: file_digest(directory / name) for name in DIGESTED if (directory / name).is_file()}
+    digests.update({f"history/{p.name}": file_digest(p) for p in _history_files(directory)})
+    key = run_key()
+    out = {**record, "digests": dict(sorted(digests.items())), "digests_key_id": key_id(key) if key else None}
+    out["digests_hmac"] = keyed_digest(key, _canonical(out)) if key else None
+    return out
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What :func:`verify_run` checked: the files, and whether the keyed digest was checked (``origin``)."""
+
+    files: tuple[str, ...]
+    origin: str
+
+    def line(self) -> str:
+        return f"verified {len(self.files)} file(s) against provenance.json ({', '.join(self.files)}); {self.origin}"
+
+
+def verify_run(directory: Path) -> Verified:
+    """Check the files of the run in ``directory`` against its ``provenance.json`` (module docstring); raises
+    :class:`RecordError` (one line) on the first mismatch."""
+    directory = Path(directory)
+    where = directory / "provenance.json"
+    if not where.exists() and not where.is_symlink():
+        raise RecordError(f"{where} is missing: the folder's files cannot be verified; rerun `xaicheck run`")
+    record = read_provenance(directory)
+    version = record.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version < DIGESTS_FORMAT:
+        return _verify_legacy(directory, record)
+    digests = record.get("digests")
+    if not isinstance(digests, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                for k, v in digests.items()):
+        raise RecordError(f"{where}: no file digests recorded (format {version}); it was edited or comes from "
+                          "elsewhere; rerun `xaicheck run`")
+    if digests.get("scores.csv") != record.get("scores_sha256"):
+        raise RecordError(f"{where}: scores_sha256 and digests disagree; it was edited after the run")
+    for name in ("scores.csv", "evidence.jsonl"):
+        if name not in digests:
+            raise RecordError(f"{where}: no digest recorded for {name}; it was edited after the run")
+    checked = []
+    for name, want in sorted(digests.items()):
+        path = directory / name
+        if path.is_symlink():
+            raise RecordError(f"{path} is a symbolic link; refusing to read through it")
+        if not path.is_file():
+            if name in OPTIONAL or name.startswith("history/"):
+                continue  # machine-dependent: git-ignored, so a committed folder does not have it
+            raise RecordError(f"{path} is missing but provenance.json records it; the folder is incomplete")
+        if file_digest(path) != want:
+            raise RecordError(f"{path} does not match its digest in provenance.json: it was edited after the run "
+                              "or comes from another run; rerun `xaicheck run`")
+        checked.append(name)
+    own = file_digest(where)
+    for path in _history_files(directory):
+        name = f"history/{path.name}"
+        if name not in digests and file_digest(path) != own:
+            raise RecordError(f"{path} is not recorded in provenance.json: it was edited or added after the run")
+    return Verified(tuple(c for c in checked if not c.startswith("history/"))
+                    + ((f"{sum(c.startswith('history/') for c in checked)} history file(s)",)
+                       if any(c.startswith("history/") for c in checked) else ()), _origin(record, where))
+
+
+def _origin(record: Mapping[str, Any], where: Path) -> str:
+    made_by, mac = record.get("digests_key_id"), record.get("digests_hmac")
+    if not made_by or not mac:
+        return "no keyed digest recorded: origin not verifiable"
+    key = run_key(create=False)
+    if key is None or key_id(key) != made_by:
+        return f"digests verified, origin not verifiable here (keyed with {made_by}, a key this machine does not hold)"
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, keyed_digest(key, _canonical(record))):
+        raise RecordError(f"{where}: the keyed digest does not match (the record or a file digest in it was edited "
+                          "after the run); rerun `xaicheck run`")
+    return f"keyed digest verified with this machine's key {made_by}"
+
+
+def _verify_legacy(directory: Path, record: Mapping[str, Any]) -> Verified:
+    want = record.get("scores_sha256")
+    if not isinstance(want, str):
+        raise RecordError(f"{directory / 'provenance.json'}: no scores_sha256 recorded; rerun `xaicheck run`")
+    if file_digest(directory / "scores.csv") != want:
+        raise RecordError(f"{directory / 'scores.csv'} does not match provenance.json (scores_sha256 differs): it "
+                          "was edited after the run or comes from another run; rerun `xaicheck run`")
+    return Verified(("scores.csv",), f"format {record.get('format_version')} (before format {FORMAT_VERSION}): "
+                    "only scores.csv is digested; rerun to verify every file")
