@@ -106,6 +106,7 @@ def verify_run(directory: Path) -> Verified:
                                                 for k, v in digests.items()):
         raise RecordError(f"{where}: no file digests recorded (format {version}); it was edited or comes from "
                           "elsewhere; rerun `xaicheck run`")
+    origin = _origin(record, where)  # the record itself first: an edited provenance is named as such
     if digests.get("scores.csv") != record.get("scores_sha256"):
         raise RecordError(f"{where}: scores_sha256 and digests disagree; it was edited after the run")
     for name in ("scores.csv", "evidence.jsonl"):
@@ -131,7 +132,7 @@ def verify_run(directory: Path) -> Verified:
             raise RecordError(f"{path} is not recorded in provenance.json: it was edited or added after the run")
     return Verified(tuple(c for c in checked if not c.startswith("history/"))
                     + ((f"{sum(c.startswith('history/') for c in checked)} history file(s)",)
-                       if any(c.startswith("history/") for c in checked) else ()), _origin(record, where))
+                       if any(c.startswith("history/") for c in checked) else ()), origin)
 
 
 def _origin(record: Mapping[str, Any], where: Path) -> str:
