@@ -244,7 +244,6 @@ def read_records(directory: Path) -> list[CellRecord]:
     an edited file or a forged keyed digest is refused with one line)."""
     directory = Path(directory)
     scores = read_scores(directory / "scores.csv")
-    verify_run(directory)
     times = {(t["explainer"], t["check"], t["case"], t["seed"]): t["seconds"]
              for t in read_timings(directory / "timings.csv")}
     evidence = read_evidence(directory / "evidence.jsonl")
@@ -258,6 +257,7 @@ def read_records(directory: Path) -> list[CellRecord]:
         if row["status"] != ev["status"]:
             raise RecordError(f"{directory / 'evidence.jsonl'}: cell {ev['cell_id']} is {ev['status']} there but "
                               f"{row['status']} in scores.csv (the files come from different runs)")
+    verify_run(directory)  # after the content checks, which name the line of a malformed file
     records = []
     for row in scores:
         key = (row["explainer"], row["check"], row["case"], row["seed"])

@@ -74,9 +74,9 @@ def build_report(directory: Path | str, *, plots: bool = True,
     if not (directory / "scores.csv").exists():
         raise FileNotFoundError(f"no scores.csv in {directory}; run `xaicheck run --out {directory}` first")
     verified = verify_run(directory)  # every file read below, against provenance.json (one line if it differs)
-    say(f"report: {verified.line()}")
     provenance = read_provenance(directory)
     facts = run_facts_from(provenance, directory / "provenance.json")  # an old format is refused before any output
+    say(f"report: {verified.line()}")
     say(f"report: reading {directory / 'scores.csv'}")
     records = read_records(directory)
     facts.require({r.case_id for r in records}, directory / "provenance.json")
