@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from .digests import record_digests
 from .errors import RecordError
 from .safe_io import atomic_write_text, safe_dir
 
@@ -97,8 +98,11 @@ def collect(*, suite: str, base_seed: int, seeds: Mapping[str, list[int]], expla
 
 
 def write_provenance(record: Mapping[str, Any], directory: Path) -> Path:
-    """Write ``provenance.json`` and a copy in ``history/`` (fresh temporary files, never through a link)."""
+    """Write ``provenance.json`` and a copy in ``history/`` (fresh temporary files, never through a link), with the
+    digests of the run's files in ``directory`` and a keyed digest of the record (``digests.record_digests``):
+    write it after the files it vouches for."""
     directory = Path(directory)
+    record = record_digests(directory, dict(record))  # the files the report will read, as they are now
     text = json.dumps(record, indent=2, sort_keys=True, default=str) + "\n"
     path = directory / "provenance.json"
     atomic_write_text(path, text)

@@ -47,7 +47,6 @@ from .out_lock import out_lock
 from .progress import Progress
 from .scheduling import cell_costs, schedule
 from .suite import Suite, seeds_for
-from .verified_reads import record_digests
 from .threads import default_jobs, limit_blas_threads, limit_torch_threads, one_thread
 from .warm_up import WARM_UP_LIBRARIES, warm_up
 
@@ -216,7 +215,7 @@ def write_outputs(records: list[CellRecord], out: Path, *, suite: Suite, started
         started=started, finished=prov.now_utc(),
         extra={"cells": len(records), "fingerprint": fingerprint_digest(fingerprint(suite)),
                "scores_sha256": scores_digest(out / "scores.csv"), **info, **(extra or {})})
-    prov.write_provenance(record_digests(out, record), out)
+    prov.write_provenance(record, out)  # last: it records the digests of the files written above
 
 
 def _write_counterexamples(records: list[CellRecord], directory: Path) -> None:

@@ -1,18 +1,11 @@
 """Verified reads: every file ``xaicheck report`` reads is checked against digests recorded when the run wrote it.
 
-At write time (:func:`record_digests`, called by ``runner.write_outputs`` just before ``provenance.json`` is
-written) ``provenance.json`` gets
-
-- ``digests``: ``{name: sha256 of the file's bytes}`` for ``scores.csv``, ``evidence.jsonl``, ``timings.csv``,
-  ``determinism.csv`` (when written) and every ``history/provenance-*.json`` already there (earlier runs of the
-  folder; this run's own copy in ``history/`` is byte-identical to ``provenance.json``);
-- ``digests_key_id`` and ``digests_hmac``: the id of this machine's key and HMAC-SHA256 (RFC 2104) under it of the
-  whole record (canonical JSON, sorted keys, without ``digests_hmac``), so that an edit with the plain digests
-  recomputed is still detected here (:mod:`.run_key` states what the key does and does not protect). Both are
-  ``null`` when there is no key (``XAICHECK_CACHE_DIR=off``).
+At write time ``provenance.write_provenance`` records in ``provenance.json`` the sha256 of every file the report
+reads and a keyed digest (HMAC) of the whole record under a key kept outside ``--out`` (:mod:`.digests`;
+:mod:`.run_key` states what the key does and does not protect).
 
 On reading (:func:`verify_run`) ``provenance.json`` must exist (a folder without it is refused), every recorded file
-that is present must match its digest, a recorded file that is missing is refused unless it is machine-dependent
+that is present must match its digest, a file the report reads that is present but not recorded is refused, a recorded file that is missing is refused unless it is machine-dependent
 (``timings.csv`` and ``history/`` are git-ignored, so a committed folder lacks them), a file in ``history/`` that
 is neither recorded nor this run's own copy is refused, and the keyed digest is checked when this machine holds
 the key that made it; otherwise the result says the origin is not verifiable here. Every refusal is one line
@@ -22,61 +15,20 @@ read with ``scores.csv`` checked and a note that the other files are not.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import RecordError
+from .digests import DIGESTED, OPTIONAL, canonical, file_digest, history_files, record_digests
 from .provenance import FORMAT_VERSION, read_provenance
 from .run_key import key_id, keyed_digest, run_key
 
-__all__ = ["DIGESTED", "OPTIONAL", "Verified", "file_digest", "record_digests", "verify_run"]
+__all__ = ["DIGESTED", "OPTIONAL", "DIGESTS_FORMAT", "Verified", "file_digest", "record_digests", "verify_run"]
 
-#: Files of a run that are digested when present (``history/provenance-*.json`` too).
-DIGESTED: tuple[str, ...] = ("scores.csv", "evidence.jsonl", "timings.csv", "determinism.csv")
-#: Recorded files that may be absent from a folder (machine-dependent, git-ignored: a committed folder lacks them).
-OPTIONAL: tuple[str, ...] = ("timings.csv",)
 #: The first format whose ``provenance.json`` records ``digests`` (format 2 recorded only ``scores_sha256``).
 DIGESTS_FORMAT = 3
-_CHUNK = 1 << 20
-
-
-def file_digest(path: Path) -> str:
-    """sha256 (hex) of the bytes of ``path``."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _canonical(record: Mapping[str, Any]) -> bytes:
-    """The bytes the keyed digest covers: ``record`` without ``digests_hmac`` as JSON with sorted keys (after the
-    same ``default=str`` round trip ``provenance.write_provenance`` applies)."""
-    body = {k: v for k, v in json.loads(json.dumps(dict(record), default=str)).items() if k != "digests_hmac"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _history_files(directory: Path) -> list[Path]:
-    history = Path(directory) / "history"
-    if history.is_symlink() or not history.is_dir():
-        return []
-    return sorted(p for p in history.glob("provenance-*.json") if p.is_file() and not p.is_symlink())
-
-
-def record_digests(directory: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` (a provenance record about to be written into ``directory``) with ``digests``, ``digests_key_id``
-    and ``digests_hmac`` added (module docstring)."""
-    directory = Path(directory)
-    digests = {name: file_digest(directory / name) for name in DIGESTED if (directory / name).is_file()}
-    digests.update({f"history/{p.name}": file_digest(p) for p in _history_files(directory)})
-    key = run_key()
-    out = {**record, "digests": dict(sorted(digests.items())), "digests_key_id": key_id(key) if key else None}
-    out["digests_hmac"] = keyed_digest(key, _canonical(out)) if key else None
-    return out
 
 
 @dataclass(frozen=True)
@@ -107,11 +59,11 @@ def verify_run(directory: Path) -> Verified:
         raise RecordError(f"{where}: no file digests recorded (format {version}); it was edited or comes from "
                           "elsewhere; rerun `xaicheck run`")
     origin = _origin(record, where)  # the record itself first: an edited provenance is named as such
-    if digests.get("scores.csv") != record.get("scores_sha256"):
+    if "scores_sha256" in record and digests.get("scores.csv") != record["scores_sha256"]:
         raise RecordError(f"{where}: scores_sha256 and digests disagree; it was edited after the run")
-    for name in ("scores.csv", "evidence.jsonl"):
-        if name not in digests:
-            raise RecordError(f"{where}: no digest recorded for {name}; it was edited after the run")
+    for name in DIGESTED:  # a file the report reads that was not there when the run recorded its digests
+        if name not in digests and ((directory / name).exists() or (directory / name).is_symlink()):
+            raise RecordError(f"{directory / name} is not recorded in provenance.json: it was added after the run")
     checked = []
     for name, want in sorted(digests.items()):
         path = directory / name
@@ -126,7 +78,7 @@ def verify_run(directory: Path) -> Verified:
                               "or comes from another run; rerun `xaicheck run`")
         checked.append(name)
     own = file_digest(where)
-    for path in _history_files(directory):
+    for path in history_files(directory):
         name = f"history/{path.name}"
         if name not in digests and file_digest(path) != own:
             raise RecordError(f"{path} is not recorded in provenance.json: it was edited or added after the run")
@@ -142,7 +94,7 @@ def _origin(record: Mapping[str, Any], where: Path) -> str:
     key = run_key(create=False)
     if key is None or key_id(key) != made_by:
         return f"digests verified, origin not verifiable here (keyed with {made_by}, a key this machine does not hold)"
-    if not isinstance(mac, str) or not hmac.compare_digest(mac, keyed_digest(key, _canonical(record))):
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, keyed_digest(key, canonical(record))):
         raise RecordError(f"{where}: the keyed digest does not match (the record or a file digest in it was edited "
                           "after the run); rerun `xaicheck run`")
     return f"keyed digest verified with this machine's key {made_by}"

@@ -127,9 +127,11 @@ def test_a_deleted_provenance_is_refused(run, capsys):
     _refused(run, capsys, "provenance.json is missing")
 
 
-def test_garbage_timings_are_refused(run, capsys):
-    (run / "timings.csv").write_text("explainer,case,check,seed,status,seconds\nexact,x,y,0,ok,-5\n")
-    _refused(run, capsys, "timings.csv does not match its digest")
+@pytest.mark.parametrize("row, needle", [("exact,x,y,0,ok,-5", "seconds -5.0 is not a finite number"),
+                                         ("exact,x,y,0,ok,12.5", "timings.csv does not match its digest")])
+def test_garbage_timings_are_refused(run, capsys, row, needle):
+    (run / "timings.csv").write_text(f"explainer,case,check,seed,status,seconds\n{row}\n")
+    _refused(run, capsys, needle)
 
 
 def test_absent_machine_dependent_files_are_fine_but_a_missing_recorded_file_is_not(run, capsys):
