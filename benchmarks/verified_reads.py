@@ -5,17 +5,19 @@ reads and a keyed digest (HMAC) of the whole record under a key kept outside ``-
 :mod:`.run_key` states what the key does and does not protect).
 
 On reading (:func:`verify_run`) ``provenance.json`` must exist (a folder without it is refused), every recorded file
-that is present must match its digest, a file the report reads that is present but not recorded is refused, a recorded file that is missing is refused unless it is machine-dependent
-(``timings.csv`` and ``history/`` are git-ignored, so a committed folder lacks them), a file in ``history/`` that
-is neither recorded nor this run's own copy is refused, and the keyed digest is checked when this machine holds
-the key that made it; otherwise the result says the origin is not verifiable here. Every refusal is one line
-(:class:`RecordError`). A folder of format 2 (written before digests were recorded: only ``scores_sha256``) is
-read with ``scores.csv`` checked and a note that the other files are not.
+that is present must match its digest, a file the report reads that is present but not recorded is refused, a
+recorded file that is missing is refused unless it is machine-dependent (``timings.csv`` and ``history/`` are
+git-ignored, so a committed folder lacks them), a file in ``history/`` that is neither recorded nor this run's own
+copy is refused, a recorded name that is not one of those files (``../x``) is refused, and the keyed digest is
+checked when this machine holds the key that made it; otherwise the result says the origin is not verifiable here.
+Every refusal is one line (:class:`RecordError`). A folder of format 2 (written before digests were recorded: only
+``scores_sha256``) is read with ``scores.csv`` checked and a note that the other files are not.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -29,6 +31,7 @@ __all__ = ["DIGESTED", "OPTIONAL", "DIGESTS_FORMAT", "Verified", "file_digest", 
 
 #: The first format whose ``provenance.json`` records ``digests`` (format 2 recorded only ``scores_sha256``).
 DIGESTS_FORMAT = 3
+_HISTORY_NAME = re.compile(r"history/provenance-[A-Za-z0-9_.:-]+\.json")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ def verify_run(directory: Path) -> Verified:
                                                 for k, v in digests.items()):
         raise RecordError(f"{where}: no file digests recorded (format {version}); it was edited or comes from "
                           "elsewhere; rerun `xaicheck run`")
+    for name in digests:
+        if name not in DIGESTED and not _HISTORY_NAME.fullmatch(name):
+            raise RecordError(f"{where}: digest recorded for {name!r}, which is not a file of a run; it was edited")
     origin = _origin(record, where)  # the record itself first: an edited provenance is named as such
     if "scores_sha256" in record and digests.get("scores.csv") != record["scores_sha256"]:
         raise RecordError(f"{where}: scores_sha256 and digests disagree; it was edited after the run")

@@ -150,6 +150,14 @@ def test_corrupt_or_added_history_files_are_refused(run, capsys):
     _refused(run, capsys, "is not recorded in provenance.json")
 
 
+def test_a_digest_naming_a_path_outside_the_run_is_refused(run, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("XAICHECK_CACHE_DIR", str(tmp_path / "no-key"))  # even where the keyed digest is not checked
+    record = _provenance(run)
+    record["digests"]["../outside.txt"] = "0" * 64
+    _write_provenance(run, record)
+    _refused(run, capsys, "which is not a file of a run")
+
+
 def test_a_provenance_without_digests_is_refused(run, capsys):
     record = _provenance(run)
     del record["digests"]
