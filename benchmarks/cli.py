@@ -117,9 +117,6 @@ def _zoo_spec(spec: str) -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
-    from .report import build_report
-    from .run_log import LOG_NAME, count_lines, library_output_to
-    from .runner import run_suite
     from .safe_io import check_out_dir
     from .suite import build_suite, validate_seed
 
@@ -161,6 +158,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"none of the {len(cells)} selected cells applies (e.g. {example}); choose other "
                          "explainers or checks (xaicheck list explainers / checks)")
     out = check_out_dir(out_arg)  # created and probed for writing
+    from .out_lock import out_lock
+
+    with out_lock(out):  # a second run into the same folder stops here with one line
+        return _run_locked(args, suite, cells, reasons, out, engine, t0)
+
+
+def _run_locked(args: argparse.Namespace, suite: Any, cells: list[Any], reasons: list[tuple[bool, str]], out: Path,
+                engine: Any, t0: float) -> int:
+    import time
+
+    from .report import build_report
+    from .run_log import LOG_NAME, count_lines, library_output_to
+    from .runner import run_suite
+
     say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     say(f"xaicheck: {len(suite.explainers)} explainers x {len(suite.cases)} cases -> {len(cells)} cells "
         f"({sum(ok for ok, _ in reasons)} applicable; suite {args.suite}, seed {args.seed}) -> {out}")

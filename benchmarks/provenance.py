@@ -16,17 +16,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from .digests import record_digests
 from .errors import RecordError
 from .safe_io import atomic_write_text, safe_dir
 
-__all__ = ["LIBRARIES", "FORMAT_VERSION", "xaicheck_version", "library_versions", "git_commit", "now_utc",
-           "collect", "write_provenance", "read_provenance", "read_history"]
+__all__ = ["LIBRARIES", "FORMAT_VERSION", "CASE_FACTS_FORMAT", "xaicheck_version", "library_versions",
+           "git_commit", "now_utc", "collect", "write_provenance", "read_provenance", "read_history"]
 
 LIBRARIES: tuple[str, ...] = ("torch", "captum", "shap", "lime", "scikit-learn", "numpy", "pandas", "matplotlib",
                               "hypothesis", "saliency", "xgboost", "lightgbm")
 #: Version of the results-directory format written by the runner. 2: ``cases`` records every case's facts
-#: (``case_facts``), so scoring and the report read only the run folder; a folder of format 1 is refused.
-FORMAT_VERSION = 2
+#: (``case_facts``), so scoring and the report read only the run folder; a folder of format 1 is refused. 3:
+#: ``digests`` of every file the report reads and a keyed digest (``verified_reads``); format 2 is still read.
+FORMAT_VERSION = 3
+#: The oldest format that records every case's facts (what scoring and the report need).
+CASE_FACTS_FORMAT = 2
 
 
 def _version(dist: str) -> str:
@@ -94,8 +98,11 @@ def collect(*, suite: str, base_seed: int, seeds: Mapping[str, list[int]], expla
 
 
 def write_provenance(record: Mapping[str, Any], directory: Path) -> Path:
-    """Write ``provenance.json`` and a copy in ``history/`` (fresh temporary files, never through a link)."""
+    """Write ``provenance.json`` and a copy in ``history/`` (fresh temporary files, never through a link), with the
+    digests of the run's files in ``directory`` and a keyed digest of the record (``digests.record_digests``):
+    write it after the files it vouches for."""
     directory = Path(directory)
+    record = record_digests(directory, dict(record))  # the files the report will read, as they are now
     text = json.dumps(record, indent=2, sort_keys=True, default=str) + "\n"
     path = directory / "provenance.json"
     atomic_write_text(path, text)

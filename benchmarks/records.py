@@ -11,7 +11,8 @@ digits with such noise as 0, so the same seed gives the same bytes on another ma
 
 Everything read back is validated (:class:`RecordError`, one line naming file, line and problem): columns, statuses,
 score in [0, 1] for ``ok`` rows and empty otherwise, ``passed``, seeds, duplicate cells; each partial-log line
-carries a digest of the run's fingerprint and the record, so an edited or foreign line is re-run, not trusted.
+carries a digest of the run's fingerprint and the record, keyed (HMAC-SHA256) with this machine's key kept outside
+``--out`` (``run_key``), so an edited, foreign or forged line is re-run, not trusted.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from typing import Any, Iterable, Mapping
 from xaicheck.axioms.cell_record import CellRecord, format_score, jsonable
 
 from .errors import RecordError
-from .provenance import read_provenance
+from .run_key import keyed_digest, run_key
 from .safe_io import OutDirError, atomic_write_text, safe_dir, safe_file
+from .verified_reads import verify_run
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -236,18 +238,12 @@ def scores_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _check_scores_digest(directory: Path) -> None:
-    want = read_provenance(directory).get("scores_sha256")
-    if want is not None and want != scores_digest(directory / "scores.csv"):
-        raise RecordError(f"{directory / 'scores.csv'} does not match provenance.json (scores_sha256 differs): it "
-                          "was edited after the run or comes from another run; rerun `xaicheck run`")
-
-
 def read_records(directory: Path) -> list[CellRecord]:
-    """Rebuild the records of a finished run from ``scores.csv`` + ``timings.csv`` + ``evidence.jsonl``."""
+    """Rebuild the records of a finished run from ``scores.csv`` + ``timings.csv`` + ``evidence.jsonl``, each first
+    verified against the digests ``provenance.json`` recorded (``verified_reads.verify_run``: a missing provenance,
+    an edited file or a forged keyed digest is refused with one line)."""
     directory = Path(directory)
     scores = read_scores(directory / "scores.csv")
-    _check_scores_digest(directory)
     times = {(t["explainer"], t["check"], t["case"], t["seed"]): t["seconds"]
              for t in read_timings(directory / "timings.csv")}
     evidence = read_evidence(directory / "evidence.jsonl")
@@ -261,6 +257,7 @@ def read_records(directory: Path) -> list[CellRecord]:
         if row["status"] != ev["status"]:
             raise RecordError(f"{directory / 'evidence.jsonl'}: cell {ev['cell_id']} is {ev['status']} there but "
                               f"{row['status']} in scores.csv (the files come from different runs)")
+    verify_run(directory)  # after the content checks, which name the line of a malformed file
     records = []
     for row in scores:
         key = (row["explainer"], row["check"], row["case"], row["seed"])
@@ -311,17 +308,21 @@ class PartialLog:
     Each line is written, flushed and fsync'ed before the next cell is recorded, so after a crash every complete
     line is a finished cell; a torn last line is ignored on reading. Each record line is ``{"record": ...,
     "digest": sha256(fingerprint digest + record JSON)}``: a line edited by hand, copied from another run or
-    failing :func:`validate_record` is dropped on resume (its cell runs again) and counted in ``rejected``.
+    failing :func:`validate_record` is dropped on resume (its cell runs again) and counted in ``rejected``. The
+    digest is HMAC-SHA256 under this machine's key (``run_key``, outside ``--out``), so a line forged with its
+    digest recomputed from the log's own header is rejected too; with no key (``XAICHECK_CACHE_DIR=off``) it is
+    the plain sha256, which catches edits and foreign lines only.
     """
 
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / ".partial" / "cells.jsonl"
         self.rejected: list[str] = []
         self._fp = ""
+        self._key = run_key()
 
-    @staticmethod
-    def _digest(fp_digest: str, body: str) -> str:
-        return hashlib.sha256((fp_digest + "\n" + body).encode()).hexdigest()
+    def _digest(self, fp_digest: str, body: str) -> str:
+        data = (fp_digest + "\n" + body).encode()
+        return keyed_digest(self._key, data) if self._key else hashlib.sha256(data).hexdigest()
 
     def _line(self, record: CellRecord) -> str:
         body = json.dumps(record.to_json(), sort_keys=True, allow_nan=False)

@@ -1,8 +1,10 @@
 """Regenerate everything downstream of a run, and write ``report.html``: one self-contained file.
 
 ``build_report(DIR)`` is a pure function of ``DIR``: it reads ``scores.csv`` + ``timings.csv`` + ``evidence.jsonl`` +
-``provenance.json`` (with the case, explainer and check facts the run recorded; never the live registries; a folder
-of an older format is refused with one line) and writes
+``provenance.json`` + ``history/`` (each file first checked against the digests the run recorded,
+``verified_reads``: an edited file or a missing provenance is refused with one line), with the case, explainer and
+check facts the run recorded (never the live registries; a folder of an older format is refused with one line), and
+writes
 ``leaderboard.{csv,md}``, ``leaderboard_tracks.csv``, ``plots/*.png`` and ``report.html`` (inline CSS and JS, plots
 as base64 PNG, no network request of any kind), printing each step, then the elapsed time, the top of each track
 and the path of the report. The report opens with what to trust for what (per track), then the rankings by track,
@@ -33,6 +35,7 @@ from .report_tables import (boards_html, esc as _e, panel_html, requires_of as _
 from .recommend import recommend, terminal_line, with_feature_limits
 from .run_facts import run_facts_from
 from .safe_io import atomic_write_text
+from .verified_reads import verify_run
 from .scoring import Scores, compute_scores
 
 __all__ = ["build_report", "refresh_report", "render_html", "fill_template", "MAX_FAILURES_PER_CHECK"]
@@ -70,8 +73,10 @@ def build_report(directory: Path | str, *, plots: bool = True,
     directory = Path(directory)
     if not (directory / "scores.csv").exists():
         raise FileNotFoundError(f"no scores.csv in {directory}; run `xaicheck run --out {directory}` first")
+    verified = verify_run(directory)  # every file read below, against provenance.json (one line if it differs)
     provenance = read_provenance(directory)
     facts = run_facts_from(provenance, directory / "provenance.json")  # an old format is refused before any output
+    say(f"report: {verified.line()}")
     say(f"report: reading {directory / 'scores.csv'}")
     records = read_records(directory)
     facts.require({r.case_id for r in records}, directory / "provenance.json")

@@ -1,9 +1,10 @@
 """The facts a finished run recorded about its cases, explainers and checks: what scoring and the report read.
 
-``read_run_facts(DIR)`` reads ``provenance.json`` (format ``FORMAT_VERSION``): ``cases`` (case id -> ``CaseFacts``),
-``explainers`` (``describe()`` records: library, family, tags, version, settings) and ``checks`` (``describe()``
-records: role, truth, category, threshold, version, citation). A folder written before the facts were recorded (an
-older format, or no ``cases``) is refused with one line saying to re-run: nothing is looked up in the registries.
+``read_run_facts(DIR)`` reads ``provenance.json`` (format ``CASE_FACTS_FORMAT`` or later): ``cases`` (case id
+-> ``CaseFacts``), ``explainers`` (``describe()`` records: library, family, tags, version, settings) and ``checks``
+(``describe()`` records: role, truth, category, threshold, version, citation). A folder written before the
+facts were recorded (an older format, or no ``cases``) is refused with one line saying to re-run: nothing is looked
+up in the registries.
 
 A check's **role** and **truth axis** are its recorded ``describe()`` values, else those recorded with its cases,
 else ``score`` and no axis.
@@ -17,7 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from .case_facts import CaseFacts, facts_from_json
 from .errors import RecordError
-from .provenance import FORMAT_VERSION, read_provenance
+from .provenance import CASE_FACTS_FORMAT, read_provenance
 from .ranking import CaseInfo
 
 __all__ = ["RunFacts", "read_run_facts", "run_facts_from", "check_roles", "old_format_reason"]
@@ -65,8 +66,9 @@ def check_roles(checks: Iterable[str], recorded: Mapping[str, Mapping[str, Any]]
 def old_format_reason(provenance: Mapping[str, Any]) -> str | None:
     """Why ``provenance`` predates recorded case facts (``None`` when it records them)."""
     version = provenance.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < FORMAT_VERSION:
-        return f"run format {version if version is not None else 'unknown'} (< {FORMAT_VERSION}) records no case facts"
+    if not isinstance(version, int) or isinstance(version, bool) or version < CASE_FACTS_FORMAT:
+        return (f"run format {version if version is not None else 'unknown'} (< {CASE_FACTS_FORMAT}) records no case "
+                "facts")
     if not isinstance(provenance.get("cases"), dict):
         return "no case facts recorded (provenance.json has no 'cases')"
     return None

@@ -23,6 +23,7 @@ nondeterministic in ``determinism.csv`` and ``provenance.json``. The engine (``e
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -31,7 +32,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from xaicheck.axioms.cell import DEFAULT_TIMEOUT, Cell, CellContext, CellRecord
-from xaicheck.axioms.isolation import KILL_GRACE, validate_timeout
+from xaicheck.axioms.isolation import CELL_LIMITS, KILL_GRACE, validate_timeout
+from xaicheck.core.cache_files import library_version, source_fingerprint
 from xaicheck.core.errors import CellTimeout
 
 from . import provenance as prov
@@ -41,6 +43,7 @@ from .engines import LocalEngine
 from .records import (PartialLog, fingerprint_digest, jsonable, scores_digest, write_evidence, write_scores,
                       write_timings)
 from .safe_io import atomic_write_text, check_out_dir, remove_files, safe_dir, write_gitignore
+from .out_lock import out_lock
 from .progress import Progress
 from .scheduling import cell_costs, schedule
 from .suite import Suite, seeds_for
@@ -53,11 +56,28 @@ __all__ = ["DEFAULT_TIMEOUT", "WARM_UP_LIBRARIES", "RERUN_SAMPLE", "CellTimeout"
 
 
 # ----------------------------------------------------------------------------------------------- the run
+#: The installed packages whose code a run executes (their ``.py`` files make the fingerprint's ``code``).
+CODE_PACKAGES: tuple[str, ...] = ("xaicheck", "xaicheck.axioms", "xaicheck.benchmarks", "xaicheck.explainers",
+                                  "xaicheck.synthetic_models")
+#: The libraries whose versions the fingerprint records (an upgrade can move a score).
+FINGERPRINT_LIBRARIES: tuple[str, ...] = ("torch", "captum", "shap", "lime", "numpy", "scikit-learn")
+
+
+@functools.lru_cache(maxsize=1)
+def source_digest() -> str:
+    """sha256 of the path and bytes of every ``.py`` file of :data:`CODE_PACKAGES` (sorted paths) and the python
+    version, computed once per process (``xaicheck.core.cache_files.source_fingerprint``)."""
+    return source_fingerprint(CODE_PACKAGES, ())
+
+
 def fingerprint(suite: Suite) -> dict[str, Any]:
-    """What must match for a partial log to be resumed: suite, base seed, versions of xaicheck and checks."""
+    """What must match for a partial log to be resumed: suite, base seed, versions of xaicheck and checks, the
+    explainers' settings, the code (:func:`source_digest`) and the versions of :data:`FINGERPRINT_LIBRARIES`.
+    Any difference makes ``PartialLog.load`` return nothing: every cell runs again under the new code."""
     return {"suite": suite.name, "base_seed": suite.base_seed, "xaicheck_version": prov.xaicheck_version(),
             "checks": {name: check.version for name, check in sorted(suite.checks.items())},
-            "explainer_settings": {name: jsonable(dict(e.settings)) for name, e in sorted(suite.explainers.items())}}
+            "explainer_settings": {name: jsonable(dict(e.settings)) for name, e in sorted(suite.explainers.items())},
+            "code": source_digest(), "libraries": {lib: library_version(lib) for lib in FINGERPRINT_LIBRARIES}}
 
 
 @dataclass
@@ -95,6 +115,13 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
     if engine is None:
         engine = LocalEngine(jobs)
     out = Path(os.path.abspath(check_out_dir(out)))  # absolute once: a cell that changes directory changes nothing
+    with out_lock(out):  # one run at a time per folder (re-entrant: the CLI already holds it)
+        return _run_locked(suite, out, jobs=jobs, timeout=timeout, resume=resume, progress=progress, warm=warm,
+                           rerun_sample=rerun_sample, engine=engine, console=console)
+
+
+def _run_locked(suite: Suite, out: Path, *, jobs: int, timeout: float, resume: bool, progress: bool, warm: bool,
+                rerun_sample: int, engine: Any, console: IO[str] | None) -> RunSummary:
     cells = suite.cells()
     ids = {c.id for c in cells}
     fp = fingerprint(suite)
@@ -155,7 +182,7 @@ def run_suite(suite: Suite, out: Path | str, *, jobs: int | None = None, timeout
     ordered = [records[c.id] for c in cells]
     determinism = determinism_report(records, reruns)
     write_outputs(ordered, out, suite=suite, started=started, determinism=determinism,
-                  extra={"timeout": timeout, "jobs": jobs, "engine": engine.describe(),
+                  extra={"timeout": timeout, "jobs": jobs, "engine": engine.describe(), "cell_limits": CELL_LIMITS,
                          "warm_up_seconds": {k: round(v, 3) for k, v in sorted(warmed.items())}})
     shutil.rmtree(log.path.parent, ignore_errors=True)
     return RunSummary(out, ordered, resumed=len(done), ran=len(todo), rejected=len(log.rejected),
@@ -188,7 +215,7 @@ def write_outputs(records: list[CellRecord], out: Path, *, suite: Suite, started
         started=started, finished=prov.now_utc(),
         extra={"cells": len(records), "fingerprint": fingerprint_digest(fingerprint(suite)),
                "scores_sha256": scores_digest(out / "scores.csv"), **info, **(extra or {})})
-    prov.write_provenance(record, out)
+    prov.write_provenance(record, out)  # last: it records the digests of the files written above
 
 
 def _write_counterexamples(records: list[CellRecord], directory: Path) -> None:

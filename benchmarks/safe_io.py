@@ -30,11 +30,11 @@ __all__ = ["OUTPUT_NAMES", "MACHINE_DEPENDENT", "OutDirError", "check_out_dir", 
 OUTPUT_NAMES: tuple[str, ...] = (
     "scores.csv", "timings.csv", "evidence.jsonl", "provenance.json", "determinism.csv", "counterexamples",
     "history", ".partial", "leaderboard.csv", "leaderboard_tracks.csv", "leaderboard.md", "report.html", "plots",
-    "papers", ".gitignore", "run.log",
+    "papers", ".gitignore", "run.log", ".lock",
 )
 #: Outputs that differ between machines for the same seed (wall times, timestamps, platform): kept out of the
 #: committed, compared set by the ``.gitignore`` the runner writes into the result directory.
-MACHINE_DEPENDENT: tuple[str, ...] = ("timings.csv", "history/", "plots/pareto.png", ".partial/", "run.log")
+MACHINE_DEPENDENT: tuple[str, ...] = ("timings.csv", "history/", "plots/pareto.png", ".partial/", "run.log", ".lock")
 
 
 class OutDirError(ValueError):

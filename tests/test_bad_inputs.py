@@ -114,7 +114,7 @@ CLI_CASES += [
      "not a regular file"),
     ("scores_edited_in_range", _tampered(lambda d: _edit_scores(d, lambda ls: [ls[0], _field(ls[1], 5, "0.5"),
                                                                               *ls[2:]], keep_digest=True)),
-     "does not match provenance.json"),
+     "scores.csv does not match its digest in provenance.json"),
     ("evidence_corrupt", _tampered(lambda d: (d / "evidence.jsonl").write_text("{not json\n")), "not JSON"),
     ("evidence_foreign_cell", _tampered(lambda d: (d / "evidence.jsonl").write_text(json.dumps(
         {"cell_id": "x/y/z/s0", "explainer": "x", "check": "y", "case": "z", "seed": 0, "status": "ok"}) + "\n")),

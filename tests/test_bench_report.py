@@ -156,9 +156,11 @@ def test_specialists_and_run_history_in_report(run_dir):
              for c, k in (("localisation", "patch"), ("baseline_sensitivity", "panel"), ("dummy", "linear"))]
     _write_run(run_dir, recs)
     # a second run started in the same second keeps its own history file
+    # (the rewrite above is a run of other files: it has its own history file, provenance-...-2.json)
     record = json.loads((run_dir / "provenance.json").read_text())
+    before = len(list((run_dir / "history").glob("provenance-*.json")))
     prov.write_provenance({**record, "cells": 999}, run_dir)
-    assert len(list((run_dir / "history").glob("provenance-*.json"))) == 2
+    assert len(list((run_dir / "history").glob("provenance-*.json"))) == before + 1 == 3
     build_report(run_dir)
     text = (run_dir / "report.html").read_text()
     broad = text[text.index('id="leaderboard"'):text.index("</table>", text.index('id="leaderboard"'))]
@@ -166,7 +168,7 @@ def test_specialists_and_run_history_in_report(run_dir):
     special = special[:special.index("</table>")]
     assert "lime_text" not in broad and 'data-v="lime_text"' in special and "0.9900" in special
     assert broad.count("<tr data-requires=") == 2 and "Specialists (coverage &lt; 0.5)" in text
-    assert "history/provenance-2026-01-01T000000Z-2.json" in text
+    assert "history/provenance-2026-01-01T000000Z-3.json" in text
     md = (run_dir / "leaderboard.md").read_text()
     assert md.index("### Specialists") < md.rindex("| lime_text |")
     # in its own track (text) the specialist sits the same exam as everyone: there it is listed with the others
