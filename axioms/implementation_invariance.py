@@ -143,7 +143,9 @@ class ImplementationInvariance(Check):
         companion, why = scaled_companion(f, COMPANION_C)
         if companion is None:
             return None, {"companion": f"not built: {why}"}
-        ok, why = explainer.can_explain(companion)
+        from xaicheck.explainers.base import applicability  # asked of the sealed view
+
+        ok, why = applicability(explainer, companion)
         if not ok:
             return None, {"companion": f"not built: {why}"}
         Ac = explainer.explain(companion, X, baseline=B, background=background, target=target, seed=seed)

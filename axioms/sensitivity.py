@@ -215,7 +215,9 @@ class Sensitivity(Check):
             B = np.hstack([B, np.full((len(B), 1), pad)])
             if background is not None:
                 background = np.hstack([background, np.full((len(background), 1), pad)])
-            ok, why = explainer.can_explain(model)
+            from xaicheck.explainers.base import applicability  # asked of the sealed view
+
+            ok, why = applicability(explainer, model)
             if not ok:
                 return {"testable": False, "why": f"padded model: {why}"}
         Xb = self._moved_dummies(model, X, B, dummies)

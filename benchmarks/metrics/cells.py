@@ -25,7 +25,7 @@ from xaicheck.axioms.base import cases_of, get_check
 from xaicheck.axioms.ground_truth_agreement import ground_truth_score, reference_attribution
 from xaicheck.core.cache_files import write_array
 from xaicheck.explainers import _attribution_cache
-from xaicheck.explainers.base import get_explainer
+from xaicheck.explainers.base import applicability, get_explainer
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Cell:
 def attributions(explainer: "Explainer", case: "Case", seed: int, directory: Path) -> Cell:
     """The explainer's attributions for the case's rows, read from ``directory`` when stored, else computed and
     stored; an explainer that cannot run is a cell with its error."""
-    ok, why = explainer.can_explain(case.model)
+    ok, why = applicability(explainer, case.model)
     if not ok:
         return Cell(explainer.name, case.name, None, why)
     b = np.broadcast_to(np.asarray(case.baseline, dtype=np.float64), case.X.shape)
