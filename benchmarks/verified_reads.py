@@ -10,8 +10,8 @@ recorded file that is missing is refused unless it is machine-dependent (``timin
 git-ignored, so a committed folder lacks them), a file in ``history/`` that is neither recorded nor this run's own
 copy is refused, a recorded name that is not one of those files (``../x``) is refused, and the keyed digest is
 checked when this machine holds the key that made it; otherwise the result says the origin is not verifiable here.
-Every refusal is one line (:class:`RecordError`). A folder of format 2 (written before digests were recorded: only
-``scores_sha256``) is read with ``scores.csv`` checked and a note that the other files are not.
+Every refusal is one line (:class:`RecordError`). A folder of a format before ``DIGESTS_FORMAT`` (written before
+digests were recorded) is refused: a lower ``format_version`` must not be a way around the checks.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def verify_run(directory: Path) -> Verified:
         raise RecordError(f"{where} is missing: the folder's files cannot be verified; rerun `xaicheck run`")
     record = read_provenance(directory)
     version = record.get("format_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version < DIGESTS_FORMAT:
-        return _verify_legacy(directory, record)
+    if not isinstance(version, int) or isinstance(version, bool) or version < DIGESTS_FORMAT:
+        raise RecordError(f"{where}: format {version!r} records no file digests (format {DIGESTS_FORMAT} or later "
+                          "does); rerun `xaicheck run` to write a verifiable folder")
     digests = record.get("digests")
     if not isinstance(digests, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                 for k, v in digests.items()):
@@ -104,14 +105,3 @@ def _origin(record: Mapping[str, Any], where: Path) -> str:
         raise RecordError(f"{where}: the keyed digest does not match (the record or a file digest in it was edited "
                           "after the run); rerun `xaicheck run`")
     return f"keyed digest verified with this machine's key {made_by}"
-
-
-def _verify_legacy(directory: Path, record: Mapping[str, Any]) -> Verified:
-    want = record.get("scores_sha256")
-    if not isinstance(want, str):
-        raise RecordError(f"{directory / 'provenance.json'}: no scores_sha256 recorded; rerun `xaicheck run`")
-    if file_digest(directory / "scores.csv") != want:
-        raise RecordError(f"{directory / 'scores.csv'} does not match provenance.json (scores_sha256 differs): it "
-                          "was edited after the run or comes from another run; rerun `xaicheck run`")
-    return Verified(("scores.csv",), f"format {record.get('format_version')} (before format {FORMAT_VERSION}): "
-                    "only scores.csv is digested; rerun to verify every file")

@@ -112,12 +112,12 @@ def test_a_folder_of_the_old_format_is_refused_with_one_line(zoo_run, tmp_path, 
     record["format_version"] = 1
     del record["cases"]
     (old / "provenance.json").write_text(json.dumps(record), encoding="utf-8")
-    with pytest.raises(RecordError, match="re-run") as exc:
+    with pytest.raises(RecordError, match="rerun") as exc:
         build_report(old, log=None)
     assert "\n" not in str(exc.value) and "format 1" in str(exc.value)
     assert cli.main(["report", str(old)]) != 0
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "re-run" in err
+    assert len(err.splitlines()) == 1 and "rerun" in err
 
 
 def test_case_facts_round_trip_through_json():

@@ -246,3 +246,13 @@ def test_resume_under_changed_code_gets_the_fresh_runs_bytes(tmp_path, monkeypat
     assert fresh.ran == len(suite.cells())
     assert (tmp_path / "run" / "scores.csv").read_bytes() == (tmp_path / "fresh" / "scores.csv").read_bytes()
     assert (tmp_path / "run" / "evidence.jsonl").read_bytes() == (tmp_path / "fresh" / "evidence.jsonl").read_bytes()
+
+
+def test_a_lower_format_version_is_no_way_around_the_digests(run, capsys):
+    """A folder claiming the format before digests (2) is refused, not read with fewer checks."""
+    record = _provenance(run)
+    record["format_version"] = 2
+    for key in ("digests", "digests_hmac", "digests_key_id"):
+        record.pop(key, None)
+    _write_provenance(run, record)
+    assert "records no file digests" in _refused(run, capsys, "format 2")
