@@ -50,10 +50,11 @@ def aggregation_rule() -> str:
             "answer counts as the random control's score there. Overall = mean over categories of the mean over "
             "score checks (gates are pass/fail columns, diagnostics are not scored; a second truth is its own "
             "column); checks of one property (deletion, insertion, PGI/PGU) share one weight. Rank = 1 + the number of "
-            "explainers resolved above it by a pairwise test of the overalls (difference ≥ 1.96 standard errors over "
-            "resampled cases, infinitesimal jackknife: no seed); the rank range runs from that rank to the worst "
-            "rank no resolved pair excludes, so the rank is the range's best end. Calibrated = (s − s_random)/"
-            "(1 − s_random) per check. Controls (family control) are scored on the same cells, never ranked.")
+            "explainers resolved above it by a pairwise test of the overalls (difference ≥ 1.96 standard errors "
+            "and ≥ 0.001, over resampled cases, infinitesimal jackknife: no seed); the rank range runs from that "
+            "rank to the worst rank no resolved pair excludes, so the rank is the range's best end. Calibrated = "
+            "(s − s_random)/(1 − s_random) per check. Controls (family control) are scored on the same cells, "
+            "never ranked.")
 
 
 def fmt(value: Any, digits: int = 3) -> str:

@@ -22,7 +22,8 @@ that declare they fit it (by their tags). Within a track:
   range): every pair of members is tested on the difference of their overalls with its standard error under
   resampling the cases, by the infinitesimal jackknife (the ideal bootstrap's normal limit, :func:`pair_tests`; no
   seed enters it). ``i`` is resolved above ``j`` when the difference is at least 1.96 standard errors (two-sided
-  95%). **rank** = 1 + the number of members resolved above; **rank range** ``[rank_lo, rank_hi]`` = ``[rank,
+  95%) and at least ``RESOLUTION`` = 0.001 (a round-off-sized systematic difference with zero standard error is a
+  tie). **rank** = 1 + the number of members resolved above; **rank range** ``[rank_lo, rank_hi]`` = ``[rank,
   E - the number resolved below]``: the ranks the explainer can take without contradicting a resolved pair. The
   declared rank is the range's best end, so members not resolved apart share a rank, and a rank is never shown
   outside its range. Pairwise resolution is not transitive in the overall: a member can be declared below one with
@@ -62,6 +63,10 @@ MIN_TRACK_CASES = 3
 N_BOOT = 4000
 BOOT_SEED = 0
 LEVEL = 0.95
+#: The smallest difference of overalls that can resolve a pair: below it two members share a rank whatever the
+#: standard error (a systematic difference of round-off size -- shap_tree 0.99999... vs the exact oracles' 1.0 on
+#: every tree case, standard error 0 -- is not a difference a user can act on).
+RESOLUTION = 1e-3
 TABULAR = frozenset({"binary", "continuous"})
 
 
@@ -252,7 +257,7 @@ def pair_tests(S: np.ndarray, check_cols: list[np.ndarray], cat_of_check: list[i
 def declared_ranks(D: np.ndarray, se: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
     """``(rank, worst)`` per member from :func:`pair_tests` (see the module docstring).
 
-    ``i`` is *resolved above* ``j`` when ``D[i, j] > 0`` (after rounding to 9 decimals) and
+    ``i`` is *resolved above* ``j`` when ``D[i, j] >= RESOLUTION`` (0.001 of the overall) and
     ``D[i, j] >= z se[i, j]`` with ``z`` the ``1 - (1 - level) / 2`` normal quantile (1.96 for 95%): a two-sided
     pairwise test. ``rank_i = 1 + #{j resolved above i}`` and ``worst_i = E - #{j resolved below i}``: the ranks
     ``i`` can take without contradicting a resolved pair. The rank is the best end of ``[rank, worst]`` by
@@ -266,7 +271,7 @@ def resolved_above(D: np.ndarray, se: np.ndarray, level: float = LEVEL) -> np.nd
     from scipy.stats import norm
 
     z = float(norm.ppf(1.0 - (1.0 - level) / 2.0))
-    above = (np.round(D, 9) > 0) & (D >= z * se)
+    above = (D >= RESOLUTION) & (D >= z * se)
     np.fill_diagonal(above, False)
     return above
 

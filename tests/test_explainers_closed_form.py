@@ -61,7 +61,8 @@ LINEAR_EXPECTED: dict[str, tuple[str, str]] = {
     "exact_if_small": ("baseline", "exact"),  # d = 4: the exact branch
 }
 #: Degenerate controls whose output is noise or a trick rather than a closed form (tested in test_degenerate_panel).
-NO_CLOSED_FORM = {"random", "huge_feature", "memoiser", "ground_truth_reader", "gradient_sign", "split_equally"}
+NO_CLOSED_FORM = {"random", "seeded_noise", "huge_feature", "memoiser", "ground_truth_reader", "gradient_sign",
+                  "split_equally"}
 #: LIME's surrogate is fitted on 1000 random neighbours with Ridge(alpha=1): measured error ~5e-3 on this model.
 LIME_TOL = 0.05
 EXACT_TOL = 1e-6
