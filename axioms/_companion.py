@@ -9,7 +9,7 @@ The companion keeps the model's numpy and torch forms, its outputs, explained
 output, domain, sampler and declarations; it is built only for flat inputs (``input_shape is None``) and models whose
 forms are callable/torch alone (a layer name, an embedding, a tree or a text form would be lost), else ``None`` with
 the reason. Its torch form is the network itself with its last ``nn.Linear`` (weight and bias) multiplied by ``c``
-when that gives ``c * f`` on draws of the model's inputs (``c > 0``: ReLU is positively homogeneous), so
+when that gives ``c * f`` on draws of the model's inputs (it does for any ``c`` when nothing follows that layer), so
 layer-wise rules (LRP, DeepLift) see one network computing ``c f``; else ``c * module(x)`` (``Scaled``). Measured: on
 the wrapper captum's LRP treats the product by ``c`` outside any layer as a gradient and returns about ``c^2 a(f)``.
 """
