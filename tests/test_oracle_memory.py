@@ -1,7 +1,10 @@
 """Memory bounds of the exact oracles (``enumeration.WORKING_BYTES``), measured, never timed.
 
 - d = 16 with a 1,000-row background: interventional Shapley of one instance evaluates 2^16 x 1,000 = 65.5 M hybrid
-  rows (the unblocked enumeration would hold ~8 GiB of hybrids); in a fresh subprocess its peak RSS stays under 1 GiB.
+  rows (the unblocked enumeration would hold ~8 GiB of hybrids); in a fresh subprocess the call raises the peak RSS
+  by less than 1 GiB over its peak before the call (Linux keeps a forked child's RSS high-water mark across exec, so
+  under a pytest-xdist worker holding ~1 GiB the child's whole-process peak started there: 49 MB alone, 1.01 GiB
+  in CI; the bound is on the oracle, not on its parent).
 - numpy's own allocations during a d = 16 call (traced by ``tracemalloc``, which numpy reports to) stay under
   ``WORKING_BYTES`` plus the cached coalition and weight tables.
 """
@@ -30,10 +33,11 @@ CHILD = textwrap.dedent(
     w = rng.normal(size=d)
     X = rng.normal(size=(1, d))
     Z = rng.normal(size=(1000, d))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     phi = interventional_shapley(lambda H: np.maximum(H @ w, 0.0), X, Z)
     fx = max(float(X[0] @ w), 0.0)
     fz = np.maximum(Z @ w, 0.0).mean()
-    print(json.dumps({"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    print(json.dumps({"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "before_kib": before,
                       "efficiency_gap": abs(float(phi.sum()) - (fx - fz))}))
     """
 )
@@ -42,7 +46,7 @@ CHILD = textwrap.dedent(
 def test_d16_with_1000_background_rows_peaks_under_1_gib() -> None:
     done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True)
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["maxrss_kib"] * 1024 < GIB, report
+    assert (report["maxrss_kib"] - report["before_kib"]) * 1024 < GIB, report
     assert report["efficiency_gap"] < 1e-9, report  # and the answer is right (efficiency: sum phi = f(x) - E f(z))
 
 
