@@ -185,10 +185,8 @@ def output_scale(predict: Any, X: np.ndarray, baseline: np.ndarray | None,
     output units, for the absolute floor of a zero reference (``ZERO_FLOOR``)."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     n = len(X)
-    B = None if baseline is None else np.atleast_2d(np.asarray(baseline, dtype=np.float64))
-    parts = [X] + [z for z in (B, None if background is None else np.atleast_2d(np.asarray(background, dtype=np.float64)))
-                   if z is not None]
-    f = np.asarray(predict(np.vstack(parts)), dtype=np.float64).reshape(-1)
+    B, Z = (None if z is None else np.atleast_2d(np.asarray(z, dtype=np.float64)) for z in (baseline, background))
+    f = np.asarray(predict(np.vstack([p for p in (X, B, Z) if p is not None])), dtype=np.float64).reshape(-1)
     fx = f[:n]
     spread = float(np.ptp(f)) if f.size else 0.0
     if B is not None:  # one baseline for every row, or one per row
