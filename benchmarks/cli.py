@@ -407,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     ob.add_argument("--suite", choices=("quick", "default", "full"), default="quick", help="(default: quick)")
     ob.add_argument("--out", default="results", help="writes OUT/versions/LIBRARY/ (default: results)")
     ob.add_argument("--explainers", help="a subset of the library's explainers (default: all of them)")
+    ob.add_argument("--checks", help="comma-separated check names (default: all registered)")
     ob.add_argument("--envs", default="~/.cache/xaicheck/observatory",
                     help="where release environments and run folders live (reused; default: "
                          "~/.cache/xaicheck/observatory)")
@@ -441,8 +442,15 @@ def _cmd_observe(args: argparse.Namespace) -> int:
     if bad:
         raise UsageError(f"--with needs NAME==VERSION; got {bad[0]!r}")
     say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    checks: Sequence[str] = ()
+    if args.checks is not None:
+        from xaicheck.axioms.base import check_names
+
+        from .suite import _select, parse_names
+
+        checks = _select("check", parse_names(args.checks, "check"), check_names())  # unknown: one line, did you mean
     result = observe(args.library, releases, args.suite, Path(args.out), envs=envs, explainers=names,
-                     timeout=args.timeout, engine=args.engine, with_pins=pins, say=say)
+                     timeout=args.timeout, engine=args.engine, with_pins=pins, say=say, checks=checks)
     for r in result["releases"]:
         why = f": {r['reason']}" if r["reason"] else ""
         print(f"{args.library} {r['release']}: {r['status']}{why} ({r['total_s']} s)")

@@ -3,6 +3,7 @@ path logic (no network: fake releases are written by hand), and the changelog lo
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -115,3 +116,78 @@ def test_changelog_line_finds_the_release_or_says_not_shipped(tmp_path: Path) ->
     assert line_after_release(text, "0.45.0") == "output of TreeExplainer is now an array"
     assert line_after_release(text, "0.45") is None  # a prefix of 0.45.0 is not that release
     assert changelog_line(tmp_path, "nothing", "1.0") == NOT_SHIPPED
+
+
+_ADAPTER = '''"""Two explainers of the fake library: occlusion, one of them weighted by the library's ``weight()``."""
+import numpy as np
+
+from xaicheck.explainers.base import Capabilities, explainer
+
+import xaicheck_fakelib
+
+
+def _occlusion(model, X, baseline, target):
+    X = np.asarray(X, dtype=float)
+    b = np.broadcast_to(np.asarray(baseline, dtype=float), X.shape)
+    fx = model.predict_target(X, target)
+    out = np.empty_like(X)
+    for j in range(X.shape[1]):
+        Z = X.copy()
+        Z[:, j] = b[:, j]
+        out[:, j] = fx - model.predict_target(Z, target)
+    return out
+
+
+@explainer("fakelib_weighted", library="xaicheck-fakelib", capabilities=Capabilities(uses_baseline=True))
+def fakelib_weighted(model, X, *, baseline, background, target, seed):
+    return xaicheck_fakelib.weight(_occlusion(model, X, baseline, target))
+
+
+@explainer("fakelib_plain", library="xaicheck-fakelib", capabilities=Capabilities(uses_baseline=True))
+def fakelib_plain(model, X, *, baseline, background, target, seed):
+    return _occlusion(model, X, baseline, target)
+'''
+
+
+def _fake_release_with_explainers(root: Path, version: str, weight_body: str) -> ReleaseEnv:
+    """A fake release that registers its own explainers through the ``xaicheck.explainers`` entry point, as a
+    third-party library's adapter would; only ``fakelib_weighted`` calls ``weight``, the function that differs."""
+    env = _fake_release(root, version, f"def weight(a):\n    {weight_body}")
+    (env.target / "xaicheck_fakelib" / "adapter.py").write_text(_ADAPTER)
+    (env.target / f"xaicheck_fakelib-{version}.dist-info" / "entry_points.txt").write_text(
+        "[xaicheck.explainers]\nfakelib = xaicheck_fakelib.adapter\n")
+    return env
+
+
+def test_observe_two_fake_releases_end_to_end_blames_only_the_cells_that_use_the_changed_function(
+        tmp_path: Path) -> None:
+    """Issue 29's must-show: two releases of a tiny package differ in one function (``weight``: the identity, then
+    a scaling by 1.5). ``xaicheck observe`` runs the exam under each (a real run per release, the field checked to
+    import that release), and exactly the cells whose score moved are reported: all of them cells of the explainer
+    that calls ``weight``, every one attributed to the second release; the plain explainer's cells never."""
+    envs = tmp_path / "envs"
+    for version, body in (("1.0", "return a"), ("2.0", "return 1.5 * a")):
+        _fake_release_with_explainers(envs, version, body)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "xaicheck.benchmarks.cli", "observe", "--library", "xaicheck-fakelib",
+         "--releases", "1.0,2.0", "--explainers", "fakelib_weighted,fakelib_plain", "--checks",
+         "completeness,dummy", "--envs", str(envs), "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=600, cwd=str(tmp_path),
+        env={**os.environ, "PYTHONPATH": str(envs / "envs" / "xaicheck-fakelib" / "1.0" / "site")})
+    assert done.returncode == 0, done.stderr
+    base = out / "versions" / "xaicheck-fakelib"
+    releases = list(csv.DictReader((base / "releases.csv").open()))
+    assert [(r["release"], r["status"], r["field_version"]) for r in releases] == [("1.0", "ran", "1.0"),
+                                                                                    ("2.0", "ran", "2.0")]
+    scores = {rel: {(r["explainer"], r["check"], r["case"], r["seed"]): r
+                    for r in csv.DictReader((base / rel / "scores.csv").open())} for rel in ("1.0", "2.0")}
+    assert scores["1.0"].keys() == scores["2.0"].keys() and len(scores["1.0"]) >= 4
+    moved = {k for k, r in scores["1.0"].items() if (r["status"], r["score"]) != (scores["2.0"][k]["status"],
+                                                                                  scores["2.0"][k]["score"])}
+    changes = list(csv.DictReader((base / "changes.csv").open()))
+    reported = {(c["explainer"], c["check"], c["case"], c["seed"]) for c in changes}
+    assert reported == moved and moved  # exactly the cells that moved, and some did
+    assert {k[0] for k in moved} == {"fakelib_weighted"}
+    assert {(c["before_release"], c["after_release"]) for c in changes} == {("1.0", "2.0")}
+    assert any(k[1] == "completeness" for k in moved)  # 1.5x the occlusion breaks f(x) - f(b) = sum a

@@ -7,7 +7,8 @@ For each release, in the order given and one after another (``--jobs 1`` inside:
    line as ``did not install`` / ``did not import`` -- never skipped silently;
 3. ask the explainer zygote which version it imported (:mod:`.probe`), so a run is never attributed to a release its
    field processes did not load;
-4. run ``xaicheck run --suite S --explainers <that library's explainers> --jobs 1 --no-resume`` in that environment
+4. run ``xaicheck run --suite S --explainers <that library's explainers> [--checks C] --jobs 1 --no-resume`` in that
+   environment
    (a subprocess of the same interpreter) and keep ``scores.csv`` and ``provenance.json``.
 
 Then ``changes.csv`` (:func:`.changes.consecutive_changes`), ``releases.csv`` (status, reason, seconds per step,
@@ -50,7 +51,7 @@ def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def _observe_one(env: ReleaseEnv, suite: str, explainers: list[str], out: Path, work: Path, timeout: float,
-                 engine: str, say: Callable[[str], None]) -> dict[str, Any]:
+                 engine: str, say: Callable[[str], None], checks: Sequence[str] = ()) -> dict[str, Any]:
     rel = env.release
     row: dict[str, Any] = {"release": rel, "status": "", "reason": "", "install_s": "", "probe_s": "", "run_s": ""}
     t0 = time.monotonic()
@@ -85,7 +86,7 @@ def _observe_one(env: ReleaseEnv, suite: str, explainers: list[str], out: Path, 
     t2 = time.monotonic()
     cmd = [sys.executable, "-m", "xaicheck.benchmarks.cli", "run", "--suite", suite, "--out", str(run_dir),
            "--explainers", ",".join(explainers), "--jobs", "1", "--no-resume", "--quiet", "--timeout", str(timeout),
-           "--engine", engine]
+           "--engine", engine, *(["--checks", ",".join(checks)] if checks else [])]
     done = subprocess.run(cmd, env=env.environ(), capture_output=True, text=True, cwd=str(work))
     row["run_s"] = f"{time.monotonic() - t2:.1f}"
     if done.returncode != 0 or not (run_dir / "scores.csv").exists():
@@ -102,8 +103,11 @@ def _observe_one(env: ReleaseEnv, suite: str, explainers: list[str], out: Path, 
 
 def observe(library: str, releases: Sequence[str], suite: str, out: Path | str, *, envs: Path | str,
             explainers: Sequence[str] | None = None, timeout: float = 120.0, engine: str = "local",
-            with_pins: Sequence[str] = (), say: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Run ``suite`` under each release of ``library``; write ``OUT/versions/<library>/`` (see module docstring)."""
+            with_pins: Sequence[str] = (), say: Callable[[str], None] = lambda s: None,
+            checks: Sequence[str] = ()) -> dict[str, Any]:
+    """Run ``suite`` under each release of ``library``; write ``OUT/versions/<library>/`` (see module docstring).
+
+    ``checks`` restricts every run to those checks (default: all registered)."""
     names = list(explainers) if explainers else library_explainers(library)
     if not names:
         raise ValueError(f"no registered explainer has library {library!r} (see xaicheck list explainers)")
@@ -118,7 +122,7 @@ def observe(library: str, releases: Sequence[str], suite: str, out: Path | str, 
         work = root / "work" / library / rel
         work.mkdir(parents=True, exist_ok=True)
         say(f"observe {library} {rel}: building the environment in {env.target}")
-        row = _observe_one(env, suite, names, base, work, timeout, engine, say)
+        row = _observe_one(env, suite, names, base, work, timeout, engine, say, checks)
         row["total_s"] = f"{time.monotonic() - t0:.1f}"
         say(f"observe {library} {rel}: {row['status']} {row['reason']} ({row['total_s']} s)")
         rows.append(row)
