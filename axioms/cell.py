@@ -186,11 +186,12 @@ class RunningCell:
 
         return self.proc.exited() and not select.select([self.proc.fd], [], [], 0)[0]
 
-    def record(self) -> CellRecord:
-        """The cell's record from its outcome; kills the child's tree (idempotent)."""
+    def record(self, wait: bool = True) -> CellRecord:
+        """The cell's record from its outcome; kills the child's tree (idempotent). ``wait=False``: do not wait for
+        the killed child to be reaped (a pool reaps it later: :meth:`reaped`)."""
         from .isolation import value_of
 
-        self.proc.close()
+        self.proc.close(wait=wait)
         out = value_of(self.proc.outcome)
         seconds = time.perf_counter() - self.start
         if isinstance(out, Isolated) or out is None:
@@ -218,6 +219,10 @@ class RunningCell:
 
     def kill(self) -> None:
         self.proc.close()
+
+    def reaped(self) -> bool:
+        """Whether the (closed) child has been reaped; never waits."""
+        return self.proc.exited()
 
 
 def start_cell(cell: Cell, *, timeout: float = DEFAULT_TIMEOUT, context: CellContext | None = None,

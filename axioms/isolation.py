@@ -406,17 +406,29 @@ class Forked:
     def overdue(self, now: float | None = None) -> bool:
         return (time.monotonic() if now is None else now) > self.deadline
 
-    def close(self) -> None:
-        """Kill the child's whole tree and group, reap it, close the pipe (idempotent)."""
+    def close(self, wait: bool = True) -> None:
+        """Kill the child's whole tree and group, reap it, close the pipe (idempotent).
+
+        ``wait=False`` does not wait for the killed child to be reaped (the kernel tearing down a large address space
+        takes tens of milliseconds); the caller reaps it later with :meth:`reap` (or :meth:`exited`)."""
         if self._closed:
+            if wait:
+                self.reap()
             return
         self._closed = True
         kill_tree(self.pid)
-        self._wait(5.0)
+        if wait:
+            self._wait(5.0)
+        else:
+            self.exited()
         try:
             os.close(self.fd)
         except OSError:
             pass
+
+    def reap(self, seconds: float = 5.0) -> int | None:
+        """Wait (at most about ``seconds``) for a closed child to be reaped; its exit code."""
+        return self._wait(seconds)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ def run_pool(cells: list[Cell], todo: list[int], *, jobs: int, timeout: float, e
     with its tree."""
     queue = deque(todo)
     running: list[RunningCell] = []
+    # answered cells whose killed processes the kernel is still tearing down: reaped without waiting as the pool
+    # goes on, and waited for at the end (a cell's answer never waits for its process's exit)
+    dying: list[RunningCell] = []
 
     def start(idx: int) -> None:
         cell = cells[idx]
@@ -68,7 +71,9 @@ def run_pool(cells: list[Cell], todo: list[int], *, jobs: int, timeout: float, e
             for rc in wait(running, timeout=0.5):
                 if rc.feed():  # type: ignore[union-attr]
                     running.remove(rc)  # type: ignore[arg-type]
-                    emit(rc.record())  # type: ignore[union-attr]
+                    emit(rc.record(wait=False))  # type: ignore[union-attr]
+                    dying.append(rc)  # type: ignore[arg-type]
+            dying[:] = [rc for rc in dying if not rc.reaped()]
             now = time.monotonic()
             for rc in list(running):
                 if rc.overdue(now):
@@ -80,6 +85,8 @@ def run_pool(cells: list[Cell], todo: list[int], *, jobs: int, timeout: float, e
     finally:
         for rc in running:
             rc.kill()
+        for rc in dying:
+            rc.kill()  # already killed: waits for it to be reaped
         for limiter in reversed(limits):
             if limiter is not None:
                 limiter.restore_original_limits()

@@ -101,6 +101,7 @@ def warm() -> None:
     from multiprocessing import forkserver
 
     _context()
+    blas_controller()  # found here, inherited by the cells this process forks (see blas_controller)
     with _LOCK:
         if _OWNER is None or _OWNER == os.getpid():
             started = forkserver._forkserver._forkserver_pid is None  # type: ignore[attr-defined]
@@ -246,6 +247,26 @@ def stats() -> dict[str, int]:
     return dict(_STATS)
 
 
+_BLAS: Any = None
+
+
+def blas_controller() -> Any:
+    """This process's ``threadpoolctl.ThreadpoolController``, found once (``None`` without threadpoolctl).
+
+    Built in the zygote (``_zygote``) and in the process that forks the cells (:func:`warm`), so forks inherit it: the
+    libraries are the ones loaded then (the zygote's preloads, the runner's imports), and reading or setting their pool
+    sizes through it costs microseconds, not the 20-70 ms of a fresh ``threadpool_limits`` in a forked process."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        except Exception:  # noqa: BLE001 - threadpoolctl is optional
+            _BLAS = False
+    return _BLAS or None
+
+
 def _torch_threads() -> tuple[int | None, int | None]:
     """This process's torch intra-op threads and its smallest BLAS/OpenMP pool: the field process uses the same
     (a cell runs with one of each; ``benchmarks.threads``)."""
@@ -253,13 +274,10 @@ def _torch_threads() -> tuple[int | None, int | None]:
 
     torch = sys.modules.get("torch")
     blas = None
-    try:
-        from threadpoolctl import threadpool_info
-
-        sizes = [int(p["num_threads"]) for p in threadpool_info()]
+    controller = blas_controller()
+    if controller is not None:
+        sizes = [int(p["num_threads"]) for p in controller.info()]
         blas = min(sizes) if sizes else None
-    except Exception:  # noqa: BLE001 - threadpoolctl is optional
-        pass
     return (None if torch is None else int(torch.get_num_threads())), blas
 
 
@@ -512,11 +530,10 @@ def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int) -> 
         import torch
 
         torch.set_num_threads(torch_threads)
-    if blas_threads is not None:
+    controller = blas_controller()
+    if blas_threads is not None and controller is not None:
         try:
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(limits=blas_threads)
+            controller.limit(limits=blas_threads)
         except Exception:  # noqa: BLE001
             pass
     explainers: dict[int, Any] = {}

@@ -130,6 +130,12 @@ def warm(libraries: tuple[str, ...] = WARM_LIBRARIES) -> list[str]:
 WARM_ENV = "XAICHECK_ZYGOTE_WARM"
 _ASKED = tuple(lib for lib in WARM_LIBRARIES if lib in os.environ.get(WARM_ENV, "").split(","))
 WARMED = warm(_ASKED) if _ASKED else []
+# the BLAS/OpenMP libraries every fork holds, found once here: a field process sets its pool sizes through this
+# controller in well under a millisecond, where a fresh ``threadpool_limits`` walks the loaded libraries again (20-70 ms
+# in a fork, copying pages as it goes)
+from . import _field  # noqa: E402 - preloaded before this module (PRELOAD order)
+
+_field.blas_controller()
 # every object the zygote holds now is shared by its forks: frozen, the collector in a field process never walks
 # (and so never copies, page by page) the libraries' objects
 gc.freeze()
