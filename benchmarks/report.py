@@ -11,9 +11,9 @@ and the path of the report. The report opens with what to trust for what (per tr
 the degenerate panel and every explainer's own numbers; when ``DIR/metrics/`` exists (``xaicheck metrics``) it is
 first verified against its own ``provenance.json`` (``metrics.provenance.verify_metrics``) and both the report and
 ``leaderboard.md`` gain a section on which truth-free evaluation metric tracks the exact truth
-(``report_metrics``); without it they are byte-identical to a report without that section. ``refresh_report(DIR)`` rebuilds the HTML and leaderboard
-without redrawing plots. The template is filled in one pass (a value is never substituted again). Tables are
-sortable (click a header; ``report.html#sort=overall`` or
+(``report_metrics``); without it they are byte-identical to a report without that section.
+``refresh_report(DIR)`` rebuilds the HTML and leaderboard without redrawing plots. The template is filled in one
+pass (a value is never substituted again). Tables are sortable (click a header; ``report.html#sort=overall`` or
 ``#sort=overall:asc`` sorts on load; ``#click=overall`` clicks that header on load, for scripted checks) and
 filterable by the model form an explainer requires (``#filter=torch``) and by category.
 """

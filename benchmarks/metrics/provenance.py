@@ -3,7 +3,7 @@
 :func:`write_metrics_provenance` writes ``<out>/provenance.json`` after the other files:
 
 - ``kind`` = ``"metrics"``, ``format_version`` (:data:`METRICS_FORMAT`), the suite, seed, bootstrap replicates,
-  metric names, xaicheck version, git commit and library versions;
+  metric names, xaicheck version, git commit and library versions (with quantus's);
 - ``digests``: ``{name: sha256 of the file's bytes}`` for every file of :data:`DIGESTED` present;
 - ``digests_key_id`` / ``digests_hmac``: the id of this machine's key (:mod:`..run_key`) and HMAC-SHA256 (RFC 2104)
   under it of the whole record (:func:`..digests.canonical`), exactly as a run's ``provenance.json`` is keyed.
@@ -48,7 +48,8 @@ def write_metrics_provenance(out: Path, *, suite: str, seed: int, n_boot: int, m
     record: dict[str, Any] = {
         "kind": _KIND, "format_version": METRICS_FORMAT, "suite": suite, "seed": int(seed), "n_boot": int(n_boot),
         "metrics": sorted(metrics), "xaicheck_version": xaicheck_version(), "git_commit": git_commit(),
-        "libraries": library_versions(), "started": started, "finished": now_utc(),
+        "libraries": {**library_versions(), "quantus": _quantus_version()}, "started": started,
+        "finished": now_utc(),
         "digests": {n: file_digest(out / n) for n in DIGESTED if (out / n).is_file() and not (out / n).is_symlink()},
     }
     key = run_key()
@@ -57,6 +58,15 @@ def write_metrics_provenance(out: Path, *, suite: str, seed: int, n_boot: int, m
     path = out / "provenance.json"
     atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     return path
+
+
+def _quantus_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("quantus")
+    except PackageNotFoundError:
+        return "not installed"
 
 
 class VerifiedMetrics:
