@@ -107,7 +107,7 @@ def _not_tracking(s: MetricsSection, track: str) -> list[str]:
 def _origin(s: MetricsSection) -> str:
     rec = s.verified.record
     return (f"suite {rec.get('suite')}, seed {rec.get('seed')}, {rec.get('n_boot')} bootstrap replicates, "
-            f"{len(rec.get('metrics') or [])} metrics; {s.verified.origin}")
+            f"{len(rec.get('metrics') or [])} metrics in {rec.get('settings')} settings; {s.verified.origin}")
 
 
 def metrics_html(s: MetricsSection | None) -> str:

@@ -43,13 +43,14 @@ _KIND = "metrics"
 
 def write_metrics_provenance(out: Path, *, suite: str, seed: int, n_boot: int, metrics: Sequence[str],
                              started: str) -> Path:
-    """Write ``out/provenance.json`` for the files of :data:`DIGESTED` now in ``out`` (module docstring)."""
+    """Write ``out/provenance.json`` for the files of :data:`DIGESTED` now in ``out`` (module docstring);
+    ``metrics``: the name of every metric setting run (a name appears once per setting)."""
     out = Path(out)
     record: dict[str, Any] = {
         "kind": _KIND, "format_version": METRICS_FORMAT, "suite": suite, "seed": int(seed), "n_boot": int(n_boot),
-        "metrics": sorted(metrics), "xaicheck_version": xaicheck_version(), "git_commit": git_commit(),
-        "libraries": {**library_versions(), "quantus": _quantus_version()}, "started": started,
-        "finished": now_utc(),
+        "metrics": sorted(set(metrics)), "settings": len(metrics), "xaicheck_version": xaicheck_version(),
+        "git_commit": git_commit(), "libraries": {**library_versions(), "quantus": _quantus_version()},
+        "started": started, "finished": now_utc(),
         "digests": {n: file_digest(out / n) for n in DIGESTED if (out / n).is_file() and not (out / n).is_symlink()},
     }
     key = run_key()
