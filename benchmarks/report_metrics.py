@@ -10,7 +10,8 @@ exact-truth ranking with its 95% bootstrap interval over cases, the verdict (``t
 lower end is above 0; ``does not track the truth here``: the interval includes 0 or lies below it), the control
 test (every degenerate control ranked below every real method; the fraction of (control, real) pairs so ordered),
 the invariance of the metric's verdict under ``f -> a f + c`` and a feature permutation (mean per-case τ before and
-after; 1 = unmoved), explainer calls and seconds per cell; then the metrics that do not track the truth, per track.
+after; 1 = unmoved), the cells it could not score (NaN, ranked last), explainer calls and seconds per cell; then
+the metrics that do not track the truth, per track.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ _NOTE = ("Truth-free evaluation metrics (Quantus, captum, OpenXAI) judged agains
          "includes 0 or lies below it. Controls: every degenerate control ranked below every real method (yes/no) "
          "and the fraction of (control, real) pairs so ordered. τ affine / τ permuted: mean per-case τ between "
          "the metric's explainer orderings before and after f → a·f + c and a feature permutation (1 = the verdict "
-         "does not move). s / cell: seconds per (explainer, case) cell on the machine that ran it.")
+         "does not move). NaN cells: cells of the track the metric could not score; they rank below every value, so a "
+         "metric with many can be ranked by where it fails. s / cell: seconds per (explainer, case) cell on the "
+         "machine that ran it.")
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,11 @@ def _controls(r: dict[str, str]) -> str:
 def _cells(s: MetricsSection, r: dict[str, str]) -> list[str]:
     sec = "0" if r["metric"] == "exact_truth" else s.seconds.get((r["metric"], r.get("variant", "")), "n/a")
     return [_label(r), r.get("library", ""), _tau(r), r["verdict"], _controls(r), r["tau_affine"] or "n/a",
-            r["tau_permuted"] or "n/a", r["explainer_calls_per_cell"] or "n/a", sec]
+            r["tau_permuted"] or "n/a", r.get("nan_cells") or "n/a", r["explainer_calls_per_cell"] or "n/a", sec]
 
 
 _HEADS = ["metric", "library", "τ [95% CI]", "verdict", "controls below all (pairs ok)", "τ affine", "τ permuted",
-          "calls / cell", "s / cell"]
+          "NaN cells", "calls / cell", "s / cell"]
 
 
 def _not_tracking(s: MetricsSection, track: str) -> list[str]:
