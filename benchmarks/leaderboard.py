@@ -15,7 +15,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -260,10 +260,11 @@ def panel_absent(listed: list[str], escape: Callable[[str], str] = md_escape) ->
 
 
 def render_markdown(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], *,
-                    title: str = "Leaderboard", case_info: Mapping[str, CaseInfo] | None = None) -> str:
+                    title: str = "Leaderboard", case_info: Mapping[str, CaseInfo] | None = None,
+                    appendix: Sequence[str] = ()) -> str:
     """GitHub-flavoured markdown: summary, one ranked table per track, the degenerate panel, every explainer's own
-    numbers, and which checks are gates or diagnostics. ``s / cell`` is the only column that varies between
-    machines."""
+    numbers, and which checks are gates or diagnostics; then ``appendix`` (lines: the metric-validity section,
+    ``report_metrics``; nothing when empty). ``s / cell`` is the only column that varies between machines."""
     lines = [f"# {md_escape(title)}", "", aggregation_rule(), ""]
     lines += _summary_markdown(scores, explainers_meta, case_info)
     for res in scores.tracks:
@@ -298,6 +299,7 @@ def render_markdown(scores: Scores, explainers_meta: Mapping[str, Mapping[str, A
                      + ", ".join(md_escape(c) for c in scores.non_discriminating) + ".")
     if notes:
         lines += [""] + notes
+    lines += list(appendix)
     return "\n".join(lines) + "\n"
 
 
@@ -311,13 +313,14 @@ def _csv(rows: list[dict[str, str]], default: list[str]) -> str:
 
 
 def write_leaderboard(scores: Scores, explainers_meta: Mapping[str, Mapping[str, Any]], out: Path,
-                      case_info: Mapping[str, CaseInfo] | None = None) -> list[dict]:
-    """Write ``leaderboard.csv``, ``leaderboard_tracks.csv`` and ``leaderboard.md``; returns the all-explainers
-    rows."""
+                      case_info: Mapping[str, CaseInfo] | None = None, appendix: Sequence[str] = ()) -> list[dict]:
+    """Write ``leaderboard.csv``, ``leaderboard_tracks.csv`` and ``leaderboard.md`` (with ``appendix`` lines at its
+    end); returns the all-explainers rows."""
     out = Path(out)
     rows = leaderboard_rows(scores, explainers_meta)
     atomic_write_text(out / "leaderboard.csv", _csv(rows, ["explainer"]))
     trows = [r for res in scores.tracks for r in track_rows(res, explainers_meta)]
     atomic_write_text(out / "leaderboard_tracks.csv", _csv(trows, ["track", "explainer"]))
-    atomic_write_text(out / "leaderboard.md", render_markdown(scores, explainers_meta, case_info=case_info))
+    atomic_write_text(out / "leaderboard.md", render_markdown(scores, explainers_meta, case_info=case_info,
+                                                                      appendix=appendix))
     return rows

@@ -8,9 +8,12 @@ writes
 ``leaderboard.{csv,md}``, ``leaderboard_tracks.csv``, ``plots/*.png`` and ``report.html`` (inline CSS and JS, plots
 as base64 PNG, no network request of any kind), printing each step, then the elapsed time, the top of each track
 and the path of the report. The report opens with what to trust for what (per track), then the rankings by track,
-the degenerate panel and every explainer's own numbers. ``refresh_report(DIR)`` rebuilds the HTML and leaderboard
-without redrawing plots. The template is filled in one pass (a value is never substituted again). Tables are
-sortable (click a header; ``report.html#sort=overall`` or
+the degenerate panel and every explainer's own numbers; when ``DIR/metrics/`` exists (``xaicheck metrics``) it is
+first verified against its own ``provenance.json`` (``metrics.provenance.verify_metrics``) and both the report and
+``leaderboard.md`` gain a section on which truth-free evaluation metric tracks the exact truth
+(``report_metrics``); without it they are byte-identical to a report without that section.
+``refresh_report(DIR)`` rebuilds the HTML and leaderboard without redrawing plots. The template is filled in one
+pass (a value is never substituted again). Tables are sortable (click a header; ``report.html#sort=overall`` or
 ``#sort=overall:asc`` sorts on load; ``#click=overall`` clicks that header on load, for scripted checks) and
 filterable by the model form an explainer requires (``#filter=torch``) and by category.
 """
@@ -32,6 +35,7 @@ from .provenance import read_history, read_provenance
 from .records import CellRecord, read_records
 from .report_tables import (boards_html, esc as _e, panel_html, requires_of as _requires, roles_html, tracks_html,
                             trust_html)
+from .report_metrics import load_metrics, metrics_html, metrics_markdown
 from .recommend import recommend, terminal_line, with_feature_limits
 from .run_facts import run_facts_from
 from .safe_io import atomic_write_text
@@ -76,7 +80,10 @@ def build_report(directory: Path | str, *, plots: bool = True,
     verified = verify_run(directory)  # every file read below, against provenance.json (one line if it differs)
     provenance = read_provenance(directory)
     facts = run_facts_from(provenance, directory / "provenance.json")  # an old format is refused before any output
+    metrics = load_metrics(directory)  # DIR/metrics/ verified against its own provenance (None: no such folder)
     say(f"report: {verified.line()}")
+    if metrics is not None:
+        say(f"report: {metrics.verified.line()}")
     say(f"report: reading {directory / 'scores.csv'}")
     records = read_records(directory, verify=False)  # verified above
     facts.require({r.case_id for r in records}, directory / "provenance.json")
@@ -85,7 +92,7 @@ def build_report(directory: Path | str, *, plots: bool = True,
     say(f"report: scoring {len(records)} cells on {len(facts.cases)} recorded cases (tracks, bootstrap rank "
         "intervals)")
     scores = compute_scores(records, meta=meta, provenance_checks=facts.checks, case_info=case_info)
-    rows = write_leaderboard(scores, meta, directory, case_info=case_info)
+    rows = write_leaderboard(scores, meta, directory, case_info=case_info, appendix=metrics_markdown(metrics))
     say(f"report: wrote {directory / 'leaderboard.md'}")
     plot_dir = directory / "plots"
     if plots:
@@ -96,7 +103,8 @@ def build_report(directory: Path | str, *, plots: bool = True,
                        for name in PLOTS}
     text = render_html(scores, records, provenance, rows, plot_dir, plot_status,
                        papers=sorted((directory / "papers").glob("*.md")) if (directory / "papers").is_dir() else [],
-                       history=read_history(directory), meta=meta, case_info=case_info)
+                       history=read_history(directory), meta=meta, case_info=case_info,
+                       metrics=metrics_html(metrics))
     report = directory / "report.html"
     atomic_write_text(report, text)
     seconds = time.perf_counter() - start
@@ -216,10 +224,10 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
                 rows: list[dict[str, str]], plot_dir: Path, plot_status: Mapping[str, str],
                 papers: list[Path] | None = None, history: list[Mapping[str, Any]] | None = None,
                 meta: Mapping[str, Mapping[str, Any]] | None = None,
-                case_info: Mapping[str, Any] | None = None) -> str:
+                case_info: Mapping[str, Any] | None = None, metrics: str = "") -> str:
     """The report as one HTML string (see the module docstring). ``meta``: the explainers' ``describe()`` records
     (default: the provenance's); ``case_info``: the cases' facts (for the largest d per use and why a use is
-    missing)."""
+    missing); ``metrics``: the metric-validity section (``report_metrics.metrics_html``; empty: none)."""
     meta = provenance.get("explainers", {}) if meta is None else meta
     template = _TEMPLATE.read_text(encoding="utf-8")
     counts: dict[str, int] = {}
@@ -251,6 +259,7 @@ def render_html(scores: Scores, records: list[CellRecord], provenance: Mapping[s
         "PAPERS": f"<ul>{paper_links}</ul>" if paper_links else "<p>No paper reproductions in this directory.</p>",
         "PROVENANCE": _provenance(provenance),
         "HISTORY": _history(history or []),
+        "METRICS": metrics,
         "DATA": json.dumps({"categories": scores.categories_present}).replace("</", "<\\/"),
     }
     return fill_template(template, fill)

@@ -169,6 +169,10 @@ def test_oracle_metric_tracks_and_random_metric_does_not(tmp_path):
                Metric("planted_random", "test", "noise", 1, noise)]
     rows = run_metrics(tmp_path, suite="quick", n_boot=200, metrics=metrics)["rows"]
     by = {(r["track"], r["metric"]): r for r in rows}
+    for track in ("tabular_baseline", "tabular_background", "tabular_exact"):  # the exact truth against itself
+        truth = by[(track, "exact_truth")]
+        assert (truth["tau"], truth["tau_lo"], truth["tau_hi"], truth["verdict"]) == ("1", "1", "1",
+                                                                                      "tracks the truth")
     good = by[("tabular_baseline", "oracle")]
     assert (good["tau"], good["tau_lo"], good["tau_hi"], good["verdict"]) == ("1", "1", "1", "tracks the truth")
     anti = by[("tabular_baseline", "anti_oracle")]

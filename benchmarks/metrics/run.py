@@ -8,7 +8,9 @@ Writes to ``out``:
 - ``metric_validity.md`` (the section for the report) and ``metric_validity.png`` (τ with intervals per metric and
   track);
 - ``metric_cost.csv``: seconds per cell (machine-dependent, so apart from the files compared byte for byte);
-- ``attributions/``: the panel's attributions (``cells.attributions``), reused by a rerun.
+- ``attributions/``: the panel's attributions (``cells.attributions``), reused by a rerun;
+- ``provenance.json``: what made the folder and the digests of the files above, keyed like a run's
+  (``provenance.write_metrics_provenance``); ``xaicheck report`` verifies them before it reads ``DIR/metrics/``.
 
 Every file but ``metric_cost.csv`` is byte-identical for a seed (fixed seeds for every draw, one torch thread).
 """
@@ -195,8 +197,11 @@ def run_metrics(out: Path | str, *, suite: str = "quick", seed: int = 0, n_boot:
     docstring."""
     import torch
 
+    from .provenance import write_metrics_provenance
     from .report import write_markdown, write_plot
+    from xaicheck.benchmarks.provenance import now_utc
 
+    started = now_utc()
     torch.set_num_threads(1)
     out = Path(out)
     (out / "attributions").mkdir(parents=True, exist_ok=True)
@@ -227,5 +232,7 @@ def run_metrics(out: Path | str, *, suite: str = "quick", seed: int = 0, n_boot:
     write_markdown(out / "metric_validity.md", rows, suite=suite, seed=seed, n_boot=n_boot, cases=cases,
                    explainers=explainers, not_run=not_run)
     write_plot(out / "metric_validity.png", rows)
+    write_metrics_provenance(out, suite=suite, seed=seed, n_boot=n_boot, metrics=[m.name for m in metrics],
+                             started=started)
     return {"rows": rows, "cases": [c.name for c in cases], "explainers": [x.name for x in explainers],
             "metrics": sorted({m.name for m in metrics}), "seconds": time.perf_counter() - start}
