@@ -22,9 +22,27 @@ def test_kendall_tau_b_matches_scipy_with_ties():
     assert np.isnan(kendall_tau_b([1, 1, 1], [1, 2, 3]))  # a constant ranking has no order
 
 
-def test_case_ranks_put_nan_last():
-    r = case_ranks(np.array([[0.5], [np.nan], [0.9]]))
-    assert r[:, 0].tolist() == [2.0, 1.0, 3.0]
+def test_case_ranks_leave_nan_out_and_scale_to_unit_interval():
+    r = case_ranks(np.array([[0.5, 1.0], [np.nan, 1.0], [0.9, 1.0]]))
+    assert r[[0, 2], 0].tolist() == [0.0, 1.0] and np.isnan(r[1, 0])  # NaN is not ranked (not last)
+    assert r[:, 1].tolist() == [0.5, 0.5, 0.5]  # all tied
+
+
+def test_a_metric_constant_where_defined_cannot_rank_by_where_it_fails():
+    """Quantus's Monotonicity (Arya) is 1 wherever it is defined; ranking its NaN cells last once made it 'track the
+    truth' by where it failed. Left out, NaNs carry no order: the metric cannot rank."""
+    T = _truth()
+    M = np.ones_like(T)
+    M[:3, :2] = np.nan  # the worst explainers on two cases: where the metric fails
+    v = validity(M, T, n_boot=200)
+    assert np.isnan(v.tau) and v.verdict == "cannot rank"
+    # where it is defined it still counts: a good metric with holes keeps tracking the truth
+    good = T.copy()
+    good[:3, :2] = np.nan
+    assert validity(good, T, n_boot=200).verdict == "tracks the truth"
+    # a control the metric never scores has no position (never 'below' by default)
+    below, frac = control_test(np.array([[np.nan], [0.3], [0.4]]), np.array([True, False, False]))
+    assert below is False and np.isnan(frac)
 
 
 def _truth(n_explainers: int = 8, n_cases: int = 12, seed: int = 0) -> np.ndarray:

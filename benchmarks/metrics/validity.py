@@ -4,9 +4,12 @@ Within a track (a set of cases and the explainers it admits), with ``M[e, c]`` t
 explainer ``e`` on case ``c`` (signed by its direction, so higher is better) and ``T[e, c]`` the exact-truth score
 (``cells.truth_score``):
 
-- **ranking**: on each case the explainers are ranked (average ranks for ties; a metric value that is NaN, i.e. the
-  metric could not score that attribution, ranks below every finite one); an explainer's position is its mean rank
-  over the cases (ranks, not values, because a metric's units differ from case to case);
+- **ranking**: on each case the explainers the metric could score are ranked (average ranks for ties), the ranks
+  scaled to [0, 1] by the number ranked on that case; a metric value that is NaN (the metric could not score that
+  attribution) is left out of that case's ranking -- never ranked last, which would let a metric "rank" explainers
+  by where it fails (a metric that is constant wherever it is defined then cannot rank). An explainer's position is
+  its mean scaled rank over the cases it was scored on (ranks, not values, because a metric's units differ from case
+  to case);
 - **validity** ``τ``: Kendall's τ_b between the metric's and the truth's mean ranks over the real methods; the 95%
   interval is the percentile interval of ``τ`` over ``n_boot`` bootstrap replicates that resample the cases with
   replacement (seeded). A metric "tracks the truth" when the interval's lower end is above 0;
@@ -33,8 +36,11 @@ LEVEL = 0.95
 
 def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
     """Kendall's τ_b = (C - D) / sqrt((n0 - n1)(n0 - n2)): concordant minus discordant pairs, corrected for ties
-    in either ranking (n0 = n(n-1)/2, n1 / n2 = tied pairs in x / y). NaN when either side is all ties."""
+    in either ranking (n0 = n(n-1)/2, n1 / n2 = tied pairs in x / y), over the items finite on both sides. NaN when
+    either side is all ties (or fewer than two items are left)."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
     i, j = np.triu_indices(len(x), k=1)
     sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
     n0 = len(i)
@@ -44,14 +50,31 @@ def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 def case_ranks(values: np.ndarray) -> np.ndarray:
-    """``[E, C]`` average ranks within each case (column), 1 = worst; NaN ranks below every finite value."""
-    v = np.where(np.isfinite(values), values, -np.inf)
-    return np.column_stack([rankdata(v[:, c], method="average") for c in range(v.shape[1])])
+    """``[E, C]`` average ranks within each case (column) among its finite values, scaled to [0, 1] (0 = worst,
+    1 = best; all tied: 0.5); NaN where the value is not finite (left out, not ranked last)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    for c in range(values.shape[1]):
+        ok = np.isfinite(values[:, c])
+        k = int(ok.sum())
+        if k == 1:
+            out[ok, c] = 0.5
+        elif k > 1:
+            out[ok, c] = (rankdata(values[ok, c], method="average") - 1.0) / (k - 1.0)
+    return out
+
+
+def _mean(ranks: np.ndarray) -> np.ndarray:
+    """Row means over the finite entries (NaN for a row with none), without numpy's empty-slice warning."""
+    ok = np.isfinite(ranks)
+    n = ok.sum(axis=1)
+    total = np.where(ok, ranks, 0.0).sum(axis=1)
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 def mean_ranks(values: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
     ranks = case_ranks(values)
-    return ranks[:, cols].mean(axis=1) if cols is not None else ranks.mean(axis=1)
+    return _mean(ranks[:, cols] if cols is not None else ranks)
 
 
 @dataclass(frozen=True)
@@ -73,12 +96,12 @@ def validity(metric: np.ndarray, truth: np.ndarray, *, n_boot: int = N_BOOT, see
     """τ_b of mean ranks (``metric``, ``truth``: ``[E, C]``, higher is better) with its bootstrap interval."""
     E, C = metric.shape
     r_m, r_t = case_ranks(metric), case_ranks(truth)
-    tau = kendall_tau_b(r_m.mean(axis=1), r_t.mean(axis=1))
+    tau = kendall_tau_b(_mean(r_m), _mean(r_t))
     rng = np.random.default_rng([int(seed), 26])
     boots = []
     for _ in range(n_boot):
         cols = rng.integers(0, C, C)
-        boots.append(kendall_tau_b(r_m[:, cols].mean(axis=1), r_t[:, cols].mean(axis=1)))
+        boots.append(kendall_tau_b(_mean(r_m[:, cols]), _mean(r_t[:, cols])))
     b = np.asarray(boots)
     b = b[np.isfinite(b)]
     alpha = (1.0 - LEVEL) / 2
@@ -92,6 +115,7 @@ def control_test(values: np.ndarray, is_control: np.ndarray) -> tuple[bool, floa
     is_control = np.asarray(is_control, dtype=bool)
     r = mean_ranks(values)
     ctrl, real = r[is_control], r[~is_control]
+    ctrl, real = ctrl[np.isfinite(ctrl)], real[np.isfinite(real)]
     if not len(ctrl) or not len(real):
         return False, float("nan")
     pairs = (real[None, :] > ctrl[:, None]).mean()
