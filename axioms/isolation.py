@@ -337,6 +337,7 @@ class Forked:
         self.deadline = self.started + timeout + grace if timeout > 0 else math.inf
         self._buffer = b""
         self._exit: int | None = None
+        self._cpu: float | None = None  # the child's CPU seconds, once it is reaped
         self._closed = False
         self.outcome: "Any | Isolated | None" = None
 
@@ -402,7 +403,7 @@ class Forked:
         """Why the child is gone: its CPU limit if it was killed (``SIGXCPU``, or ``SIGKILL`` at the hard limit)
         after using its soft CPU limit, else :func:`died_message`."""
         cpu = cpu_limits(self.timeout)
-        used = getattr(self, "_cpu", None)
+        used = self._cpu
         if (cpu is not None and used is not None and code in (-signal.SIGXCPU, -signal.SIGKILL)
                 and used >= cpu[0] - 0.05):
             return cpu_limit_message(cpu[0])

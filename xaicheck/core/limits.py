@@ -26,7 +26,8 @@ import threading
 from typing import Any
 
 __all__ = ["CELL_LIMITS", "CPU_PER_WALL", "CPU_GRACE", "OUTPUT_CAP", "REPLY_CAP", "cpu_limits", "limit_cell",
-           "limit_cpu", "current_limits", "lower_to", "recorded_limits", "cpu_limit_message", "CPULimitExceeded", "OutputCapture"]
+           "limit_cpu", "current_limits", "lower_to", "recorded_limits", "cpu_limit_message", "CPULimitExceeded",
+           "OutputCapture"]
 
 #: Resource limits of every forked cell (``setrlimit``, soft and hard, so the work cannot raise them again): open
 #: files (a leak of descriptors fails the cell that leaks with ``EMFILE``) and address space (a runaway
