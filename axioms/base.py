@@ -267,11 +267,29 @@ def _adopt(name: str, obj: Any) -> None:
 
 
 def _validate_expected_failures() -> None:
-    """Every expected failure declared by a built-in or registered explainer names a registered check
-    (``explainers.expectations``): an unknown check is an error when the registries load, naming the adapter."""
+    """Every expected failure an explainer registered so far declares (``Explainer.expected_failures``, set by its
+    adapter) names a registered check: an unknown check is an error when the check registry loads, naming the
+    explainer and the check. From then on each explainer is validated as it registers (``_validate_new_explainer``),
+    so the order in which the two registries load does not matter."""
+    from xaicheck.explainers.base import EXPLAINERS
     from xaicheck.explainers.expectations import validate_check_names
 
     validate_check_names(set(CHECKS.registered()))
+    EXPLAINERS.on_add(_validate_new_explainer)
+
+
+def _validate_new_explainer(name: str, explainer: "Explainer") -> None:
+    """An explainer registering after the checks loaded: its expected failures name registered checks, and cases
+    among those already built for them (``cases_of`` validates the later ones); raising keeps it out of the
+    registry (inside a registry load: the load fails, naming the adapter module)."""
+    from xaicheck.explainers.expectations import validate_case_names, validate_check_names
+
+    checks = CHECKS.registered()
+    if CHECKS.loaded:
+        validate_check_names(set(checks), [explainer])
+    for (cls, check_name, _seed, _suite), cases in list(_CASES.items()):
+        if type(checks.get(check_name)) is cls:
+            validate_case_names(check_name, {case.name for case in cases}, [explainer])
 
 
 #: Checks by name (one instance each): the public modules of this package (one check per module: discovery, not a
@@ -350,8 +368,10 @@ def cases_of(check: Check, seed: int = 0, suite: str | None = None) -> list[Case
     the check's class, not its name: a subclass with its own ``cases()`` keeps its name (its results file under the
     same check) yet runs its own cases, never the built-in ones cached under that name.
 
-    For a registered check, every expected failure that names one of its cases (``explainers.expectations``) must
-    name one of these: an unknown case raises ``ExpectedFailureError``, naming the explainer and the case."""
+    For a registered check, every expected failure that a registered explainer declares for one of its cases
+    (``Explainer.expected_failures``, ``explainers.expectations``) must name one of these: an unknown case raises
+    ``ExpectedFailureError``, naming the explainer and the case (an explainer registered later is validated against
+    the cases built by then: ``_validate_new_explainer``)."""
     from xaicheck.synthetic_models.registry import declared_models
     from xaicheck.synthetic_models.seeding import using_case_seed
 

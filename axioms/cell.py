@@ -32,6 +32,8 @@ from xaicheck.explainers import _attribution_cache
 
 from .base import Case, Check, CheckResult, Status
 from .cell_record import CellRecord, cell_id, cell_slug, record_of
+from xaicheck.core.limits import CPULimitExceeded
+
 from .isolation import CAN_FORK, CellContext, Forked, Isolated, alarm, died_message, timeout_message, validate_timeout
 
 if TYPE_CHECKING:
@@ -122,6 +124,8 @@ def _evaluate(cell: Cell, timeout: float) -> CellRecord:
             result = cell.check.run(cell.explainer, cell.case, cell.seed)
     except CellTimeout:
         result = CheckResult(Status.TIMEOUT, message=timeout_message(timeout))
+    except CPULimitExceeded as exc:  # the cell's soft CPU limit (``xaicheck.core.limits``)
+        result = CheckResult(Status.ERROR, message=str(exc))
     except SystemExit as exc:
         result = CheckResult(Status.ERROR, message=f"SystemExit: sys.exit({exc.code!r}) inside the cell",
                              traceback=traceback.format_exc())

@@ -13,7 +13,12 @@ with **one JSON line** on a pipe of its own. What the sandbox guarantees:
   group with its own ``setsid`` too). The child is a child subreaper (Linux), so orphans of the work reparent to it
   and it kills them before it answers: a grandchild never outlives its cell. The child gets ``SIGKILL`` when the
   thread that forked it dies (``PR_SET_PDEATHSIG``): a caller killed outright leaves no cell running.
-- **Limits** (:data:`CELL_LIMITS`): open files and address space, lowered for good in the child.
+- **Limits** (``xaicheck.core.limits``): open files and address space (:data:`CELL_LIMITS`), and CPU time derived
+  from the timeout (``RLIMIT_CPU``: at the soft limit the work gets :class:`CPULimitExceeded`, an error naming the
+  limit; at the hard one the child is killed and the parent records the same line), lowered for good in the child.
+  What the work writes to descriptors 1 and 2 is captured (``OutputCapture``): the first ``OUTPUT_CAP`` bytes are
+  passed on to the caller's stderr, the rest counted and dropped; a reply longer than ``reply_cap`` (default
+  ``REPLY_CAP``) is refused as the work's error before it is read whole.
 - **Replies matched to the work**: every reply carries the work's label, the child's pid and a nonce drawn for
   this child; a reply from another process (a grandchild the work forked that returned into this code exits
   instead of answering), for another label or with another nonce is discarded and logged on stderr, never
@@ -40,8 +45,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from xaicheck.core.errors import CellTimeout
+from xaicheck.core.limits import (CELL_LIMITS, REPLY_CAP, CPULimitExceeded, OutputCapture, cpu_limit_message,
+                                  cpu_limits, limit_cell, limit_cpu)
 
-__all__ = ["KILL_GRACE", "CELL_LIMITS", "limit_cell", "CellTimeout", "CellContext", "Forked", "Isolated", "alarm",
+__all__ = ["KILL_GRACE", "CELL_LIMITS", "limit_cell", "CellTimeout", "CPULimitExceeded", "CellContext", "Forked",
+           "Isolated", "alarm",
            "timeout_message", "died_message", "validate_timeout", "descendants", "kill_tree", "value_of", "CAN_FORK"]
 
 #: Extra seconds the parent waits beyond the child's own alarm before killing it.
@@ -229,35 +237,16 @@ def _prctl_child(parent: int) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- limits
-#: Resource limits of every forked child (``setrlimit``, soft and hard, so the work cannot raise them again): open
-#: files (a leak of descriptors fails the cell that leaks with ``EMFILE``) and address space (a runaway
-#: allocation raises ``MemoryError`` in the cell instead of exhausting the machine; 8 GiB is about five times the
-#: virtual size of a warm cell with torch, captum, shap and lime loaded). Processes are bounded by the process group
-#: killed with every descendant (``RLIMIT_NPROC`` counts all of the user's processes, not the cell's). A limit that
-#: is already lower is kept. Recorded in ``provenance.json`` as ``cell_limits``.
-CELL_LIMITS: dict[str, int] = {"RLIMIT_NOFILE": 1024, "RLIMIT_AS": 8 * 1024 ** 3}
+# CELL_LIMITS (open files, address space), the CPU limit derived from the timeout, the output capture and the reply
+# cap live in ``xaicheck.core.limits`` (the field process of ``explainers`` applies them too); re-exported here.
 
 
-def limit_cell(limits: dict[str, int] | None = None) -> dict[str, int]:
-    """Lower this process's limits to :data:`CELL_LIMITS` (never raising one); returns what was applied."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not POSIX
-        return {}
-    applied = {}
-    for name, value in (CELL_LIMITS if limits is None else limits).items():
-        which = getattr(resource, name, None)
-        if which is None:
-            continue
-        soft, hard = resource.getrlimit(which)
-        new = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        new = new if soft == resource.RLIM_INFINITY else min(new, soft)
-        try:
-            resource.setrlimit(which, (new, new))
-        except (ValueError, OSError):
-            continue
-        applied[name] = new
-    return applied
+def _on_xcpu(signum: int, frame: Any) -> None:
+    raise CPULimitExceeded(cpu_limit_message(_CPU_SOFT))
+
+
+#: The soft CPU limit of this process when it is a cell's child (for the message), else ``None``.
+_CPU_SOFT: int | None = None
 
 
 # ----------------------------------------------------------------------------------------------- one child
@@ -270,15 +259,23 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _child(fd: int, fn: Callable[[], Any], label: str, nonce: str, timeout: float, parent: int) -> None:
     """The forked child: run ``fn`` and answer once; never returns (``os._exit``)."""
+    global _CPU_SOFT
     me = os.getpid()
+    capture: OutputCapture | None = None
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
         _prctl_child(parent)
+        cpu = limit_cpu(timeout)
+        _CPU_SOFT = None if cpu is None else cpu[0]
+        signal.signal(signal.SIGXCPU, _on_xcpu)
+        capture = OutputCapture(label=f"cell {label}")
         try:
             with alarm(timeout):
                 reply: dict[str, Any] = {"value": fn()}
         except CellTimeout:
             reply = {"status": "timeout", "message": timeout_message(timeout)}
+        except CPULimitExceeded as exc:
+            reply = {"status": "error", "message": str(exc)}
         except SystemExit as exc:
             reply = {"status": "error", "message": f"SystemExit: sys.exit({exc.code!r}) inside the cell",
                      "traceback": traceback.format_exc()}
@@ -293,6 +290,7 @@ def _child(fd: int, fn: Callable[[], Any], label: str, nonce: str, timeout: floa
             except Exception:  # noqa: BLE001 - a closed or replaced stream
                 pass
         _reap_children()
+        capture.finish()
         try:
             line = json.dumps({"label": label, "pid": me, "nonce": nonce, **reply}, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -311,9 +309,10 @@ class Forked:
     ``close_fds``: descriptors of the caller the child must not hold (the pipes of other running children)."""
 
     def __init__(self, fn: Callable[[], Any], *, label: str, timeout: float, grace: float | None = None,
-                 close_fds: tuple[int, ...] = ()) -> None:
+                 close_fds: tuple[int, ...] = (), reply_cap: int | None = None) -> None:
         self.label = label
         self.timeout = timeout
+        self.reply_cap = REPLY_CAP if reply_cap is None else reply_cap
         grace = KILL_GRACE if grace is None else grace
         self.nonce = secrets.token_hex(16)
         read, write = os.pipe()
@@ -338,6 +337,7 @@ class Forked:
         self.deadline = self.started + timeout + grace if timeout > 0 else math.inf
         self._buffer = b""
         self._exit: int | None = None
+        self._cpu: float | None = None  # the child's CPU seconds, once it is reaped
         self._closed = False
         self.outcome: "Any | Isolated | None" = None
 
@@ -355,7 +355,11 @@ class Forked:
         except OSError:
             chunk = b""
         if not chunk:  # every writer closed the pipe: the child is gone without a valid answer
-            self.outcome = Isolated("error", died_message(self._wait(5.0)))
+            self.outcome = Isolated("error", self._died(self._wait(5.0)))
+            return True
+        if len(self._buffer) + len(chunk) > self.reply_cap:
+            self.outcome = Isolated("error", f"the cell's reply is longer than {self.reply_cap} bytes (reply cap): "
+                                             f"refused")
             return True
         self._buffer += chunk
         while b"\n" in self._buffer and self.outcome is None:
@@ -386,13 +390,24 @@ class Forked:
         """Whether the child has exited (it is then reaped; its exit code kept)."""
         if self._exit is None:
             try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                pid, status, usage = os.wait4(self.pid, os.WNOHANG)
             except ChildProcessError:
                 return True
             if pid == 0:
                 return False
             self._exit = _code(status)
+            self._cpu = usage.ru_utime + usage.ru_stime
         return True
+
+    def _died(self, code: int | None) -> str:
+        """Why the child is gone: its CPU limit if it was killed (``SIGXCPU``, or ``SIGKILL`` at the hard limit)
+        after using its soft CPU limit, else :func:`died_message`."""
+        cpu = cpu_limits(self.timeout)
+        used = self._cpu
+        if (cpu is not None and used is not None and code in (-signal.SIGXCPU, -signal.SIGKILL)
+                and used >= cpu[0] - 0.05):
+            return cpu_limit_message(cpu[0])
+        return died_message(code)
 
     def _wait(self, seconds: float) -> int | None:
         """The child's exit code, waiting at most about ``seconds`` (``None`` if it is still there)."""

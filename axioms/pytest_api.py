@@ -13,7 +13,7 @@ xfails, so a change of outcome fails the run and names the cell.
         check(explainer)
 
 ``expected_failures`` maps ``{explainer_name: {check_name or "check/case": reason}}``; it adds to what the explainer
-declares itself (``Explainer.expected_failures``) and to the built-in table in ``xaicheck.explainers.expectations``.
+declares itself (``Explainer.expected_failures``; each built-in adapter declares its own, ``explainers.expectations``).
 
 No silent green: an unknown suite, check, case, capability value or ``expected_failures`` key, and an empty
 selection (no explainer, no check, no applicable cell) raise :class:`SelectionError` naming the known values. Each
@@ -297,10 +297,9 @@ def iter_cells(
     models' declarations (``axioms.declared_cases``; every declared truth is checked first), case name = model name.
 
     Applicability comes from the explainer's tags via ``Check.applies``; not-applicable cells are skipped unless
-    ``include_not_applicable``. Built-in explainers get their known violations (``xaicheck.explainers.expectations``) attached.
+    ``include_not_applicable``. Known violations come from the explainers themselves (``Explainer.expected_failures``,
+    declared by each built-in adapter) and from ``expected_failures``.
     """
-    from xaicheck.explainers.expectations import attach_expectations
-
     _validate_suite(suite)
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
@@ -310,7 +309,6 @@ def iter_cells(
     resolved = [as_explainer(e) for e in explainers]
     if not resolved:
         raise SelectionError("no explainer given: pass at least one explainer, registered name or function")
-    attach_expectations(resolved)
     cases_for, allowed = _case_source(models, suite)
     selection = resolve_checks(checks, cases_for=cases_for, allowed=allowed)
     _validate_expected(expected_failures, resolved, [c for c, _ in selection], cases_for)

@@ -4,7 +4,8 @@ Loaded in every pytest run once xaicheck is installed, so importing it is cheap 
 markers. Work starts only when a test asks for the ``xaicheck_cell`` argument (``benchmarks/test_suite.py`` does):
 then every applicable cell of the suite (explainer x case x seed, exactly the cells of ``xaicheck run``) becomes an
 item with id ``<explainer>-<check>-<case>[-seed<N>]``, a mark for its check's category, ``slow`` for expensive
-explainer families, and a strict ``xfail`` for known violations (``xaicheck.explainers.expectations``). Cells run through
+explainer families, and a strict ``xfail`` for known violations (the ``expected_failures`` each adapter declares,
+``xaicheck.explainers.expectations``). Cells run through
 the runner's engine once collection is final (``--xaicheck-jobs`` cells at a time, 1 by default, each in a fresh
 forked child), with
 the same per-cell timeout, so an explainer that exits, dies or hangs costs its cell, not the session; a cell asked
@@ -25,7 +26,7 @@ Baseline (``--xaicheck-baseline DIR``, a previous results directory with ``score
 cell. Per cell, matched on explainer, check, case and seed:
 
 - recorded ``ok`` and failed -> strict ``xfail(raises=AssertionError)``, reason ``recorded in baseline DIR (commit C):
-  <recorded message>``; a theory reason from ``xaicheck.explainers.expectations`` wins (its reason is kept);
+  <recorded message>``; a theory reason an adapter declares wins (its reason is kept);
 - recorded ``error`` or ``timeout`` -> strict ``xfail(raises=CellError)`` (reason as above, with the status): it stays
   expected only while it still errors or times out (the two are not told apart: both raise ``CellError``); if it now
   passes it is a strict XPASS, if it now fails its check the ``AssertionError`` is not the expected exception; both
@@ -182,7 +183,6 @@ class XaicheckSession:
         from xaicheck.axioms.pytest_api import expected_reason
         from xaicheck.benchmarks.provenance import now_utc
         from xaicheck.benchmarks.suite import build_suite, seeds_for
-        from xaicheck.explainers.expectations import attach_expectations
 
         from xaicheck.axioms.isolation import validate_timeout
         from xaicheck.core.errors import SelectionError
@@ -200,7 +200,6 @@ class XaicheckSession:
         except (SelectionError, OutDirError, ValueError) as exc:
             raise pytest.UsageError(f"xaicheck: {exc}") from None
         self.suite = suite
-        attach_expectations(suite.explainers.values())
         if self.baseline_dir is not None:
             from xaicheck.benchmarks.records import RecordError
 

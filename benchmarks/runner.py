@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from xaicheck.axioms.cell import DEFAULT_TIMEOUT, Cell, CellContext, CellRecord
-from xaicheck.axioms.isolation import CELL_LIMITS, KILL_GRACE, validate_timeout
+from xaicheck.axioms.isolation import KILL_GRACE, validate_timeout
+from xaicheck.core.limits import recorded_limits
 from xaicheck.core.cache_files import library_version, source_fingerprint
 from xaicheck.core.errors import CellTimeout
 
@@ -182,7 +183,8 @@ def _run_locked(suite: Suite, out: Path, *, jobs: int, timeout: float, resume: b
     ordered = [records[c.id] for c in cells]
     determinism = determinism_report(records, reruns)
     write_outputs(ordered, out, suite=suite, started=started, determinism=determinism,
-                  extra={"timeout": timeout, "jobs": jobs, "engine": engine.describe(), "cell_limits": CELL_LIMITS,
+                  extra={"timeout": timeout, "jobs": jobs, "engine": engine.describe(),
+                         "cell_limits": recorded_limits(timeout),
                          "warm_up_seconds": {k: round(v, 3) for k, v in sorted(warmed.items())}})
     shutil.rmtree(log.path.parent, ignore_errors=True)
     return RunSummary(out, ordered, resumed=len(done), ran=len(todo), rejected=len(log.rejected),

@@ -47,6 +47,9 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from xaicheck.core import limits
+from xaicheck.core.limits import current_limits
+
 __all__ = ["FIELD_ENV", "FieldModel", "FieldError", "field_mode", "explain_in_field", "warm", "reset", "stats"]
 
 #: ``XAICHECK_FIELD=inline`` runs explainers in the exam process (unsealed; for debugging adapters).
@@ -121,7 +124,9 @@ class _Channel:
         ctx = _context()
         self.conn, child = ctx.Pipe(duplex=True)
         threads = _torch_threads()
-        self.proc = ctx.Process(target=_serve, args=(child, threads, os.getpid()), daemon=True, name="xaicheck-field")
+        # the field runs under this (cell's) process's limits and writes into its stderr (the cell's capped capture)
+        self.proc = ctx.Process(target=_serve, args=(child, threads, os.getpid(), current_limits(), _Fd(2)),
+                                daemon=True, name="xaicheck-field")
         with _without_main(), _inherited_zygote():
             self.proc.start()
         child.close()
@@ -170,7 +175,10 @@ class _Channel:
         views = {handle: view for view, handle in self.models.values()}
         while True:
             try:
-                msg = safe_loads(self.conn.recv_bytes())
+                msg = safe_loads(self.conn.recv_bytes(limits.REPLY_CAP))
+            except OSError as exc:  # longer than the cap: refused before its body is read
+                raise FieldError(f"refused a message of the explainer's process longer than {limits.REPLY_CAP} "
+                                 f"bytes (reply cap): {exc}") from None
             except EOFError:
                 self.proc.join(timeout=2.0)  # the pipe closes a moment before the exit status is readable
                 code = self.proc.exitcode
@@ -337,6 +345,8 @@ def _without_main() -> Iterator[None]:
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "no exit code"
+    if code == -signal.SIGXCPU:
+        return "killed by SIGXCPU: CPU time limit exceeded (RLIMIT_CPU, the cell's limit)"
     if code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"
@@ -521,9 +531,37 @@ def _watch(exam_pid: int) -> None:
         time.sleep(0.5)
 
 
-def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int) -> None:
-    """The field process: rebuild explainers and models from what the exam sends; answer questions until EOF."""
+class _Fd:
+    """A descriptor of the exam process handed to its field process (``multiprocessing`` passes it over the
+    zygote's socket, as it passes the pipe)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __reduce__(self) -> tuple:
+        from multiprocessing.reduction import DupFd
+
+        return _rebuild_fd, (DupFd(self.fd),)
+
+
+def _rebuild_fd(dup: Any) -> int:
+    return dup.detach()
+
+
+def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int,
+           cell_limits: dict[str, tuple[int, int]] | None = None, out: int | None = None) -> None:
+    """The field process: rebuild explainers and models from what the exam sends; answer questions until EOF.
+
+    It runs under its exam process's limits (``cell_limits``: open files, address space and CPU time, the last
+    counted from the field's own start; ``xaicheck.core.limits``), and its descriptors 1 and 2 are the exam's
+    stderr (``out``), which in a cell's process is the cell's capped output capture."""
     _die_with_parent()
+    if cell_limits:
+        limits.lower_to(dict(cell_limits))
+    if out is not None:
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
     threading.Thread(target=_watch, args=(exam_pid,), daemon=True, name="xaicheck-field-watch").start()
     torch_threads, blas_threads = threads
     if torch_threads is not None:

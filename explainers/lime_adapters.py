@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import Capabilities, Explainer, register
+from . import _expected_reasons as why
+from .base import Capabilities, ExpectedFailure, Explainer, register
 from .torch_utils import predict_fn
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class LimeTabular(Explainer):
     capabilities = Capabilities(requires="callable", uses_background=True, stochastic=True)
     settings = {"num_samples": 1000, "discretize_continuous": False, "feature_selection": "none",
                 "binary_features": "categorical", "surrogate": "ridge_alpha_1"}
+    expected_failures = (ExpectedFailure("fooling", why.SCAFFOLD.format(method="LIME (lime.lime_tabular)")),)
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         from lime.lime_tabular import LimeTabularExplainer

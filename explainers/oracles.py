@@ -29,7 +29,8 @@ from xaicheck.synthetic_models.closed_forms import linear_values, linear_weights
 from xaicheck.synthetic_models.tree_shapley import tree_terms, tree_values
 
 from ._patches import players
-from .base import Capabilities, Explainer, register
+from . import _expected_reasons as why
+from .base import Capabilities, ExpectedFailure, Explainer, register
 from .torch_utils import predict_fn
 
 if TYPE_CHECKING:
@@ -94,6 +95,13 @@ class ExactInterventionalShapley(_Oracle):
     name = "exact_interventional_shapley"
     capabilities = Capabilities(requires="callable", uses_background=True)
     settings = {"value_function": "interventional", "enumeration": "exact"}
+    expected_failures = (
+        ExpectedFailure("relevance", why.HMS.format(issue="issue I1", what="a non-zero value to an irrelevant "
+                                                    "feature (one in no abductive explanation)"),
+                        case="hms_irrelevant_nonzero"),
+        ExpectedFailure("relevance", why.HMS.format(issue="issue I3", what="zero to a relevant feature"),
+                        case="hms_relevant_zero"),
+    )
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         return exact_values(model, X, background, game="interventional", index="shapley", target=target)

@@ -38,7 +38,8 @@ import numpy as np
 from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 
 from ._patches import players
-from .base import Capabilities, Explainer, register
+from . import _expected_reasons as why
+from .base import Capabilities, ExpectedFailure, Explainer, register
 from .torch_utils import ScalarOutput, as_tensor, numpy_global_seed, predict_fn, to_numpy, torch_module_of, torch_seed
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ class ShapKernel(_Shap):
     name = "shap_kernel"
     capabilities = Capabilities(requires="callable", uses_background=True, stochastic=True)
     settings = {"nsamples": 512, "l1_reg": False}
+    expected_failures = (ExpectedFailure("fooling", why.SCAFFOLD.format(method="KernelSHAP (shap.KernelExplainer)")),)
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         import shap
@@ -198,6 +200,9 @@ class Saabas(_Shap):
     family = "tree"
     capabilities = Capabilities(requires="tree")
     settings = {"approximate": True, "feature_perturbation": "tree_path_dependent"}
+    expected_failures = (ExpectedFailure("ground_truth_agreement", why.TREE_INCONSISTENCY.format(
+        method="Saabas' path attribution", what="it credits cough 25 and fever 40 at (1, 1) while the exact "
+        "interventional Shapley values are 35 and 30"), case="tree_cough_fever_10_90"),)
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         ok, why = super().can_explain(model)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .base import Capabilities, Explainer, register
+from . import _expected_reasons as why
+from .base import Capabilities, ExpectedFailure, Explainer, register
 from .torch_utils import predict_fn
 
 if TYPE_CHECKING:
@@ -66,6 +67,10 @@ class ImpurityImportance(Explainer):
     library = "scikit-learn"
     capabilities = Capabilities(requires="tree", scope="global")
     settings = {"criterion": "estimator_default"}
+    expected_failures = (ExpectedFailure("ground_truth_agreement", why.TREE_INCONSISTENCY.format(
+        method="gain (impurity) importance", what="the root split on cough gains 2500 and the split on fever below "
+        "it 3200 (sum of squares on the uniform truth table), so gain ranks fever first while mean |SHAP| ranks "
+        "cough first"), case="tree_cough_fever_10_90"),)
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         ok, why = super().can_explain(model)

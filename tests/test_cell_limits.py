@@ -12,6 +12,7 @@ import json
 import resource
 
 from xaicheck.axioms.isolation import CELL_LIMITS
+from xaicheck.core.limits import recorded_limits
 from xaicheck.benchmarks import runner
 from xaicheck.benchmarks.suite import Suite
 from xaicheck.explainers.base import Capabilities, FunctionExplainer
@@ -48,7 +49,8 @@ def test_a_cell_that_opens_5000_files_fails_alone(tmp_path, monkeypatch):
     exact = {r.check: r.score for r in others if r.explainer == "exact"}
     assert all(r.score == exact[r.check] for r in others if r.explainer == "leaky")  # the next cell is fresh
     record = json.loads((tmp_path / "out" / "provenance.json").read_text())
-    assert record["cell_limits"] == CELL_LIMITS
+    assert record["cell_limits"] == recorded_limits(runner.DEFAULT_TIMEOUT)
+    assert {k: record["cell_limits"][k] for k in CELL_LIMITS} == CELL_LIMITS
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == before  # the caller's own limit is untouched
 
 

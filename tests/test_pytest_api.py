@@ -1,4 +1,5 @@
-"""xaicheck.axioms.pytest_api and explainers.expectations, on local test doubles (a tiny check, model and explainers)."""
+"""xaicheck.axioms.pytest_api and the adapters' expected failures (explainers.expectations), on local test doubles (a
+tiny check, model and explainers)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from xaicheck.axioms.pytest_api import (
     iter_cells,
     parametrize_with_checks,
 )
-from xaicheck.explainers.base import ExpectedFailure, FunctionExplainer
-from xaicheck.explainers.expectations import EXPECTED_FAILURES, _attach, attach_expectations, expected_failures_of
+from xaicheck.explainers.base import ExpectedFailure, FunctionExplainer, all_explainers
+from xaicheck.explainers.expectations import expected_failures_of
 from xaicheck.synthetic_models.base import FunctionModel, GroundTruth
 from xaicheck.synthetic_models.shapley import baseline_shapley
 
@@ -197,25 +198,32 @@ def test_cell_ids_append_the_seed_only_for_multi_seed_runs() -> None:
 
 
 # --------------------------------------------------------------------------------------------- expectations
-def test_expectation_table_names_real_checks_and_cites_a_source() -> None:
+def _declared() -> dict[str, tuple[ExpectedFailure, ...]]:
+    """The built-in adapters' declared expected failures, by explainer name."""
+    return {exp.name: exp.expected_failures for exp in all_explainers() if exp.expected_failures}
+
+
+def test_declared_expectations_name_real_checks_and_cite_a_source() -> None:
     known_checks = set(check_names())
-    for name, entries in EXPECTED_FAILURES.items():
-        assert entries, name
+    declared = _declared()
+    assert declared, "no built-in adapter declares an expected failure"
+    for name, entries in declared.items():
+        assert expected_failures_of(name) == entries
         for ef in entries:
             assert ef.check in known_checks, (name, ef.check)
             assert re.search(r"[A-Z][a-z]+.*\b(19|20)\d\d\b", ef.reason), (name, ef.reason)  # author + year
 
 
-def test_attach_is_idempotent_and_leaves_user_explainers_alone() -> None:
-    fake = FunctionExplainer(exact_shapley, "saliency", library="captum",
-                             expected_failures=(ExpectedFailure("sensitivity", "mine", case="one_minus_relu"),))
-    _attach(fake)
-    _attach(fake)
-    assert fake.expected_failures[0].reason == "mine"  # the explainer's own declaration is kept
-    assert len(fake.expected_failures) == len(expected_failures_of("saliency"))
-    user = FunctionExplainer(exact_shapley, "saliency")  # library "user": never the built-in
-    attach_expectations([user])
+def test_a_user_explainer_sharing_a_built_in_name_gets_only_its_own_expectations() -> None:
+    """Expected failures belong to the explainer object (its adapter declared them), never to a name: a user's
+    explainer called ``saliency`` does not inherit the built-in's, and keeps its own."""
+    assert expected_failures_of("saliency")
+    user = FunctionExplainer(exact_shapley, "saliency")
     assert user.expected_failures == ()
+    mine = (ExpectedFailure("sensitivity", "mine", case="one_minus_relu"),)
+    own = FunctionExplainer(exact_shapley, "saliency", library="captum", expected_failures=mine)
+    cells = list(iter_cells([own], suite="full", checks=["sensitivity/one_minus_relu"], include_not_applicable=True))
+    assert cells and {cell.expected for cell, _ in cells} == {"mine"}
 
 
 def test_category_markers_match_the_check_categories() -> None:
@@ -241,7 +249,7 @@ def test_check_case_ids_select_one_case_and_unknown_cases_are_named() -> None:
 #: 2 cores), so their entries are verified by the strict xfails of ``pytest benchmarks --xaicheck-suite full``.
 _FAST_CHECKS = frozenset({"sensitivity", "relevance", "fooling"})
 _ENTRIES = [pytest.param(name, ef, id=f"{name}-{ef.check}-{ef.case or 'all'}")
-            for name, entries in EXPECTED_FAILURES.items() for ef in entries if ef.check in _FAST_CHECKS]
+            for name, entries in _declared().items() for ef in entries if ef.check in _FAST_CHECKS]
 
 
 @pytest.mark.parametrize("name, ef", _ENTRIES)

@@ -191,55 +191,129 @@ def test_registering_the_same_explainer_twice_is_fine_another_is_an_error() -> N
 
 # -- expected failures ---------------------------------------------------------------------------------------------
 
-def test_expected_failure_of_an_unknown_check_is_an_error_when_the_registries_load(
-        checks_state: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from xaicheck.axioms import base
-    from xaicheck.explainers import expectations
-    from xaicheck.explainers.base import ExpectedFailure
+@pytest.fixture
+def explainers_state() -> Iterator[None]:
+    from xaicheck.explainers.base import EXPLAINERS
 
-    table = {**expectations.EXPECTED_FAILURES,
-             "saliency": (ExpectedFailure("sensitivty", "a typo of sensitivity", case="one_minus_relu"),)}
-    monkeypatch.setattr(expectations, "EXPECTED_FAILURES", table)
-    base.CHECKS.restore(type(base.CHECKS.snapshot())(base.CHECKS.registered(), False, None))
-    with pytest.raises(RegistryError, match=r"explainer 'saliency' .* unknown check 'sensitivty'") as info:
+    EXPLAINERS.load()
+    state = EXPLAINERS.snapshot()
+    yield
+    EXPLAINERS.restore(state)
+
+
+def _typo_explainer(name: str, check: str, case: str | None = None):
+    from xaicheck.explainers.base import ExpectedFailure, FunctionExplainer
+
+    return FunctionExplainer(lambda model, X, **kw: np.zeros_like(X), name,
+                             expected_failures=(ExpectedFailure(check, "a typo", case=case),))
+
+
+def test_expected_failure_of_an_unknown_check_is_an_error_when_the_check_registry_loads(
+        checks_state: None, explainers_state: None) -> None:
+    """Explainers registered first, checks loaded after: the check registry's load names the explainer and key."""
+    from xaicheck.axioms import base
+    from xaicheck.explainers.base import EXPLAINERS
+
+    base.CHECKS.restore(type(base.CHECKS.snapshot())(base.CHECKS.registered(), False, None))  # not loaded yet
+    EXPLAINERS.add("typo_tmp", _typo_explainer("typo_tmp", "sensitivty", case="one_minus_relu"))
+    with pytest.raises(RegistryError, match=r"explainer 'typo_tmp' .* unknown check 'sensitivty'") as info:
         base.check_names()
     assert isinstance(info.value.__cause__, ExpectedFailureError)
+
+
+def test_expected_failure_of_an_unknown_check_is_an_error_when_the_adapter_registers(
+        checks_state: None, explainers_state: None) -> None:
+    """Checks loaded first: registering the explainer raises, and it is not registered."""
+    from xaicheck.axioms.base import check_names
+    from xaicheck.explainers.base import EXPLAINERS, register
+
+    check_names()
+    with pytest.raises(ExpectedFailureError, match=r"explainer 'typo_tmp' .* unknown check 'completness'"):
+        register(_typo_explainer("typo_tmp", "completness"))
+    assert "typo_tmp" not in EXPLAINERS.registered()
+
+
+def test_an_adapter_module_declaring_an_unknown_check_fails_the_explainer_registry_load(
+        checks_state: None, explainers_state: None, plugin_package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An adapter module found by discovery: the explainer registry's load names the module, explainer and key."""
+    from xaicheck.axioms.base import check_names
+    from xaicheck.explainers.base import EXPLAINERS
+
+    check_names()
+    (plugin_package / "typo_adapter.py").write_text(textwrap.dedent("""
+        import numpy as np
+        from xaicheck.explainers.base import ExpectedFailure, explainer
+
+        @explainer("typo_adapter_tmp", expected_failures=(ExpectedFailure("sensitivty", "a typo"),))
+        def typo(model, X, *, baseline, background, target, seed):
+            return np.zeros_like(X)
+        """))
+    EXPLAINERS.restore(type(EXPLAINERS.snapshot())(EXPLAINERS.registered(), False, None))
+    monkeypatch.setattr(EXPLAINERS, "packages", (*EXPLAINERS.packages, "xc_plugins_tmp"))
+    with pytest.raises(RegistryError, match=r"xc_plugins_tmp\.typo_adapter raised ExpectedFailureError: explainer "
+                                            r"'typo_adapter_tmp' .* unknown check 'sensitivty'"):
+        EXPLAINERS.names()
 
 
 def test_expected_failure_of_an_unknown_check_is_an_error_when_matched_to_a_cell() -> None:
     from xaicheck.axioms.base import cases_of, get_check
     from xaicheck.axioms.pytest_api import expected_reason
-    from xaicheck.explainers.base import ExpectedFailure, FunctionExplainer
 
-    exp = FunctionExplainer(lambda model, X, **kw: np.zeros_like(X), "typo_tmp",
-                            expected_failures=(ExpectedFailure("completness", "typo"),))
+    exp = _typo_explainer("typo_tmp", "completness")  # not registered: validated where it meets a cell
     check = get_check("completeness")
     with pytest.raises(ExpectedFailureError, match=r"'typo_tmp' .* unknown check 'completness'"):
         expected_reason(exp, check, cases_of(check)[0])
 
 
 def test_expected_failure_of_an_unknown_case_is_an_error_when_the_cases_are_built(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        explainers_state: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from xaicheck.axioms import base
-    from xaicheck.explainers import expectations
-    from xaicheck.explainers.base import ExpectedFailure
+    from xaicheck.explainers.base import EXPLAINERS
 
-    table = {**expectations.EXPECTED_FAILURES,
-             "saliency": (ExpectedFailure("sensitivity", "no such case", case="one_minus_reluu"),)}
-    monkeypatch.setattr(expectations, "EXPECTED_FAILURES", table)
     check = base.get_check("sensitivity")
     monkeypatch.setattr(base, "_CASES", {})  # built afresh, and the real cache is left as it was
-    with pytest.raises(ExpectedFailureError, match=r"'saliency' .* unknown case sensitivity/'one_minus_reluu'"):
+    EXPLAINERS.add("typo_tmp", _typo_explainer("typo_tmp", "sensitivity", case="one_minus_reluu"))
+    with pytest.raises(ExpectedFailureError, match=r"'typo_tmp' .* unknown case sensitivity/'one_minus_reluu'"):
         base.cases_of(check)
+
+
+def test_expected_failure_of_an_unknown_case_is_an_error_when_registered_after_the_cases_are_built(
+        explainers_state: None) -> None:
+    from xaicheck.axioms import base
+    from xaicheck.explainers.base import EXPLAINERS, register
+
+    base.cases_of(base.get_check("sensitivity"))
+    with pytest.raises(ExpectedFailureError, match=r"'typo_tmp' .* unknown case sensitivity/'one_minus_reluu'"):
+        register(_typo_explainer("typo_tmp", "sensitivity", case="one_minus_reluu"))
+    assert "typo_tmp" not in EXPLAINERS.registered()
 
 
 def test_the_built_in_expected_failures_are_valid() -> None:
     from xaicheck.axioms.base import cases_of, check_names, get_check
-    from xaicheck.explainers.expectations import EXPECTED_FAILURES, validate_case_names, validate_check_names
+    from xaicheck.explainers.base import all_explainers
+    from xaicheck.explainers.expectations import validate_case_names, validate_check_names
 
-    validate_check_names(set(check_names()))
-    for name in sorted({ef.check for entries in EXPECTED_FAILURES.values() for ef in entries if ef.case}):
-        validate_case_names(name, {case.name for case in cases_of(get_check(name))})
+    explainers = all_explainers()
+    validate_check_names(set(check_names()), explainers)
+    for name in sorted({ef.check for exp in explainers for ef in exp.expected_failures if ef.case}):
+        validate_case_names(name, {case.name for case in cases_of(get_check(name))}, explainers)
+
+
+def test_the_adapters_declare_the_same_expected_failures_as_the_former_central_table() -> None:
+    """Snapshot taken from ``explainers.expectations.EXPECTED_FAILURES`` (attached by ``attach_expectations``) before
+    each adapter declared its own: every built-in explainer's expected failures, reasons and order included."""
+    import json
+
+    from xaicheck.explainers.base import all_explainers
+    from xaicheck.explainers.expectations import expected_failures_of
+
+    snapshot = json.loads((Path(__file__).parent / "data" / "expected_failures.json").read_text())
+    now = {exp.name: [{"check": ef.check, "case": ef.case, "reason": ef.reason} for ef in exp.expected_failures]
+           for exp in all_explainers() if exp.expected_failures}
+    assert now == snapshot
+    assert {name: [ef.check for ef in expected_failures_of(name)] for name in snapshot} == \
+        {name: [e["check"] for e in entries] for name, entries in snapshot.items()}
+    assert expected_failures_of("no_such_explainer") == ()
 
 
 # -- one version source --------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class Registry(Generic[T]):
         self._adopt = adopt
         self._same = same or (lambda a, b: a is b)
         self._after_load = list(after_load)
+        self._on_add: list[Callable[[str, T], None]] = []
         self._items: dict[str, T] = {}
         self._loaded = False
         self._loading = False
@@ -78,8 +79,17 @@ class Registry(Generic[T]):
             raise NameTakenError(f"{self.kind} name {name!r} is already registered (by {_origin(present)}); "
                                 f"{_origin(item)} cannot take it")
         if present is None:
+            for hook in self._on_add:  # a validator that raises keeps the item out
+                hook(name, item)
             self._items[name] = item
         return self._items[name]
+
+    def on_add(self, hook: Callable[[str, T], None]) -> None:
+        """Call ``hook(name, item)`` before each new item is registered (not for items already there); if it raises,
+        the item is not registered and the error propagates (inside a load: the load fails, naming the module).
+        Adding the same hook twice is a no-op."""
+        if not any(h is hook for h in self._on_add):
+            self._on_add.append(hook)
 
     def remove(self, name: str) -> T | None:
         """Unregister ``name`` (what a test or a session that registered it temporarily undoes); its item or None."""
@@ -159,6 +169,11 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a load has finished successfully."""
+        return self._loaded and self._failure is None
 
     @property
     def failure(self) -> str | None:
