@@ -8,7 +8,7 @@ two declared exact truths, judged on two axes that are never averaged:
   cover-weighted conditional expectation of the trees (Lundberg, Erion & Lee 2018), computed leaf by leaf from the
   library's own node covers (``tree_path_shapley``), the quantity TreeSHAP's ``tree_path_dependent`` mode reports.
 
-Data: ``x ~ U[-2, 2]^d``, target ``g(x) = 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5`` (+ ``x6 x7`` at d = 12); a
+Data: ``x ~ U[-2, 2]^d``, target ``g(x) = 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5`` (+ ``x6 x7`` at d >= 12); a
 classifier learns ``[g(x) > median]``. The last feature is 0 in every training row, so no tree splits on it: an exact
 dummy of the fitted model. The explained output is the regression value, a booster's raw margin (log-odds: what
 TreeSHAP explains; xgboost's ``output_margin``) or a forest's class-1 probability. Fits are seeded, one thread, and cached
