@@ -11,8 +11,8 @@ two declared exact truths, judged on two axes that are never averaged:
 Data: ``x ~ U[-2, 2]^d``, target ``g(x) = 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5`` (+ ``x6 x7`` at d >= 12); a
 classifier learns ``[g(x) > median]``. The last feature is 0 in every training row, so no tree splits on it: an exact
 dummy of the fitted model. The explained output is the regression value, a booster's raw margin (log-odds: what
-TreeSHAP explains; xgboost's ``output_margin``) or a forest's class-1 probability. Fits are seeded, one thread, and cached
-(``_fit_cache.fit_estimator``).
+TreeSHAP explains; xgboost's ``output_margin``) or a forest's class-1 probability. Fits are seeded, one thread,
+and cached (``_fit_cache.fit_estimator``).
 """
 
 from __future__ import annotations
