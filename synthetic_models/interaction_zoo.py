@@ -4,7 +4,9 @@ Each declares ``Declarations(axes={"interaction"})``: it joins the interaction c
 so it moves no score of the Shapley tracks. Every polynomial declares its ``multilinear_terms`` (the closed-form
 Möbius transform, ``interaction_closed_forms``); the fitted tree needs only its estimator. Quick tier: three models
 (AND/OR on bits, a pairwise model, a ±1 XOR/parity); default adds a third-order polynomial (d = 10), a sparse
-pairwise model (d = 12), a fitted random forest (d = 6) and a boolean model at d = 16.
+pairwise model (d = 12), a fitted random forest (d = 6) and a boolean model at d = 16. More default-tier exams:
+``interaction_logic_zoo`` (boolean functions on {0,1} and {-1,1}, order-3 polynomials, d = 4-16) and
+``interaction_trained`` (a fitted gradient-boosting ensemble and a trained ReLU MLP).
 
     ia_and_or_d6      f = x0 x1 x2 + OR(x3, x4)                 {0,1}^6, x5 dummy      AND of three, OR of two
     ia_pairwise_d8    f = x0 + x0 x1 - 0.5 x2 x3 + 2 x4 x5      [-1, 1]^8, x6 x7 dummy

@@ -1,4 +1,4 @@
-"""Fitted tree ensembles at d = 8 and 12 (xgboost, lightgbm, scikit-learn; regression and classification), each with
+"""Fitted tree ensembles at d = 8 to 16 (xgboost, lightgbm, scikit-learn; regression and classification), each with
 two declared exact truths, judged on two axes that are never averaged:
 
 - **interventional** (the default axis, ``ground_truth_agreement``): the exact Shapley value of the fitted model's
@@ -8,11 +8,11 @@ two declared exact truths, judged on two axes that are never averaged:
   cover-weighted conditional expectation of the trees (Lundberg, Erion & Lee 2018), computed leaf by leaf from the
   library's own node covers (``tree_path_shapley``), the quantity TreeSHAP's ``tree_path_dependent`` mode reports.
 
-Data: ``x ~ U[-2, 2]^d``, target ``g(x) = 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5`` (+ ``x6 x7`` at d = 12); a
+Data: ``x ~ U[-2, 2]^d``, target ``g(x) = 2 sin x0 + x1 x2 + |x3| + 0.5 x4 - 0.75 x5`` (+ ``x6 x7`` at d >= 12); a
 classifier learns ``[g(x) > median]``. The last feature is 0 in every training row, so no tree splits on it: an exact
 dummy of the fitted model. The explained output is the regression value, a booster's raw margin (log-odds: what
-TreeSHAP explains) or a forest's class-1 probability. Fits are seeded, one thread, and cached
-(``_fit_cache.fit_estimator``).
+TreeSHAP explains; xgboost's ``output_margin``) or a forest's class-1 probability. Fits are seeded, one thread,
+and cached (``_fit_cache.fit_estimator``).
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ class _Spec:
 
 def _estimator(library: str, task: str) -> Any:
     if library == "xgboost":
-        from xgboost import XGBRegressor
+        from xgboost import XGBClassifier, XGBRegressor
 
-        return XGBRegressor(n_estimators=40, max_depth=3, learning_rate=0.3, tree_method="exact", n_jobs=1,
-                            random_state=0)
+        cls = XGBClassifier if task == "classification" else XGBRegressor
+        return cls(n_estimators=40, max_depth=3, learning_rate=0.3, tree_method="exact", n_jobs=1, random_state=0)
     if library == "lightgbm":
         from lightgbm import LGBMClassifier, LGBMRegressor
 
@@ -79,6 +79,8 @@ def _output(est: Any, task: str) -> Callable[[np.ndarray], np.ndarray]:
         return lambda X: np.asarray(est.predict(X), dtype=np.float64)
     if module.startswith("lightgbm"):
         return lambda X: np.asarray(est.predict(X, raw_score=True), dtype=np.float64)
+    if module.startswith("xgboost"):
+        return lambda X: np.asarray(est.predict(X, output_margin=True), dtype=np.float64)
     if type(est).__name__ == "GradientBoostingClassifier":
         return lambda X: np.asarray(est.decision_function(X), dtype=np.float64).reshape(-1)
     return lambda X: np.asarray(est.predict_proba(X)[:, 1], dtype=np.float64)
@@ -123,7 +125,9 @@ def fit_tree_model(spec: _Spec) -> TrainedModel:
 
 
 _FULL = frozenset({"full"})
-#: Six models (4 cases each in the tree track) in the default suite; the d = 12 ones in ``full``.
+#: The default suite: 18 models at d = 8-16 (one ``ground_truth_agreement`` case each in the trees track, one
+#: ``path_dependent_agreement`` case each on the path-dependent axis); four more d = 12 ones in ``full``. The
+#: interventional truth enumerates 2^d coalitions per explained row (4 rows): 65536 tree evaluations per row at d = 16.
 TREE_ZOO: tuple[_Spec, ...] = (
     _Spec("tree_xgboost_reg_d8", "xgboost", "regression", 8),
     _Spec("tree_lightgbm_reg_d8", "lightgbm", "regression", 8),
@@ -131,6 +135,18 @@ TREE_ZOO: tuple[_Spec, ...] = (
     _Spec("tree_forest_reg_d8", "sklearn_forest", "regression", 8),
     _Spec("tree_forest_clf_d8", "sklearn_forest", "classification", 8),
     _Spec("tree_gbm_reg_d8", "sklearn_gbm", "regression", 8),
+    _Spec("tree_xgboost_clf_d8", "xgboost", "classification", 8),
+    _Spec("tree_gbm_clf_d8", "sklearn_gbm", "classification", 8),
+    _Spec("tree_xgboost_clf_d10", "xgboost", "classification", 10),
+    _Spec("tree_lightgbm_reg_d10", "lightgbm", "regression", 10),
+    _Spec("tree_forest_clf_d10", "sklearn_forest", "classification", 10),
+    _Spec("tree_gbm_reg_d10", "sklearn_gbm", "regression", 10),
+    _Spec("tree_lightgbm_reg_d12", "lightgbm", "regression", 12),
+    _Spec("tree_forest_clf_d12", "sklearn_forest", "classification", 12),
+    _Spec("tree_xgboost_clf_d12", "xgboost", "classification", 12),
+    _Spec("tree_gbm_reg_d12", "sklearn_gbm", "regression", 12),
+    _Spec("tree_lightgbm_clf_d14", "lightgbm", "classification", 14),
+    _Spec("tree_xgboost_reg_d16", "xgboost", "regression", 16),
     _Spec("tree_xgboost_reg_d12", "xgboost", "regression", 12, _FULL),
     _Spec("tree_lightgbm_clf_d12", "lightgbm", "classification", 12, _FULL),
     _Spec("tree_forest_reg_d12", "sklearn_forest", "regression", 12, _FULL),

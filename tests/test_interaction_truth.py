@@ -15,7 +15,7 @@ from xaicheck.synthetic_models.interaction_indices import (EFFICIENT, INDICES, i
                                                            superset_sums)
 from xaicheck.synthetic_models.interaction_subsets import popcounts, subsets
 from xaicheck.synthetic_models.interaction_truth import interaction_truth
-from xaicheck.synthetic_models.registry import get_model
+from xaicheck.synthetic_models.registry import get_model, model_names
 
 shapiq = pytest.importorskip("shapiq")
 
@@ -122,13 +122,31 @@ def test_order_one_is_the_shapley_value():
         assert np.allclose(indices_from_values(table, index, 1), table @ shapley_weights(6), atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["ia_and_or_d6", "ia_pairwise_d8", "ia_parity_pm1_d6", "ia_poly3_d10",
-                                  "ia_sparse_d12", "ia_forest_d6", "ia_bool_d16"])
+#: Every registered interaction exam (``ia_*``: interaction_zoo, interaction_logic_zoo, interaction_trained).
+IA_MODELS = [n for n in model_names() if n.startswith("ia_")]
+
+
+def test_the_interaction_exam_is_registered_and_declares_its_axis():
+    assert len(IA_MODELS) >= 15
+    for name in IA_MODELS:
+        model = get_model(name)
+        assert "interaction" in model.declarations.axes and model.family == "interactions", name
+        assert 4 <= model.n_features <= 16, name
+
+
+@pytest.mark.parametrize("name", IA_MODELS)
 def test_closed_forms_equal_the_enumeration(name):
+    from xaicheck.synthetic_models.interaction_closed_forms import closed_form_interactions
+    from xaicheck.synthetic_models.interaction_truth import references
+
     model = get_model(name)
     rng = np.random.default_rng(3)
     X, Z = model.sample(2, rng), model.sample(4, rng)
     b = model.declarations.baseline_for(X)
+    if not hasattr(model, "multilinear_terms") and getattr(model, "sklearn_estimator", None) is None:
+        # no declared closed form (a trained network): the truth is the enumeration, by the route itself
+        assert closed_form_interactions(model, X, references(X, b, "baseline"), "k-SII", 2) is None
+        return
     for game, ref in (("baseline", b), ("interventional", Z)):
         for index in INDICES:
             closed = interaction_truth(model, X, ref, game, index, 3)
