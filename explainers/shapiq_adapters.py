@@ -16,6 +16,8 @@ Stochastic approximators are seeded with ``random_state = seed``; rows are expla
 
 from __future__ import annotations
 
+from typing import Any
+
 import warnings
 
 import numpy as np
@@ -84,6 +86,21 @@ class ShapiqTree(InteractionExplainer):
     capabilities = Capabilities(requires="tree", interaction_order=ORDER)
     settings = {"index": "k-SII", "order": ORDER}
     description = "shapiq TreeExplainer (TreeSHAP-IQ), k-SII order 2, path-dependent"
+
+    def can_explain(self, model: "Any") -> tuple[bool, str]:
+        """Only the estimator classes shapiq's ``TreeExplainer`` converts (``shapiq.explainer.tree.validation.
+        SUPPORTED_MODELS``: scikit-learn trees, forests and extra trees, xgboost, lightgbm); e.g. scikit-learn's
+        gradient boosting is not, which shapiq reports as ``TypeError: Unsupported model type``."""
+        ok, why = super().can_explain(model)
+        if not ok:
+            return ok, why
+        from shapiq.explainer.tree.validation import SUPPORTED_MODELS
+
+        est = model.sklearn_estimator
+        package, cls = type(est).__module__.split(".")[0], type(est).__qualname__
+        if (package, cls) not in {(n.split(".")[0], n.rsplit(".", 1)[-1]) for n in SUPPORTED_MODELS}:
+            return False, f"{self.name}: shapiq's TreeExplainer does not support {package} {cls}"
+        return True, ""
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         import shapiq

@@ -153,3 +153,14 @@ def test_a_run_ranks_an_interactions_track_with_every_control_below(tmp_path):
     assert all(r["rank"] for r in ranked) and int(ranked[0]["cases"]) >= 6
     floor = min(float(r["overall"]) for r in ranked)
     assert all(float(r["overall"]) < floor for r in controls)
+
+
+def test_shapiq_tree_is_not_applicable_to_estimators_shapiq_cannot_convert():
+    """shapiq's TreeExplainer raises 'Unsupported model type' on scikit-learn gradient boosting: the adapter says so
+    up front (a not-applicable cell with the reason), and still explains the forests it converts."""
+    from xaicheck.synthetic_models.base import seal
+
+    tree = get_explainer("shapiq_tree")
+    ok, why = tree.can_explain(seal(get_model("ia_gbm_d8")))
+    assert not ok and "GradientBoostingRegressor" in why
+    assert tree.can_explain(seal(get_model("ia_forest_d6"))) == (True, "")
