@@ -35,7 +35,9 @@ def run_pool(cells: list[Cell], todo: list[int], *, jobs: int, timeout: float, e
     queue = deque(todo)
     running: list[RunningCell] = []
     # answered cells whose killed processes the kernel is still tearing down: reaped without waiting as the pool
-    # goes on, and waited for at the end (a cell's answer never waits for its process's exit)
+    # goes on, and waited for at the end (a cell's answer never waits for its process's exit). Every one is waited
+    # for before this returns or raises: a forked cell holds copies of this process's descriptors (the result
+    # folder's lock among them) until it is gone
     dying: list[RunningCell] = []
 
     def start(idx: int) -> None:
@@ -71,8 +73,9 @@ def run_pool(cells: list[Cell], todo: list[int], *, jobs: int, timeout: float, e
             for rc in wait(running, timeout=0.5):
                 if rc.feed():  # type: ignore[union-attr]
                     running.remove(rc)  # type: ignore[arg-type]
-                    emit(rc.record(wait=False))  # type: ignore[union-attr]
-                    dying.append(rc)  # type: ignore[arg-type]
+                    record = rc.record(wait=False)  # type: ignore[union-attr]
+                    dying.append(rc)  # type: ignore[arg-type]  # before emit: an interrupt there still reaps it
+                    emit(record)
             dying[:] = [rc for rc in dying if not rc.reaped()]
             now = time.monotonic()
             for rc in list(running):
