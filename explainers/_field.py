@@ -7,8 +7,10 @@ lead back to the exam from inside that process. So ``Explainer.explain`` does no
 question to a **field process** and waits for the answer:
 
 - The field processes are forked from a **zygote** (``multiprocessing``'s forkserver): a process started fresh from
-  the interpreter, never a fork of the exam, that imports numpy, torch and the explainer adapters and holds no model,
-  truth, case or check. A field process is one fork of it per exam process (per cell, where cells are processes).
+  the interpreter, never a fork of the exam, that imports numpy, torch, the explainer adapters and the modules that
+  define the zoo's torch module classes (``TORCH_MODULE_CLASSES``: code, which unpickling a module would import
+  anyway) and holds no model, truth, case or check. A field process is one fork of it per exam process (per cell,
+  where cells are processes).
 - What crosses, per model (once): a **manifest** of the sealed view (``SealedModel.manifest``): its opaque per-run
   name, anonymous feature names, domain, shapes, forms, linear coefficients; the pickled torch module and fitted
   estimator when an explainer first asks for them; per question: the explainer (pickled), ``X``, baseline, background, target,
@@ -54,11 +56,18 @@ __all__ = ["FIELD_ENV", "FieldModel", "FieldError", "field_mode", "explain_in_fi
 
 #: ``XAICHECK_FIELD=inline`` runs explainers in the exam process (unsealed; for debugging adapters).
 FIELD_ENV = "XAICHECK_FIELD"
+#: The modules defining the zoo's torch module classes (code only: importing one builds no model and no truth). A
+#: pickled torch module names its class, so the first one a field process unpickles imports its module: 50-80 ms per
+#: cell when the zygote had not (measured on ``mlp_base``); preloaded, every fork shares them.
+TORCH_MODULE_CLASSES = tuple(f"xaicheck.synthetic_models.{m}" for m in (
+    "additive", "adversarial", "affine", "attention_net", "behaviour_units", "equivalence", "image", "image_additive",
+    "image_cnn", "image_watermark", "scaled", "text_interactions", "zoo"))
 #: Modules the zygote imports before it forks (the libraries adapters use; importing them costs nothing per cell).
 PRELOAD = ("numpy", "torch", "sklearn.linear_model", "sklearn.inspection", "captum.attr", "captum.attr._core.lrp",
            "captum.attr._utils.lrp_rules", "shap", "lime.lime_tabular", "lime.lime_text", "saliency.core",
            "saliency.core.guided_ig", "skimage.segmentation", "xgboost", "lightgbm", "xaicheck.explainers.base",
-           "xaicheck.explainers._output", "xaicheck.explainers._field", "xaicheck.explainers._zygote")
+           "xaicheck.explainers._output", "xaicheck.explainers._field", *TORCH_MODULE_CLASSES,
+           "xaicheck.explainers._zygote")
 #: Text-model methods an explainer may call (answered by the exam process).
 TEXT_METHODS = ("predict_text", "vectorize", "render", "token_index")
 #: What the field process may ask the exam process to do with a sealed view.
