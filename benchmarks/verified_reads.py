@@ -65,7 +65,7 @@ def verify_run(directory: Path) -> Verified:
     for name in digests:
         if name not in DIGESTED and not _HISTORY_NAME.fullmatch(name):
             raise RecordError(f"{where}: digest recorded for {name!r}, which is not a file of a run; it was edited")
-    origin = _origin(record, where)  # the record itself first: an edited provenance is named as such
+    origin = keyed_origin(record, where)  # the record itself first: an edited provenance is named as such
     if "scores_sha256" in record and digests.get("scores.csv") != record["scores_sha256"]:
         raise RecordError(f"{where}: scores_sha256 and digests disagree; it was edited after the run")
     for name in DIGESTED:  # a file the report reads that was not there when the run recorded its digests
@@ -94,7 +94,11 @@ def verify_run(directory: Path) -> Verified:
                        if any(c.startswith("history/") for c in checked) else ()), origin)
 
 
-def _origin(record: Mapping[str, Any], where: Path) -> str:
+def keyed_origin(record: Mapping[str, Any], where: Path, writer: str = "`xaicheck run`",
+                 what: str = "the run") -> str:
+    """Where the record's keyed digest (``digests_key_id`` / ``digests_hmac``, :mod:`.run_key`) says it comes from;
+    raises :class:`RecordError` when this machine holds the key and the HMAC does not match (the record was edited
+    after ``writer`` wrote ``what``). Shared by a run's ``provenance.json`` and ``metrics/provenance.json``."""
     made_by, mac = record.get("digests_key_id"), record.get("digests_hmac")
     if not made_by or not mac:
         return "no keyed digest recorded: origin not verifiable"
@@ -103,5 +107,5 @@ def _origin(record: Mapping[str, Any], where: Path) -> str:
         return f"digests verified, origin not verifiable here (keyed with {made_by}, a key this machine does not hold)"
     if not isinstance(mac, str) or not hmac.compare_digest(mac, keyed_digest(key, canonical(record))):
         raise RecordError(f"{where}: the keyed digest does not match (the record or a file digest in it was edited "
-                          "after the run); rerun `xaicheck run`")
+                          f"after {what}); rerun {writer}")
     return f"keyed digest verified with this machine's key {made_by}"

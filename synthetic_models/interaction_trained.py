@@ -27,7 +27,7 @@ from .base import GroundTruth, uniform_sampler
 from .declarations import Declarations
 from .interaction_zoo import AXIS, FAMILY, ROWS
 from .registry import register_model
-from .trained import TrainedModel, _adam, regression_error
+from .trained import TrainedModel, regression_error, train_masked_mlp
 
 __all__ = ["gbm_target", "mlp_target"]
 
@@ -79,30 +79,11 @@ def ia_gbm_d8() -> TrainedModel:
 @fit_scope
 def _train_mlp(seed: int, n_train: int, steps: int, hidden: int) -> "Any":
     import torch
-    from torch import nn
 
     gen = torch.Generator().manual_seed(2603 + seed)
     X = torch.rand(n_train, 6, generator=gen, dtype=torch.float64) * 2 - 1
     y = torch.as_tensor(mlp_target(X.numpy()))
-    first, last = nn.Linear(6, hidden).double(), nn.Linear(hidden, 1).double()
-    for layer in (first, last):
-        bound = 1.0 / layer.in_features**0.5
-        nn.init.uniform_(layer.weight, -bound, bound, generator=gen)
-        nn.init.uniform_(layer.bias, -bound, bound, generator=gen)
-    mask = torch.ones_like(first.weight)
-    mask[:, 4:] = 0.0  # x4, x5 never reach the network
-    with torch.no_grad():
-        first.weight.mul_(mask)
-    net = nn.Sequential(first, nn.ReLU(), last, nn.Flatten(0))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        _adam(list(net.parameters()), lambda: torch.mean((net(X) - y) ** 2), steps, lr=0.02, grad_masks={0: mask})
-    finally:
-        torch.set_num_threads(threads)
-    if torch.any(first.weight[:, 4:] != 0):
-        raise RuntimeError("x4, x5 weights left zero during training")
-    return net.eval()
+    return train_masked_mlp(X, y, gen, hidden, steps, dead=(4, 5))  # x4, x5 never reach the network
 
 
 @register_model("ia_mlp_d6", exam=True)

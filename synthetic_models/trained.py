@@ -25,7 +25,7 @@ in the training data, so no tree can split on it and it is an exact dummy of the
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -229,35 +229,46 @@ def _adam(params: list, loss_fn: Callable[[], Any], steps: int, lr: float, grad_
                                    "grad_masks": masks})
 
 
-@fit_scope
-def _train_mlp(seed: int, n_train: int, steps: int, hidden: int) -> "torch.nn.Module":
+def train_masked_mlp(X: "torch.Tensor", y: "torch.Tensor", gen: "torch.Generator", hidden: int, steps: int,
+                     dead: Sequence[int]) -> "torch.nn.Module":
+    """A ``d``-``hidden``-1 ReLU MLP fitted to ``(X, y)`` by full-batch Adam (lr 0.02, ``steps`` steps, one thread),
+    whose first-layer weights from the ``dead`` inputs are zero at initialisation and stay zero (masked gradients):
+    those inputs are exact dummies of the trained network. The layers are initialised as torch does,
+    U(±1/sqrt(fan_in)), from ``gen`` (after whatever the caller drew from it), so the same generator state gives the
+    same bits."""
     import torch
     from torch import nn
 
-    gen = torch.Generator().manual_seed(seed)
-    w, b = torch.tensor(LINEAR_W, dtype=torch.float64), LINEAR_B
-    X = torch.rand(n_train, 4, generator=gen, dtype=torch.float64) * 2 - 1
-    y = X @ w + b
-    first, last = nn.Linear(4, hidden).double(), nn.Linear(hidden, 1).double()
+    first, last = nn.Linear(X.shape[1], hidden).double(), nn.Linear(hidden, 1).double()
     for layer in (first, last):
         bound = 1.0 / layer.in_features**0.5
         nn.init.uniform_(layer.weight, -bound, bound, generator=gen)
         nn.init.uniform_(layer.bias, -bound, bound, generator=gen)
     mask = torch.ones_like(first.weight)
-    mask[:, 3] = 0.0  # x3 never reaches the network
+    mask[:, list(dead)] = 0.0
     with torch.no_grad():
         first.weight.mul_(mask)
     net = nn.Sequential(first, nn.ReLU(), last, nn.Flatten(0))
-    params = list(net.parameters())
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one thread: the same bits on any machine, and no contention on tiny tensors
     try:
-        _adam(params, lambda: torch.mean((net(X) - y) ** 2), steps, lr=0.02, grad_masks={0: mask})
+        _adam(list(net.parameters()), lambda: torch.mean((net(X) - y) ** 2), steps, lr=0.02, grad_masks={0: mask})
     finally:
         torch.set_num_threads(threads)
-    if torch.any(first.weight[:, 3] != 0):
-        raise RuntimeError("x3 weights left zero during training")
+    if torch.any(first.weight[:, list(dead)] != 0):
+        raise RuntimeError(f"the weights of inputs {list(dead)} left zero during training")
     return net.eval()
+
+
+@fit_scope
+def _train_mlp(seed: int, n_train: int, steps: int, hidden: int) -> "torch.nn.Module":
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    w, b = torch.tensor(LINEAR_W, dtype=torch.float64), LINEAR_B
+    X = torch.rand(n_train, 4, generator=gen, dtype=torch.float64) * 2 - 1
+    y = X @ w + b
+    return train_masked_mlp(X, y, gen, hidden, steps, dead=(3,))  # x3 never reaches the network
 
 
 @register_model("mlp_trained_additive", placed={

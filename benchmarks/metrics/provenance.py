@@ -18,7 +18,6 @@ same limits as a run's digests apply (:mod:`..run_key`): an integrity check, not
 
 from __future__ import annotations
 
-import hmac
 import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -28,6 +27,7 @@ from xaicheck.benchmarks.errors import RecordError
 from xaicheck.benchmarks.provenance import git_commit, library_versions, now_utc, xaicheck_version
 from xaicheck.benchmarks.run_key import key_id, keyed_digest, run_key
 from xaicheck.benchmarks.safe_io import atomic_write_text
+from xaicheck.benchmarks.verified_reads import keyed_origin
 
 __all__ = ["METRICS_FORMAT", "DIGESTED", "OPTIONAL", "write_metrics_provenance", "verify_metrics",
            "VerifiedMetrics"]
@@ -114,7 +114,7 @@ def verify_metrics(directory: Path) -> VerifiedMetrics:
     for name in digests:
         if name not in DIGESTED:
             raise RecordError(f"{where}: digest recorded for {name!r}, which is not a file of a metrics folder")
-    origin = _origin(record, where)
+    origin = keyed_origin(record, where, "`xaicheck metrics`", "`xaicheck metrics`")
     checked = []
     for name in DIGESTED:
         path = directory / name
@@ -136,15 +136,3 @@ def verify_metrics(directory: Path) -> VerifiedMetrics:
         raise RecordError(f"{directory / 'metric_validity.csv'} is not recorded: nothing to report")
     return VerifiedMetrics(record, tuple(checked), origin)
 
-
-def _origin(record: Mapping[str, Any], where: Path) -> str:
-    made_by, mac = record.get("digests_key_id"), record.get("digests_hmac")
-    if not made_by or not mac:
-        return "no keyed digest recorded: origin not verifiable"
-    key = run_key(create=False)
-    if key is None or key_id(key) != made_by:
-        return f"digests verified, origin not verifiable here (keyed with {made_by}, a key this machine does not hold)"
-    if not isinstance(mac, str) or not hmac.compare_digest(mac, keyed_digest(key, canonical(record))):
-        raise RecordError(f"{where}: the keyed digest does not match (the record or a digest in it was edited after "
-                          "`xaicheck metrics`); rerun `xaicheck metrics`")
-    return f"keyed digest verified with this machine's key {made_by}"
