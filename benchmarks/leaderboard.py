@@ -126,7 +126,9 @@ def track_rows(result: TrackResult, explainers_meta: Mapping[str, Mapping[str, A
         for a in result.axes:
             entry[f"axis:{a}"] = fmt(row.get(f"axis:{a}"), 3)
         entry["fails"] = str(row.get("fails", ""))
-        if not ranked:
+        if row["kind"] == "below_controls":
+            entry["not_above"] = str(row.get("not_above", ""))
+        elif not ranked:
             entry["below_all_ranked"] = {True: "yes", False: "NO"}.get(row.get("below_all_ranked"), "")
         out.append(entry)
     return out
@@ -217,10 +219,20 @@ def _track_markdown(res: TrackResult, meta: Mapping[str, Mapping[str, Any]]) -> 
              + " Not answered = cases scored as the random control (not applicable, error or timeout).", ""]
     lines += _md_table(ranked, cols, heads, {"explainer", "library", "family", "rank_interval", "overall_95"}
                        | {f"gate:{g}" for g in res.gates})
+    below = [r for r in rows if r["kind"] == "below_controls"]
+    if below:
+        lines += ["", BELOW_CONTROLS + " "
+                  + "; ".join(f"{md_escape(r['explainer'])} (overall {r['overall']}; {md_escape(r['not_above'])})"
+                              for r in below) + "."]
     if res.excluded:
         lines += ["", "Not ranked here (applicable to fewer than half of the track's cases): "
                   + "; ".join(f"{md_escape(k)} ({md_escape(v)})" for k, v in sorted(res.excluded.items())) + "."]
     return lines
+
+
+#: The sentence before a track's members that do not beat its best control (markdown and HTML).
+BELOW_CONTROLS = ("Not above the controls (scored on every case of the track like the ranked members, but no higher "
+                  "than its best degenerate control, so not ranked; the control and both overalls follow):")
 
 
 def _panel_markdown(scores: Scores) -> list[str]:

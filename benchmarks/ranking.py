@@ -33,7 +33,12 @@ that declare they fit it (by their tags). Within a track:
   (pairs near the threshold); this rule moves none (``tests/test_ranking_stability.py``).
 - **bootstrap**: ``N_BOOT`` replicates resample the track's cases with replacement (seeded ``BOOT_SEED``: same
   input, same bytes) for the overall's 95% interval and ``p_rank1`` = share of replicates in which the explainer is
-  first (ties split); these estimates are shown, never used to declare a rank. A track with fewer than ``MIN_TRACK_CASES`` scored cases
+  first (ties split); these estimates are shown, never used to declare a rank.
+- **not above the controls**: a member whose overall does not exceed the highest overall of the track's controls
+  (the degenerate panel, scored on the same cells) is not ranked: it is listed with ``kind == "below_controls"``,
+  its overall and the control it does not beat (``not_above``). A rank below a control says only that the method is
+  no better than a trick here, and ranking it would put a control above a ranked method (issue 24). Decided on the
+  point overall, so no resampling seed enters it. A track with fewer than ``MIN_TRACK_CASES`` scored cases
   has no resolution: no rank is declared.
 - **tracks for every truth axis**: a score check whose ``truth`` axis no fixed track in ``TRACKS`` ranks (a user's
   own reference truth, e.g. ``user:closed_form``) gets its own track, ``against_<axis>`` ("Against <axis>"), over
@@ -171,6 +176,11 @@ class TrackResult:
     @property
     def controls(self) -> pd.DataFrame:
         return self.table[self.table["kind"] == "control"]
+
+    @property
+    def below_controls(self) -> pd.DataFrame:
+        """Members no higher than the track's best control: scored on every case, listed, not ranked."""
+        return self.table[self.table["kind"] == "below_controls"]
 
     def top(self) -> list[str]:
         """Members whose declared rank is 1 (empty when the track cannot rank)."""
@@ -344,6 +354,20 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     ones = np.ones((1, len(sc)))
     point = _overall(S, ones, check_cols, cat_idx, len(cats), prop_idx)[:, 0] if sc else np.full(len(rows), math.nan)
 
+    # qualify: a member whose overall does not exceed every control's is listed below the panel, not ranked
+    not_above: dict[str, str] = {}
+    if sc and controls:
+        ci = int(np.nanargmax(point[len(members):])) + len(members)
+        bar = float(point[ci])
+        keep = [i for i in range(len(members)) if point[i] > bar]
+        drop = [i for i in range(len(members)) if i not in keep]
+        for i in drop:
+            not_above[members[i]] = f"{rows[ci]} {bar:.3f} ≥ {point[i]:.3f}"
+        perm = keep + drop + list(range(len(members), len(rows)))
+        rows = [rows[i] for i in perm]
+        S, point, filled = S[perm], point[perm], filled[perm]
+        members = [rows[i] for i in range(len(keep))]
+
     # calibrated: per check against the random control on the same cells
     calibrated = np.full(len(rows), math.nan)
     if sc and random_control in rows:
@@ -360,7 +384,7 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
 
     # bootstrap over cases (members only are ranked)
     E = len(members)
-    resolved = len(sc) >= MIN_TRACK_CASES
+    resolved = len(sc) >= MIN_TRACK_CASES and E > 0
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(len(sc), np.full(len(sc), 1.0 / len(sc)), size=n_boot) if sc else np.zeros((n_boot, 0))
     O = _overall(S[:E], counts, check_cols, cat_idx, len(cats), prop_idx) if sc else np.full((E, n_boot), math.nan)
@@ -383,8 +407,9 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     by_explainer = dict(tuple(tok.groupby("explainer")))
     for i, e in enumerate(rows):
         mine = by_explainer.get(e, tok.iloc[:0])
+        kind = "ranked" if i < E else "below_controls" if e in not_above else "control"
         row: dict[str, Any] = {
-            "explainer": e, "kind": "ranked" if i < E else "control",
+            "explainer": e, "kind": kind, "not_above": not_above.get(e, ""),
             "rank": (declared[i] if resolved else None) if i < E else None,
             "rank_lo": int(lo[i]) if i < E and resolved else None,
             "rank_hi": int(hi[i]) if i < E and resolved else None,
@@ -418,7 +443,7 @@ def _rank_track(track: Track, ok: pd.DataFrame, cells: pd.DataFrame, meta: Mappi
     if E:
         floor = float(np.nanmin(point[:E]))
         df["below_all_ranked"] = [None if k == "ranked" else bool(v < floor) for k, v in zip(df["kind"], df["overall"])]
-    df["_k"] = (df["kind"] != "ranked").astype(int)
+    df["_k"] = df["kind"].map({"ranked": 0, "below_controls": 1}).fillna(2).astype(int)
     df["_r"] = df["rank"].astype("float").fillna(1e9)
     df = (df.sort_values(["_k", "_r", "overall", "explainer"], ascending=[True, True, False, True], kind="mergesort")
           .drop(columns=["_k", "_r"]).reset_index(drop=True))

@@ -84,6 +84,7 @@ class Use:
     controls: int = 0
     controls_above: list[str] = field(default_factory=list)  # controls not below every ranked method
     max_d: int | None = None  # largest d among the track's cases (when the case facts are known)
+    below_controls: list[str] = field(default_factory=list)  # members no higher than the track's best control
 
 
 def enumerates(meta: Mapping[str, Any]) -> bool:
@@ -134,6 +135,7 @@ def _use(res: TrackResult, meta: Mapping[str, Mapping[str, Any]], seconds: Mappi
     controls = res.controls.to_dict("records")
     use.controls = len(controls)
     use.controls_above = [str(r["explainer"]) for r in controls if not r.get("below_all_ranked", True)]
+    use.below_controls = [str(r["explainer"]) for r in res.table.to_dict("records") if r["kind"] == "below_controls"]
     scaling = [r for r in ranked if not enumerates(meta.get(r["explainer"], {}))]
     if not res.resolved:
         if scaling:
@@ -230,6 +232,9 @@ def use_text(use: Use, esc: Callable[[str], str] = str, bold: Callable[[str], st
                      + (bold(f"NOT below every ranked method: {esc(', '.join(use.controls_above))}")
                         if use.controls_above
                         else "all below every ranked method"))
+    if use.below_controls:
+        lines.append(bold("do not use here") + " (no higher than a degenerate control, so not ranked): "
+                     + ", ".join(esc(n) for n in use.below_controls))
     return head, lines
 
 

@@ -264,6 +264,8 @@ def compute_scores(records: Iterable[CellRecord], *, random_control: str = RANDO
 
 def _track_label(t: TrackResult, name: str) -> str:
     row = t.table[t.table["explainer"] == name].iloc[0]
+    if row["kind"] == "below_controls":
+        return f"{t.track.name}: not above the controls"
     if row["kind"] != "ranked":
         return f"{t.track.name}: control"
     if pd.isna(row["rank"]):

@@ -1,4 +1,4 @@
-"""lime adapters (Ribeiro et al. 2016): ``lime_tabular`` and ``lime_text``.
+"""lime adapters (Ribeiro et al. 2016): ``lime_tabular``, ``lime_text`` and ``lime_image`` (see its class docstring).
 
 What number is returned as the attribution
 ------------------------------------------
@@ -23,6 +23,8 @@ surrogate's *contribution at the instance relative to the representation's refer
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from typing import TYPE_CHECKING
 
@@ -35,7 +37,7 @@ from .torch_utils import predict_fn
 if TYPE_CHECKING:
     from xaicheck.synthetic_models.base import SyntheticModel
 
-__all__ = ["LimeTabular", "LimeText", "row_to_text"]
+__all__ = ["LimeTabular", "LimeText", "LimeImage", "row_to_text"]
 
 
 class LimeTabular(Explainer):
@@ -48,6 +50,14 @@ class LimeTabular(Explainer):
     settings = {"num_samples": 1000, "discretize_continuous": False, "feature_selection": "none",
                 "binary_features": "categorical", "surrogate": "ridge_alpha_1"}
     expected_failures = (ExpectedFailure("fooling", why.SCAFFOLD.format(method="LIME (lime.lime_tabular)")),)
+
+    def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
+        ok, why = super().can_explain(model)
+        if ok and _is_image(model):
+            return False, (f"{self.name} samples each feature from the training data's distribution; on an image "
+                           "the reference is one all-off patch row (or single pixels), so it draws no informative "
+                           "perturbation: LIME's image explainer is lime_image")
+        return ok, why
 
     def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
         from lime.lime_tabular import LimeTabularExplainer
@@ -127,5 +137,65 @@ class LimeText(Explainer):
         return result
 
 
-for _cls in (LimeTabular, LimeText):
+def _is_image(model: "SyntheticModel") -> bool:
+    shape = getattr(model, "input_shape", None)
+    return shape is not None and len(shape) == 3 and int(np.prod(shape)) == model.n_features
+
+
+class LimeImage(Explainer):
+    """LIME's image explainer (``lime.lime_image.LimeImageExplainer``, Ribeiro et al. 2016, sec. 3.3-3.4).
+
+    Its interpretable representation is on/off per segment: s_p = 1 keeps segment p of x, s_p = 0 replaces it by the
+    hidden image, here the case's baseline b (LIME's ``hide_color``). It draws ``num_samples`` on/off vectors
+    uniformly (the first all on), weights them by the exponential kernel of the cosine distance to all-on (width
+    0.25) and fits a weighted ridge surrogate g(s) = c_0 + sum_p c_p s_p; c_p (the contribution of showing segment
+    p against hiding it) is the segment's attribution. Segments are the model's declared patches: on such a model the
+    explainer is handed the patch game (``explainers._patches``), each patch one segment; on a model without patches
+    each pixel is a segment. A segment's value is spread over its pixels (the map sums per patch to c_p).
+
+    The library takes an image and a segmentation function; the ``d`` features are passed as a 1 x d grey image
+    holding ``x - b`` with segment ids ``0..d-1`` and ``hide_color=0``, and the classifier adds b back, so a sample
+    is exactly ``b + (x - b) * s`` (LIME converts the grey image to three equal channels; channel 0 is read).
+    """
+
+    name = "lime_image"
+    family = "surrogate"
+    library = "lime"
+    capabilities = Capabilities(requires="callable", uses_baseline=True, stochastic=True)
+    settings = {"num_samples": 1000, "kernel_width": 0.25, "distance": "cosine", "hide_color": "baseline",
+                "segments": "declared patches, else one per pixel", "surrogate": "ridge_alpha_1"}
+
+    def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
+        ok, why = super().can_explain(model)
+        if ok and not _is_image(model):
+            return False, f"{self.name} explains images (model.input_shape = (C, H, W)); {model.name} is not one"
+        return ok, why
+
+    def _explain(self, model, X, *, baseline, background, target, seed):  # type: ignore[override]
+        from lime.lime_image import LimeImageExplainer
+
+        f = predict_fn(model, target)
+        n, d = X.shape
+        segments = np.arange(d).reshape(1, d)
+        out = np.zeros_like(X)
+        for k in range(n):
+            b = np.asarray(baseline[k], dtype=np.float64)
+            shown = (X[k] - b).reshape(1, d)
+
+            def classifier_fn(images: np.ndarray, b: np.ndarray = b) -> np.ndarray:
+                Z = b[None, :] + np.asarray(images, dtype=np.float64)[:, 0, :, 0]
+                return np.asarray(f(Z), dtype=np.float64).reshape(-1, 1)
+
+            explainer = LimeImageExplainer(kernel_width=float(self.settings["kernel_width"]), random_state=seed)
+            with contextlib.redirect_stderr(io.StringIO()):  # lime_image always draws a tqdm bar on stderr
+                exp = explainer.explain_instance(shown, classifier_fn, labels=(0,), hide_color=0, top_labels=None,
+                                                 num_features=d, num_samples=int(self.settings["num_samples"]),
+                                                 batch_size=int(self.settings["num_samples"]),
+                                                 segmentation_fn=lambda image: segments, random_seed=seed)
+            for p, value in exp.local_exp[0]:
+                out[k, p] = value
+        return out
+
+
+for _cls in (LimeTabular, LimeText, LimeImage):
     register(_cls())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from xaicheck.benchmarks.leaderboard import leaderboard_rows, render_markdown
@@ -252,8 +253,28 @@ def test_panel_violations_name_a_control_above_the_floor(tracked):
     s = compute_scores(recs, meta=meta, case_info=info, roles={"g": "gate", "dg": "diagnostic"},
                        axes={"ax": "on_data"})
     found = s.panel_violations()
-    assert "tabular_baseline: constant overall 0.6500 is not below every ranked explainer" in found
     assert "tabular_baseline: constant calibrated 0.5625 > 0.1" in found
     assert not any("zero" in f or "random" in f for f in found)
+    # mid (0.6) does not beat the constant control (0.65): it is listed below the controls, never ranked, so every
+    # control stays below every ranked member
+    t = s.track("tabular_baseline")
+    assert "mid" not in set(t.ranked["explainer"]) and list(t.below_controls["explainer"]) == ["mid"]
+    row = t.below_controls.iloc[0]
+    assert pd.isna(row["rank"]) and row["not_above"] == "constant 0.650 ≥ 0.600"
+    assert t.controls["below_all_ranked"].all()
+    assert set(t.ranked["explainer"]) == {"good", "good2", "half"} and t.ranked["rank"].max() <= 3
     md = render_markdown(s, meta)
-    assert "controls: 3 excluded, **NOT below every ranked method: constant**" in md
+    assert "controls: 3 excluded, all below every ranked method" in md
+    assert "**do not use here** (no higher than a degenerate control, so not ranked): mid" in md
+    assert "Not above the controls" in md and "mid (overall 0.6000; constant 0.650 ≥ 0.600)" in md
+
+
+def test_a_member_equal_to_the_best_control_is_not_ranked(tracked):
+    recs, info = tracked
+    recs = recs + [cell("constant", c, k, 0.9) for c in ("s1", "s2") for k in "abcde"]
+    meta = {**META, "constant": {"family": "control", "tags": "requires:callable,local"}}
+    t = compute_scores(recs, meta=meta, case_info=info, roles={"g": "gate", "dg": "diagnostic"},
+                       axes={"ax": "on_data"}).track("tabular_baseline")
+    # good and good2 tie the control exactly (0.9): not above it; half (0.68) and mid (0.6) neither
+    assert t.ranked.empty and not t.resolved
+    assert set(t.below_controls["explainer"]) == {"good", "good2", "half", "mid"}
