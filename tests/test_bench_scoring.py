@@ -267,6 +267,11 @@ def test_panel_violations_name_a_control_above_the_floor(tracked):
     assert "controls: 3 excluded, all below every ranked method" in md
     assert "**do not use here** (no higher than a degenerate control, so not ranked): mid" in md
     assert "Not above the controls" in md and "mid (overall 0.6000; constant 0.650 ≥ 0.600)" in md
+    from xaicheck.benchmarks.report_tables import tracks_html
+
+    html = tracks_html(s, meta)
+    assert 'class="note below-controls"' in html and "mid (overall 0.6000; constant 0.650 ≥ 0.600)" in html
+    assert 'data-v="mid"' not in html.split('class="note below-controls"')[0].split("track-tabular_baseline")[1]
 
 
 def test_a_member_equal_to_the_best_control_is_not_ranked(tracked):
