@@ -8,6 +8,10 @@ relative error ``e = ||A - T||_2 / ||T||_2`` (``||T|| = 0``: ``e = ||A||_2 / sca
 score = mean over rows. Unit-free (invariant to ``f -> a f + c``). Its own truth axis (``interaction``), never
 averaged with the Shapley tracks: agreement with the exact index is the approximation error reported by
 Fumagalli et al. 2023 (SHAP-IQ) and Kolpaczki et al. 2024 (SVARM-IQ).
+
+For order >= 2 and ``d <= 16`` the evidence also carries the first explained row's pair matrices (``pair_true``,
+``pair_estimated``: ``d x d``, order-1 values on the diagonal, pairs off it, rounded to 6 decimals): what the
+report's true-vs-estimated interaction plot (``benchmarks.plots.interaction_matrices``) draws from the run's files.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ if TYPE_CHECKING:
     from xaicheck.explainers.base import Explainer
     from xaicheck.synthetic_models.base import SyntheticModel
 
-__all__ = ["InteractionAgreement"]
+__all__ = ["InteractionAgreement", "MATRIX_MAX_FEATURES"]
+
+#: The largest ``d`` whose pair matrices the evidence carries (256 numbers per matrix at most).
+MATRIX_MAX_FEATURES = 16
 
 
 @register_check
@@ -57,6 +64,12 @@ class InteractionAgreement(Check):
         w = int(np.argmax(rel))
         evidence = {"measured": score, "threshold": self.threshold, "relative_error": rel.tolist(),
                     "index": getattr(explainer, "index", ""), "worst_row": w}
+        d, order = case.X.shape[1], int(explainer.capabilities.interaction_order)
+        if order >= 2 and d <= MATRIX_MAX_FEATURES and len(A):
+            from xaicheck.explainers.interaction_base import pair_matrix
+
+            evidence["pair_true"] = np.round(pair_matrix(T[:1], d, order)[0], 6).tolist()
+            evidence["pair_estimated"] = np.round(pair_matrix(A[:1], d, order)[0], 6).tolist()
         line = (f"{explainer.name} on {case.id}: row {w} is {rel[w]:.3g} (relative L2) from the exact "
                 f"{getattr(explainer, 'index', '')}")
         cx = counterexample(case, w, A, T[w].tolist(), line) if score < self.threshold else None

@@ -4,7 +4,9 @@
 with the front highlighted; ``baseline_sensitivity.png`` attributions per baseline (``per_baseline`` evidence);
 ``agreement.png`` mean pairwise Spearman correlation between explainers' ``attributions`` on shared cases;
 ``image_attributions.png`` attribution maps on the ``image_patch`` model with the true patch outlined;
-``text_attributions.png`` tokens coloured by attribution (red = pushes the output up, blue = down).
+``text_attributions.png`` tokens coloured by attribution (red = pushes the output up, blue = down);
+``interaction_matrices.png`` the exact against the estimated pair-interaction matrix of one case per interaction
+family (``interaction_agreement`` evidence), for the best-ranked non-oracle interaction explainer.
 A plot without data is skipped and the reason returned, never faked. The image and text plots read what they need
 of a case (input shape, mask, tokens, first row) from the facts the run recorded (``case_facts.CaseFacts``).
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
+import pandas as pd
 
 from xaicheck.axioms.base import CATEGORIES
 
@@ -25,7 +28,7 @@ from .records import CellRecord
 from .safe_io import atomic_write_bytes
 from .scoring import Scores
 
-__all__ = ["PLOTS", "make_plots", "agreement_matrix"]
+__all__ = ["PLOTS", "make_plots", "agreement_matrix", "interaction_family", "matrix_explainer"]
 
 DPI = 110
 
@@ -476,14 +479,96 @@ def text_attributions(records: list[CellRecord], path: Path, facts: Mapping[str,
     return None
 
 
+#: The structural family of an interaction case, read off its recorded facts (every interaction model records the
+#: model family ``interactions``; the structure is what tells the exams apart): first match wins.
+def interaction_family(fact: CaseFacts) -> str:
+    """``trees`` (a fitted tree ensemble), ``networks`` (a torch model), ``boolean`` (binary inputs) or
+    ``polynomial`` (the other continuous exams), from the case's recorded ``forms`` and ``domain``."""
+    if "tree" in fact.forms:
+        return "trees"
+    if "torch" in fact.forms:
+        return "networks"
+    return "boolean" if fact.domain == "binary" else "polynomial"
+
+
+FAMILY_ORDER: tuple[str, ...] = ("boolean", "polynomial", "trees", "networks")
+
+
+def matrix_explainer(scores: Scores, records: list[CellRecord]) -> str | None:
+    """The explainer the interaction-matrix plot shows: the best-ranked member of the ``interactions`` track that is
+    not an oracle (an oracle's estimate is the truth), by (rank, -overall, name); without a ranked track, the
+    non-oracle, non-control explainer with the highest mean ``interaction_agreement`` score (ties by name)."""
+    table = scores.explainers
+    family = dict(zip(table["explainer"], table["family"])) if "family" in table else {}
+    for t in scores.tracks:
+        if t.track.name != "interactions":
+            continue
+        r = t.ranked
+        r = r[[family.get(e, "") != "oracle" for e in r["explainer"]]]
+        if not r.empty:
+            key = [(math.inf if pd.isna(k) else float(k), -float(o), str(e))
+                   for k, o, e in zip(r["rank"], r["overall"], r["explainer"])]
+            return min(key)[2]
+    means: dict[str, list[float]] = {}
+    for rec in records:
+        if rec.check == "interaction_agreement" and rec.status == "ok" and rec.score is not None \
+                and family.get(rec.explainer, "") not in ("oracle", "control"):
+            means.setdefault(rec.explainer, []).append(float(rec.score))
+    if not means:
+        return None
+    return min(means, key=lambda e: (-float(np.mean(means[e])), e))
+
+
+def interaction_matrices(records: list[CellRecord], scores: Scores, path: Path,
+                         facts: Mapping[str, CaseFacts]) -> str | None:
+    """True against estimated pair matrices (``interaction_agreement`` evidence ``pair_true`` / ``pair_estimated``,
+    first explained row, order-1 values on the diagonal), one row per interaction family (``interaction_family``;
+    its first case by id), for the explainer ``matrix_explainer`` picks."""
+    name = matrix_explainer(scores, records)
+    if name is None:
+        return "no interaction explainer with interaction_agreement cells"
+    by_family: dict[str, CellRecord] = {}
+    for rec in sorted(records, key=lambda r: (r.case_id, r.seed)):
+        if (rec.explainer != name or rec.check != "interaction_agreement" or rec.status != "ok"
+                or "pair_true" not in (rec.evidence or {}) or rec.case_id not in facts):
+            continue
+        by_family.setdefault(interaction_family(facts[rec.case_id]), rec)
+    fams = [f for f in FAMILY_ORDER if f in by_family]
+    if not fams:
+        return f"no interaction_agreement cell of {name} with pair matrices (d <= 16, order >= 2)"
+    plt = _plt()
+    fig, axes = plt.subplots(len(fams), 2, figsize=(6.4, 3.0 * len(fams) + 0.5), squeeze=False)
+    for row, fam in zip(axes, fams):
+        rec = by_family[fam]
+        T = np.asarray(rec.evidence["pair_true"], dtype=float)
+        E = np.asarray(rec.evidence["pair_estimated"], dtype=float)
+        off = ~np.eye(T.shape[0], dtype=bool)
+        v = max(float(np.abs(T[off]).max()), float(np.abs(E[off]).max()), 1e-12)
+        for ax, M, what in ((row[0], T, f"true {rec.evidence.get('index', '')}"), (row[1], E, _short(name, 26))):
+            ax.imshow(np.ma.masked_array(M, mask=~off), cmap=plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd"),
+                      vmin=-v, vmax=v)
+            ax.set_title(f"{fam}: {rec.case}\n{what} (±{v:.3g})", fontsize=8)
+            ax.set_xticks(range(M.shape[0]))
+            ax.set_yticks(range(M.shape[0]))
+            ax.tick_params(labelsize=6)
+            for side in ax.spines.values():
+                side.set_visible(True)
+                side.set_color("#999999")
+    fig.suptitle(f"Pair interactions on the first explained row: exact (left) vs {name} (right)\n"
+                 "red +, blue −, one scale per row; diagonal (order-1 values) greyed", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    _save(fig, path)
+    return None
+
+
 PLOTS: tuple[str, ...] = ("heatmap", "categories", "pareto", "baseline_sensitivity", "agreement",
-                          "image_attributions", "text_attributions")
+                          "image_attributions", "text_attributions", "interaction_matrices")
 
 
 #: Seconds each plot took on the quick suite (2 cores): the order in which parallel workers pick them up, longest
 #: first, so the last plot to start is a short one.
-_COST_ORDER = ("heatmap", "image_attributions", "baseline_sensitivity", "agreement", "categories", "pareto",
-               "text_attributions")
+_COST_ORDER = ("heatmap", "image_attributions", "baseline_sensitivity", "agreement", "interaction_matrices",
+               "categories", "pareto", "text_attributions")
 def _draw_one(draw: Callable[[Path], str | None], path: Path) -> tuple[str, float]:
     """Draw one plot into ``path`` with ``draw``: ``("ok" | reason it was skipped or failed, seconds)``; no partial
     file."""
@@ -519,6 +604,7 @@ def make_plots(records: list[CellRecord], scores: Scores, out: Path,
         "agreement": lambda p: agreement(records, p),
         "image_attributions": lambda p: image_attributions(records, p, facts or {}),
         "text_attributions": lambda p: text_attributions(records, p, facts or {}),
+        "interaction_matrices": lambda p: interaction_matrices(records, scores, p, facts or {}),
     }
     names = list(draw)
     results: dict[str, tuple[str, float]] = {}

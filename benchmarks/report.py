@@ -57,6 +57,11 @@ PLOT_CAPTIONS = {
     "agreement": "Mean Spearman correlation between explainers' attributions on shared cases.",
     "image_attributions": "Attribution maps on the image model; the outline is the patch the output depends on.",
     "text_attributions": "Token attributions on the token model.",
+    "interaction_matrices": ("Exact (left) against estimated (right) pair interactions on the first explained row of "
+                             "one interaction_agreement case per interaction family (boolean, polynomial, trees, "
+                             "networks; from the case's recorded domain and forms), for the best-ranked explainer "
+                             "of the interactions track that is not an exact oracle (named in the figure); the "
+                             "truth is the exact index that explainer declares, in its game."),
 }
 
 

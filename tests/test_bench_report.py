@@ -31,7 +31,7 @@ CASES = {
     "ground_truth_agreement/tokens": SimpleNamespace(model=TEXT, X=np.array([[1, 1, 0, 1, 1, 0.0]])),
 }
 CATS = {"localisation": "ground_truth", "ground_truth_agreement": "ground_truth",
-        "baseline_sensitivity": "stability", "dummy": "axioms"}
+        "baseline_sensitivity": "stability", "dummy": "axioms", "interaction_agreement": "ground_truth"}
 
 
 def _tabular(check: str, d: int = 4) -> CaseFacts:
@@ -41,7 +41,9 @@ def _tabular(check: str, d: int = 4) -> CaseFacts:
 #: The facts a run records for the cases of ``_records`` (what ``build_report`` reads instead of the registry).
 FACTS = {**{cid: case_facts(SimpleNamespace(name=cid.partition("/")[0], role="score", truth=""), case)
             for cid, case in CASES.items()},
-         "baseline_sensitivity/panel": _tabular("baseline_sensitivity"), "dummy/linear": _tabular("dummy")}
+         "baseline_sensitivity/panel": _tabular("baseline_sensitivity"), "dummy/linear": _tabular("dummy"),
+         "interaction_agreement/pairs": CaseFacts("interaction_agreement", "continuous", ("callable",), 3, "score",
+                                                  "interaction", ("interactions",), 1)}
 
 
 def _records(shift: float = 0.0) -> list[CellRecord]:
@@ -65,6 +67,10 @@ def _records(shift: float = 0.0) -> list[CellRecord]:
                for j, b in enumerate(["zero", "mean", "uniform"])}
         add(exp, "baseline_sensitivity", "panel", 0.8 - 0.3 * k,
             {"measured": 0.1, "threshold": 0.2, "per_baseline": per, "attributions": per["zero"]})
+        pairs = np.array([[1.0, 2.0, 0.0], [2.0, -1.0, -0.5], [0.0, -0.5, 0.5]])
+        add(exp, "interaction_agreement", "pairs", 0.95 - 0.3 * k,
+            {"measured": 0.95, "threshold": 0.9, "pair_true": pairs.tolist(),
+             "pair_estimated": (pairs + noise * 0.1 * rng.normal(size=(3, 3))).tolist()})
     add("saliency", "dummy", "linear", 0.2, {"measured": 0.8, "threshold": 0.1}, passed=False,
         cx={"line": "saliency gives x3 0.8 on linear_dummy(x=[1, 1, 1, 1])", "x": [[1, 1, 1, 1]]})
     add("occlusion", "dummy", "linear", None, {}, status="error")

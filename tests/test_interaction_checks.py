@@ -20,7 +20,7 @@ from xaicheck.synthetic_models.registry import get_model
 pytest.importorskip("shapiq")
 
 CHECKS = ("interaction_efficiency", "interaction_dummy", "interaction_symmetry", "interaction_recovery",
-          "interaction_agreement")
+          "interaction_agreement", "interaction_order_consistency")
 
 
 class _Perturbed(InteractionExplainer):
