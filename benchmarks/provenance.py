@@ -24,7 +24,7 @@ __all__ = ["LIBRARIES", "FORMAT_VERSION", "CASE_FACTS_FORMAT", "xaicheck_version
            "git_commit", "now_utc", "collect", "write_provenance", "read_provenance", "read_history"]
 
 LIBRARIES: tuple[str, ...] = ("torch", "captum", "shap", "lime", "scikit-learn", "numpy", "pandas", "matplotlib",
-                              "hypothesis", "saliency", "xgboost", "lightgbm")
+                              "hypothesis", "saliency", "xgboost", "lightgbm", "shapiq", "interpret-core")
 #: Version of the results-directory format written by the runner. 2: ``cases`` records every case's facts
 #: (``case_facts``), so scoring and the report read only the run folder; a folder of format 1 is refused. 3:
 #: ``digests`` of every file the report reads and a keyed digest (``verified_reads``); format 2 is still read.
