@@ -69,7 +69,7 @@ class _Table:
 
     values: dict[tuple[str, str], np.ndarray]
     na: dict[tuple[str, int], str]
-    calls: dict[str, list[int]]
+    calls: dict[str, list[tuple[int, int]]]  # (case index, explainer calls) per cell
     seconds: dict[str, float]
     long: list[dict[str, Any]]
 
@@ -112,7 +112,7 @@ def _evaluate(metrics: Sequence[Metric], cases: list, explainers: list, cells: d
                         value, err = float("nan"), f"{type(exc).__name__}: {str(exc)[:160]}"
                     if view == "original":
                         table.seconds[m.key] += time.perf_counter() - start
-                        table.calls[m.key].append(vctx.calls[0] - before)
+                        table.calls[m.key].append((c, vctx.calls[0] - before))
                     table.values[(m.key, view)][e, c] = value
                     table.long.append({"explainer": explainer.name, "case": case.name, "metric": m.name,
                                        "variant": m.variant, "view": view, "value": _fmt(value), "error": err})
@@ -181,7 +181,7 @@ def _row(track: str, name: str, variant: str, library: str, category: str, direc
         orig = table.values[(m.key, "original")][np.ix_(admitted, cols_a)]
         row["tau_affine"] = _fmt(verdict_moves(orig, table.values[(m.key, "affine")][np.ix_(admitted, cols_a)]), 4)
         row["tau_permuted"] = _fmt(verdict_moves(orig, table.values[(m.key, "permuted")][np.ix_(admitted, cols_a)]), 4)
-        calls = table.calls[m.key]
+        calls = [k for c, k in table.calls[m.key] if c in set(cols)]  # this track's cells only
         row["explainer_calls_per_cell"] = _fmt(np.mean(calls) if calls else 0.0, 4)
     else:
         row.update(tau_affine="1", tau_permuted="1", explainer_calls_per_cell="0")
