@@ -214,7 +214,8 @@ def test_quick_cells_cover_image_text_and_trees_with_their_panels():
 
     cases = metric_cases("quick")
     count = Counter(track_of(c.model) for c in cases)
-    assert {k: count[k] for k in ("image", "text", "trees")} == {k: QUICK_CASES[k] for k in ("image", "text", "trees")}
+    new = ("image", "text", "trees")
+    assert {k: count[k] for k in new} == {k: QUICK_CASES[k] for k in new}
     assert count["tabular"] >= 8
     for family in ("image", "text", "trees"):
         assert len(set(REAL[family]) - set(CONTROLS)) >= 6

@@ -15,7 +15,9 @@ suite's tier, single-output, no target, in one of the ranked tracks (``benchmark
 The ``quick`` suite takes, from the ``default`` tier, the cases with at most ``QUICK_ROWS`` rows and at most
 ``QUICK_D[track]`` features, the first ``QUICK_CASES[track]`` per track in the check's order (tabular: every such
 case; image: the first 2 16x16x1 CNNs with 9 declared patches; text: the first 3 attention models of 6 tokens;
-trees: the first 3 fitted ensembles with d = 8). The caps keep a quick run of every track near 10 minutes on 2 cores. ``interactions`` is not run: its explainers return interaction indices, not attributions.
+trees: the first 3 fitted ensembles with d = 8). The caps keep a quick run of every track at about 7.5 CPU-minutes
+(12.5 min wall at load average 3-4 on 2 shared cores). ``interactions`` is not run: its explainers return interaction
+indices, not attributions.
 
 Truth: ``ground_truth_score`` (sign × mean of recall, rank correlation and magnitude) of the attributions against the
 reference the leaderboard judges that explainer by (``reference_kind``: baseline Shapley for baseline and
@@ -25,8 +27,9 @@ patch Shapley values, ``patch_reference``), as ``ground_truth_agreement`` does.
 
 Panels (``REAL``): tabular as before; image: the gradient and path methods plus occlusion and the exact patch Shapley
 oracle (Shapley value sampling, the image track's leader, costs ~2 s a row on a 16x16 CNN and a cell re-asks the
-explainer ~135 times across the robustness and randomisation metrics and the three views: left out); text and trees: the model-agnostic methods that run on token ids and on trees (plus
-the tree explainers). Every control of ``CONTROLS`` runs on every track.
+explainer ~90 times across the robustness and randomisation metrics and the three views: left out); text and trees:
+the model-agnostic methods that run on token ids and on trees (plus the tree explainers). Every control of
+``CONTROLS`` runs on every track.
 
 Attributions are stored as ``<out>/attributions/<key>.npy`` with ``key`` the explainer/model/input digest of
 ``explainers._attribution_cache.key_for``: a rerun reads them back (exact round trip) instead of explaining again.

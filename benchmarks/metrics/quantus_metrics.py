@@ -164,7 +164,8 @@ def quantus_metrics(*, quick: bool = False) -> list[Metric]:
         removal=True, shown={"features_in_step": UNIT, "reduce": "mean of curve"}, citation="Bach et al. 2015")
     add("region_perturbation", "RegionPerturbation", "faithfulness", 1, _curve_mean,
         lambda c: {"patch_size": c.side, "regions_evaluation": c.d // c.unit}, removal=True,
-        shown={"patch_size": SIDE, "regions_evaluation": "d (images: 16)", "reduce": "AOPC"}, citation="Samek et al. 2017")
+        shown={"patch_size": SIDE, "regions_evaluation": "d (images: 16)", "reduce": "AOPC"},
+        citation="Samek et al. 2017")
     add("selectivity", "Selectivity", "faithfulness", -1, _curve_mean, lambda c: {"patch_size": c.side}, removal=True,
         shown={"patch_size": SIDE, "reduce": "mean of curve"}, citation="Montavon et al. 2018")
     add("sensitivity_n", "SensitivityN", "faithfulness", 1, _rows,

@@ -3,7 +3,8 @@
 Writes to ``out``:
 - ``metric_validity.csv``: one row per track and metric setting (``validity``: τ with its bootstrap interval, the
   verdict, the control test, the invariance of the verdict, explainer calls per cell, the number of cases where the
-  metric does not apply and why), plus the exact truth's own row per track (τ = 1 by construction; its control verdict is the reference the metrics are read against);
+  metric does not apply and why), plus the exact truth's own row per track (τ = 1 by construction; its control
+  verdict is the reference the metrics are read against);
 - ``metric_values.csv``: every cell's value (explainer, case, metric, variant, view: original / affine / permuted);
 - ``metric_validity.md`` (the section for the report) and ``metric_validity.png`` (τ with intervals per metric and
   track);
