@@ -171,12 +171,12 @@ def test_oracle_metric_tracks_and_random_metric_does_not(tmp_path):
     (τ = 1, interval [1, 1]); one that is the truth's negative lies below 0; a seeded random one does not track."""
     import zlib
 
-    from xaicheck.axioms.ground_truth_agreement import ground_truth_score, reference_attribution
     from xaicheck.benchmarks.metrics import Metric, run_metrics
+    from xaicheck.benchmarks.metrics.cells import truth_of
 
     def oracle(ctx: MetricContext) -> np.ndarray:
-        R = reference_attribution(ctx.explainer, ctx.model, ctx.X, baseline=ctx.baseline, background=ctx.background)
-        return np.array([ground_truth_score(ctx.A, R, magnitude=True)["score"]])
+        return np.array([truth_of(ctx.explainer, ctx.model, ctx.X, ctx.A, baseline=ctx.baseline,
+                                  background=ctx.background)])
 
     def noise(ctx: MetricContext) -> np.ndarray:
         key = zlib.crc32(f"{ctx.explainer.name}/{ctx.case}".encode())
@@ -187,10 +187,14 @@ def test_oracle_metric_tracks_and_random_metric_does_not(tmp_path):
                Metric("planted_random", "test", "noise", 1, noise)]
     rows = run_metrics(tmp_path, suite="quick", n_boot=200, metrics=metrics)["rows"]
     by = {(r["track"], r["metric"]): r for r in rows}
-    for track in ("tabular_baseline", "tabular_background", "tabular_exact"):  # the exact truth against itself
-        truth = by[(track, "exact_truth")]
+    for track in ("tabular_baseline", "tabular_background", "tabular_exact", "image", "text", "trees"):
+        truth = by[(track, "exact_truth")]  # the exact truth against itself, on every ranked attribution track
         assert (truth["tau"], truth["tau_lo"], truth["tau_hi"], truth["verdict"]) == ("1", "1", "1",
                                                                                       "tracks the truth")
+        assert int(truth["n_cases"]) >= 2 and int(truth["n_methods"]) >= 6, (track, truth)
+        good = by[(track, "oracle")]  # a metric that is the truth, computed through the metric layer's views
+        assert (good["tau"], good["verdict"]) == ("1", "tracks the truth"), (track, good)
+    assert "interactions" not in {r["track"] for r in rows}  # interaction indices are not attributions
     good = by[("tabular_baseline", "oracle")]
     assert (good["tau"], good["tau_lo"], good["tau_hi"], good["verdict"]) == ("1", "1", "1", "tracks the truth")
     anti = by[("tabular_baseline", "anti_oracle")]
@@ -198,3 +202,52 @@ def test_oracle_metric_tracks_and_random_metric_does_not(tmp_path):
     bad = by[("tabular_baseline", "planted_random")]
     assert float(bad["tau_lo"]) < 0 < float(bad["tau_hi"]) and bad["verdict"] == "does not track the truth here"
     assert (tmp_path / "metric_validity.csv").read_text().startswith("track,metric,variant")
+
+
+# ------------------------------------------------------------------ the new tracks: what a metric is handed
+def test_quick_cells_cover_image_text_and_trees_with_their_panels():
+    """The quick selection (``cells`` docstring): the three tabular tracks' cases plus 2 image, 3 text and 3 tree
+    cases; each track's panel holds at least 6 real methods, and a tree explainer is on no other track's panel."""
+    from collections import Counter
+
+    from xaicheck.benchmarks.metrics.cells import CONTROLS, QUICK_CASES, REAL, in_panel, metric_cases, track_of
+
+    cases = metric_cases("quick")
+    count = Counter(track_of(c.model) for c in cases)
+    new = ("image", "text", "trees")
+    assert {k: count[k] for k in new} == {k: QUICK_CASES[k] for k in new}
+    assert count["tabular"] >= 8
+    for family in ("image", "text", "trees"):
+        assert len(set(REAL[family]) - set(CONTROLS)) >= 6
+    image = next(c for c in cases if track_of(c.model) == "image")
+    from xaicheck.explainers.base import get_explainer
+
+    assert not in_panel(get_explainer("shap_tree"), image, "quick") and in_panel(get_explainer("random"), image, "quick")
+
+
+def test_a_control_on_an_image_case_sits_below_the_exact_patch_oracle():
+    """On a quick image case (a planted CNN with 9 patches): the exact patch Shapley oracle scores 1 against the
+    truth and the random control far less; OpenXAI's PGI (noise on the top-k pixels) and Quantus's pixel flipping to the
+    declared baseline (blocks of d/16 pixels) both put the random control where it belongs, below the oracle."""
+    from xaicheck.benchmarks.metrics.cells import metric_cases, track_of, truth_score
+    from xaicheck.benchmarks.metrics.context import base_module
+    from xaicheck.benchmarks.metrics.openxai_metrics import openxai_metrics
+    from xaicheck.benchmarks.metrics.quantus_metrics import quantus_metrics
+    from xaicheck.explainers.base import get_explainer
+
+    case = next(c for c in metric_cases("quick") if track_of(c.model) == "image")
+    b = np.broadcast_to(np.asarray(case.baseline, dtype=np.float64), case.X.shape).copy()
+    pgi = next(m for m in openxai_metrics(quick=True) if m.name == "openxai_pgi")
+    flip = next(m for m in quantus_metrics(quick=True) if m.key == "quantus_pixel_flipping[reference]")
+    out = {}
+    for name in ("exact_baseline_shapley", "random"):
+        x = get_explainer(name)
+        A = x.explain(case.model, case.X, baseline=b, seed=0)
+        ctx = MetricContext(case.name, x, case.model, base_module(case.model), case.X, b, case.background, A, 0,
+                            shape=tuple(case.model.input_shape))
+        assert ctx.unit == case.model.n_features // 16 and ctx.side == 4
+        out[name] = (truth_score(x, case, A), pgi.value(ctx), flip.value(ctx))
+    oracle, control = out["exact_baseline_shapley"], out["random"]
+    assert oracle[0] == pytest.approx(1.0) and control[0] < 0.5
+    assert oracle[1] > control[1]  # PGI: higher is better
+    assert oracle[2] < control[2]  # pixel flipping: the output after removal, lower is better

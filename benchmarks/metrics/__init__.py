@@ -1,7 +1,8 @@
 """The field's truth-free evaluation metrics (Quantus, captum, OpenXAI) judged against exact truth (issue 26).
 
 ``run_metrics(out, suite=...)`` runs every metric (``all_metrics``) on the explainer panel's precomputed
-attributions for the tabular cases with exact Shapley values and writes ``metric_validity.csv`` (τ with the
+attributions for the cases with exact Shapley values on the ranked attribution tracks (tabular, image, text,
+trees; ``cells``) and writes ``metric_validity.csv`` (τ with the
 exact-truth ranking, its bootstrap interval, the control test, invariance, cost), a markdown section and a plot.
 """
 

@@ -1,13 +1,35 @@
-"""The cells a metric is judged on: tabular torch cases with exact Shapley values, an explainer panel (real methods
-and the degenerate controls), each explainer's attributions computed once and kept on disk, and each attribution's
-agreement with the exact truth.
+"""The cells a metric is judged on: cases with exact Shapley values, a panel per track (real methods the leaderboard
+ranks there and the degenerate controls), each explainer's attributions computed once and kept on disk, and each
+attribution's agreement with the exact truth.
 
-Cases: the ``ground_truth_agreement`` cases (``axioms.ground_truth_agreement``: rows, baseline 0, background) whose
-model is tabular, single-output, has a torch form and ``d <= MAX_EXACT_FEATURES``; the ``quick`` suite takes those of
-the default suite with at most ``QUICK_ROWS`` rows. Truth: ``ground_truth_score`` (sign × mean of recall, rank
-correlation and magnitude) of the attributions against the reference the project judges that explainer by
-(``reference_attribution``: baseline Shapley for baseline and reference-free methods, interventional Shapley for
-background methods).
+Cases: the ``ground_truth_agreement`` cases (``axioms.ground_truth_agreement``: rows, baseline, background) of the
+suite's tier, single-output, no target, in one of the ranked tracks (``benchmarks.ranking.TRACKS``):
+- tabular (the three tabular tracks): domain binary / continuous, a torch form, no tree form, ``d <=
+  MAX_EXACT_FEATURES``;
+- ``image``: an image model that declares patches (``axioms._image_truth.patches_of``; the two ``additive_sat``
+  images have a pixel closed form and no patches, and are left out);
+- ``text``: token models (``domain == "tokens"``, ``d <= MAX_EXACT_FEATURES``): the features are token ids, a
+  left-out token becomes the declared mask (baseline, ``[PAD]`` = 0);
+- ``trees``: fitted tree models (``"tree"`` in the forms) on their tabular inputs.
+
+The ``quick`` suite takes, from the ``default`` tier, the cases with at most ``QUICK_ROWS`` rows and at most
+``QUICK_D[track]`` features, the first ``QUICK_CASES[track]`` per track in the check's order (tabular: every such
+case; image: the first 2 16x16x1 CNNs with 9 declared patches; text: the first 3 attention models of 6 tokens;
+trees: the first 3 fitted ensembles with d = 8). The caps keep a quick run of every track at about 7.5 CPU-minutes
+(12.5 min wall at load average 3-4 on 2 shared cores). ``interactions`` is not run: its explainers return interaction
+indices, not attributions.
+
+Truth: ``ground_truth_score`` (sign × mean of recall, rank correlation and magnitude) of the attributions against the
+reference the leaderboard judges that explainer by (``reference_kind``: baseline Shapley for baseline and
+reference-free methods, interventional Shapley for background methods, Shapley over the training data for
+path-dependent tree methods); an image is judged patch by patch (the pixel map summed per patch against the exact
+patch Shapley values, ``patch_reference``), as ``ground_truth_agreement`` does.
+
+Panels (``REAL``): tabular as before; image: the gradient and path methods plus occlusion and the exact patch Shapley
+oracle (Shapley value sampling, the image track's leader, costs ~2 s a row on a 16x16 CNN and a cell re-asks the
+explainer ~90 times across the robustness and randomisation metrics and the three views: left out); text and trees:
+the model-agnostic methods that run on token ids and on trees (plus the tree explainers). Every control of
+``CONTROLS`` runs on every track.
 
 Attributions are stored as ``<out>/attributions/<key>.npy`` with ``key`` the explainer/model/input digest of
 ``explainers._attribution_cache.key_for``: a rerun reads them back (exact round trip) instead of explaining again.
@@ -21,8 +43,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from xaicheck.axioms._image_truth import patch_reference, patches_of
 from xaicheck.axioms.base import cases_of, get_check
-from xaicheck.axioms.ground_truth_agreement import ground_truth_score, reference_attribution
+from xaicheck.axioms.ground_truth_agreement import ground_truth_score, reference_attribution, reference_kind
+from xaicheck.synthetic_models.patches import sum_per_patch
 from xaicheck.core.cache_files import write_array
 from xaicheck.explainers import _attribution_cache
 from xaicheck.explainers.base import applicability, get_explainer
@@ -31,11 +55,21 @@ from xaicheck.synthetic_models.shapley import MAX_EXACT_FEATURES
 if TYPE_CHECKING:
     from xaicheck.axioms.base import Case
     from xaicheck.explainers.base import Explainer
+    from xaicheck.synthetic_models.base import SyntheticModel
 
-__all__ = ["REAL", "CONTROLS", "QUICK_ROWS", "Cell", "metric_cases", "panel", "attributions", "truth_score"]
+__all__ = ["REAL", "CONTROLS", "QUICK_ROWS", "QUICK_D", "QUICK_CASES", "Cell", "metric_cases", "panel",
+           "track_of", "in_panel", "attributions", "truth_of", "truth_score"]
 
-#: Real methods of the panel, per suite (the quick panel: the fast ones; every one re-explains in robustness metrics).
+#: Real methods of the panel, per suite and track family (the quick tabular panel: the fast ones; every one
+#: re-explains in robustness metrics).
+_IMAGE = ("saliency", "input_x_gradient", "integrated_gradients", "deeplift", "smoothgrad", "guided_backprop",
+          "gradient_shap", "occlusion", "exact_baseline_shapley")
+_TEXT = ("occlusion", "feature_ablation", "shapley_value_sampling", "captum_kernel_shap", "captum_lime",
+         "shap_permutation", "exact_baseline_shapley", "exact_interventional_shapley")
+_TREES = ("shap_tree", "shap_tree_path_dependent", "saabas", "occlusion", "feature_ablation", "shapley_value_sampling",
+          "captum_kernel_shap", "shap_permutation", "exact_baseline_shapley", "exact_interventional_shapley")
 REAL: dict[str, tuple[str, ...]] = {
+    "image": _IMAGE, "text": _TEXT, "trees": _TREES,
     "quick": ("saliency", "input_x_gradient", "integrated_gradients", "deeplift", "smoothgrad", "guided_backprop",
               "occlusion", "gradient_shap", "exact_baseline_shapley", "exact_interventional_shapley"),
     "default": ("saliency", "input_x_gradient", "integrated_gradients", "deeplift", "smoothgrad", "guided_backprop",
@@ -47,24 +81,59 @@ REAL: dict[str, tuple[str, ...]] = {
 CONTROLS: tuple[str, ...] = ("zero", "constant", "random", "identity", "gradient_sign", "split_equally",
                              "huge_feature")
 QUICK_ROWS = 4
+#: The quick suite's largest ``d`` and number of cases per track family (module docstring).
+QUICK_D: dict[str, int] = {"tabular": MAX_EXACT_FEATURES, "image": 256, "text": 6, "trees": 8}
+QUICK_CASES: dict[str, int] = {"tabular": 10**6, "image": 2, "text": 3, "trees": 3}
+
+
+def track_of(model: "SyntheticModel") -> str | None:
+    """``"tabular"``, ``"image"``, ``"text"`` or ``"trees"``: the family of ranked tracks a case model belongs to, or
+    ``None`` when no metric cell is built on it (module docstring)."""
+    if "tree" in model.forms:
+        return "trees" if model.n_features <= MAX_EXACT_FEATURES else None
+    if model.domain == "image":
+        return "image" if patches_of(model) is not None and "torch" in model.forms else None
+    if model.domain == "tokens":
+        return "text" if model.n_features <= MAX_EXACT_FEATURES else None
+    if model.domain in ("binary", "continuous") and "torch" in model.forms and model.n_features <= MAX_EXACT_FEATURES:
+        return "tabular"
+    return None
 
 
 def metric_cases(suite: str, seed: int = 0) -> list["Case"]:
     """The eligible ``ground_truth_agreement`` cases of ``suite`` (module docstring), in the check's order."""
     source = "default" if suite == "quick" else suite
-    out = []
+    out, taken = [], {k: 0 for k in QUICK_CASES}
     for case in cases_of(get_check("ground_truth_agreement"), seed, source):
         m = case.model
-        if (source in case.tiers and m.domain in ("binary", "continuous") and "torch" in m.forms
-                and m.n_outputs == 1 and case.target is None and m.n_features <= MAX_EXACT_FEATURES
-                and case.baseline is not None and (suite != "quick" or len(case.X) <= QUICK_ROWS)):
-            out.append(case)
+        family = track_of(m)
+        if (family is None or source not in case.tiers or m.n_outputs != 1 or case.target is not None
+                or case.baseline is None):
+            continue
+        if suite == "quick":
+            if len(case.X) > QUICK_ROWS or m.n_features > QUICK_D[family] or taken[family] >= QUICK_CASES[family]:
+                continue
+            taken[family] += 1
+        out.append(case)
     return out
 
 
 def panel(suite: str) -> list["Explainer"]:
-    """The real methods then the controls."""
-    return [get_explainer(n) for n in REAL["quick" if suite == "quick" else "default"] + CONTROLS]
+    """Every track's real methods (the tabular panel first, in its order; then the other tracks' methods in first-seen
+    order) then the controls."""
+    names = list(REAL["quick" if suite == "quick" else "default"])
+    for family in ("image", "text", "trees"):
+        names += [n for n in REAL[family] if n not in names]
+    return [get_explainer(n) for n in names + list(CONTROLS)]
+
+
+def in_panel(explainer: "Explainer", case: "Case", suite: str) -> bool:
+    """Whether ``explainer`` is on the panel of the case's track (controls: always)."""
+    if explainer.name in CONTROLS:
+        return True
+    family = track_of(case.model)
+    key = ("quick" if suite == "quick" else "default") if family == "tabular" else family
+    return family is not None and explainer.name in REAL[key]
 
 
 @dataclass(frozen=True)
@@ -99,8 +168,23 @@ def attributions(explainer: "Explainer", case: "Case", seed: int, directory: Pat
     return Cell(explainer.name, case.name, A)
 
 
-def truth_score(explainer: "Explainer", case: "Case", A: np.ndarray) -> float:
-    """Agreement of ``A`` with the exact attribution ``explainer`` is judged by (module docstring)."""
-    R = reference_attribution(explainer, case.model, case.X, baseline=case.baseline, background=case.background,
-                              target=None)
+def truth_of(explainer: "Explainer", model: "SyntheticModel", X: np.ndarray, A: np.ndarray, *,
+             baseline: np.ndarray | None, background: np.ndarray | None,
+             training_data: np.ndarray | None = None) -> float:
+    """Agreement of ``A`` with the exact attribution ``explainer`` is judged by (module docstring): images patch by
+    patch; path-dependent tree methods against Shapley over the training data (else the background)."""
+    patches = patches_of(model)
+    if patches is not None:
+        A = sum_per_patch(A, patches)
+        R = patch_reference(reference_kind(explainer), model, X, baseline=baseline, background=background,
+                            target=None)
+    else:
+        R = reference_attribution(explainer, model, X, baseline=baseline, background=background, target=None,
+                                  training_data=training_data)
     return float(ground_truth_score(A, R, magnitude=True)["score"])
+
+
+def truth_score(explainer: "Explainer", case: "Case", A: np.ndarray) -> float:
+    """:func:`truth_of` on the case's rows, baseline, background and training data."""
+    return truth_of(explainer, case.model, case.X, A, baseline=case.baseline, background=case.background,
+                    training_data=case.extra.get("training_data"))

@@ -7,6 +7,11 @@ Tabular rows are passed as ``[n, 1, d]`` (a one-channel series) and, for the met
 (``patch_size=1``, ``subset_size=ceil(d/2)``, ``regions_evaluation=d``, ``perturb_patch_sizes=[1]``); in the quick
 suite the Monte-Carlo sample counts of the robustness and randomisation metrics are lowered (``QUICK_SAMPLES``).
 
+Images are handed as ``[n, C, H, W]`` pixel tensors with a block of pixels as the removal unit
+(``features_in_step = d/16``, ``patch_size = 4``, ``regions_evaluation = 16``, ``perturb_patch_sizes = [4]``;
+``context`` module docstring). Trees and token models have no torch form of their own: Quantus gets
+``context.numpy_module`` (forward = the model's numpy predict).
+
 Reductions to one value per row: curves (PixelFlipping, Selectivity: ``f`` after removing the k most relevant
 features, lower is better; RegionPerturbation: ``f(x) - f(x_k)``, AOPC, higher is better) are averaged over k;
 MPRT / SmoothMPRT give a similarity per randomised layer: the fully randomised model's (last layer) similarity,
@@ -35,6 +40,10 @@ from .spec import Metric
 
 __all__ = ["quantus_metrics", "QUICK_SAMPLES", "NOT_RUN"]
 
+#: How the per-step unit and patch side read in ``settings`` (1 on tabular, text and trees; a block of pixels on an
+#: image: ``context.MetricContext.unit`` / ``side``).
+UNIT = "1 (images: d/16 pixels)"
+SIDE = "1 (images: 4, a 4x4 square)"
 #: Monte-Carlo sample counts in the quick suite (Quantus defaults: 200 for the sensitivity metrics, 50 SmoothMPRT).
 QUICK_SAMPLES = 8
 #: Quantus metrics not run on single-output regressions, with the reason.
@@ -50,7 +59,10 @@ def _call(cls_name: str, kwargs: dict[str, Any], ctx: MetricContext, *, image: b
     import quantus
 
     seeded(ctx.seed)
-    shape = (ctx.n, 1, 1, ctx.d) if image else (ctx.n, 1, ctx.d)
+    if ctx.image:  # an image keeps its pixels' layout (context module docstring)
+        shape = (ctx.n, *ctx.shape)
+    else:
+        shape = (ctx.n, 1, 1, ctx.d) if image else (ctx.n, 1, ctx.d)
     metric = getattr(quantus, cls_name)(**kwargs, disable_warnings=True, display_progressbar=False)
 
     def explain_func(model: Any, inputs: Any, targets: Any, **_: Any) -> np.ndarray:
@@ -101,12 +113,13 @@ def _last_layer(out: Any) -> np.ndarray:
 
 def _has_layers(ctx: MetricContext) -> str:
     layers = [m for m in ctx.base.modules() if hasattr(m, "reset_parameters") and m is not ctx.base]
-    return "" if layers else f"{ctx.model.name}'s torch form has no layer with parameters to randomise"
+    return "" if layers else ("no layer with parameters to randomise (a model without a torch form of its own, e.g. "
+                               "fitted trees or attention text models, is wrapped as a parameter-free module)")
 
 
 def _has_mask(ctx: MetricContext) -> str:
     if ctx.mask is None or ctx.mask.all() or not ctx.mask.any():
-        return f"{ctx.model.name} declares no proper subset of relevant features (no mask)"
+        return "the model declares no proper subset of relevant features (no mask)"
     return ""
 
 
@@ -139,29 +152,30 @@ def quantus_metrics(*, quick: bool = False) -> list[Metric]:
         lambda c: {"subset_size": _half(c.d), "return_aggregate": False}, removal=True,
         shown={"subset_size": "ceil(d/2)", "nr_runs": 100}, citation="Bhatt et al. 2020 (IJCAI)")
     add("faithfulness_estimate", "FaithfulnessEstimate", "faithfulness", 1, _rows,
-        lambda c: {"features_in_step": 1}, removal=True, shown={"features_in_step": 1},
+        lambda c: {"features_in_step": c.unit}, removal=True, shown={"features_in_step": UNIT},
         citation="Alvarez-Melis & Jaakkola 2018 (NeurIPS)")
-    add("monotonicity_arya", "Monotonicity", "faithfulness", 1, _rows, lambda c: {"features_in_step": 1},
-        removal=True, shown={"features_in_step": 1}, citation="Arya et al. 2019")
+    add("monotonicity_arya", "Monotonicity", "faithfulness", 1, _rows, lambda c: {"features_in_step": c.unit},
+        removal=True, shown={"features_in_step": UNIT}, citation="Arya et al. 2019")
     add("monotonicity_nguyen", "MonotonicityCorrelation", "faithfulness", 1, _rows,
-        lambda c: {"features_in_step": 1, **({"nr_samples": samples} if samples else {})}, removal=True,
-        shown={"features_in_step": 1, "nr_samples": samples or 100}, citation="Nguyen & Martinez 2020",
+        lambda c: {"features_in_step": c.unit, **({"nr_samples": samples} if samples else {})}, removal=True,
+        shown={"features_in_step": UNIT, "nr_samples": samples or 100}, citation="Nguyen & Martinez 2020",
         default_baseline="uniform")
-    add("pixel_flipping", "PixelFlipping", "faithfulness", -1, _curve_mean, lambda c: {"features_in_step": 1},
-        removal=True, shown={"features_in_step": 1, "reduce": "mean of curve"}, citation="Bach et al. 2015")
+    add("pixel_flipping", "PixelFlipping", "faithfulness", -1, _curve_mean, lambda c: {"features_in_step": c.unit},
+        removal=True, shown={"features_in_step": UNIT, "reduce": "mean of curve"}, citation="Bach et al. 2015")
     add("region_perturbation", "RegionPerturbation", "faithfulness", 1, _curve_mean,
-        lambda c: {"patch_size": 1, "regions_evaluation": c.d}, removal=True,
-        shown={"patch_size": 1, "regions_evaluation": "d", "reduce": "AOPC"}, citation="Samek et al. 2017")
-    add("selectivity", "Selectivity", "faithfulness", -1, _curve_mean, lambda c: {"patch_size": 1}, removal=True,
-        shown={"patch_size": 1, "reduce": "mean of curve"}, citation="Montavon et al. 2018")
+        lambda c: {"patch_size": c.side, "regions_evaluation": c.d // c.unit}, removal=True,
+        shown={"patch_size": SIDE, "regions_evaluation": "d (images: 16)", "reduce": "AOPC"},
+        citation="Samek et al. 2017")
+    add("selectivity", "Selectivity", "faithfulness", -1, _curve_mean, lambda c: {"patch_size": c.side}, removal=True,
+        shown={"patch_size": SIDE, "reduce": "mean of curve"}, citation="Montavon et al. 2018")
     add("sensitivity_n", "SensitivityN", "faithfulness", 1, _rows,
-        lambda c: {"features_in_step": 1, "n_max_percentage": 0.8}, removal=True,
-        shown={"features_in_step": 1}, citation="Ancona et al. 2018 (ICLR)")
+        lambda c: {"features_in_step": c.unit, "n_max_percentage": 0.8}, removal=True,
+        shown={"features_in_step": UNIT}, citation="Ancona et al. 2018 (ICLR)")
     add("irof", "IROF", "faithfulness", 1, _rows, lambda c: {"return_aggregate": False}, removal=True, image=True,
         shown={"input": "[n,1,1,d] image"}, citation="Rieger & Hansen 2020", default_baseline="mean")
     add("infidelity", "Infidelity", "robustness", -1, _rows,
-        lambda c: {"perturb_patch_sizes": [1], "return_aggregate": False}, removal=True, image=True,
-        shown={"perturb_patch_sizes": [1]}, citation="Yeh et al. 2019 (NeurIPS)")
+        lambda c: {"perturb_patch_sizes": [c.side], "return_aggregate": False}, removal=True, image=True,
+        shown={"perturb_patch_sizes": f"[{SIDE}]"}, citation="Yeh et al. 2019 (NeurIPS)")
     add("max_sensitivity", "MaxSensitivity", "robustness", -1, _rows, lambda c: dict(n_s), explain=True,
         shown={"nr_samples": samples or 200, "lower_bound": 0.2}, citation="Yeh et al. 2019 (NeurIPS)")
     add("avg_sensitivity", "AvgSensitivity", "robustness", -1, _rows, lambda c: dict(n_s), explain=True,

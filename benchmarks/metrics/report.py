@@ -21,8 +21,12 @@ def write_markdown(path: Path, rows: Sequence[dict[str, str]], *, suite: str, se
     lines = [
         "## Which evaluation metric to trust: truth-free metrics judged against exact truth",
         "",
-        f"Suite `{suite}`, seed {seed}: {len(cases)} tabular cases with exact Shapley values "
-        f"({', '.join(c.name for c in cases)}); {len(explainers)} explainers (real methods and degenerate controls). "
+        f"Suite `{suite}`, seed {seed}: {len(cases)} cases with exact Shapley values "
+        f"({', '.join(c.name for c in cases)}); {len(explainers)} explainers (real methods and degenerate controls; "
+        "each track runs its own panel). Images are judged patch by patch (the pixel map summed per declared patch "
+        "against exact patch Shapley), the metrics see pixels with blocks of d/16 pixels as the removal unit; text: "
+        "token ids with [PAD] as the baseline; trees: their tabular inputs through the numpy predict. "
+        "Track `interactions` is not applicable: its explainers return interaction indices, not attributions. "
         f"τ: Kendall's τ_b between the explainer ranking a metric gives (mean rank over cases) and the ranking by "
         f"agreement with the exact attribution, over the real methods; 95% interval over {n_boot} bootstrap "
         "resamples of the cases. Controls: every degenerate control ranked below every real method. "
@@ -42,9 +46,11 @@ def write_markdown(path: Path, rows: Sequence[dict[str, str]], *, suite: str, se
         good = [_label(r) for r in sub if r["verdict"] == "tracks the truth" and r["metric"] != "exact_truth"]
         bad = [_label(r) for r in sub if r["verdict"] == "does not track the truth here"]
         fail = [_label(r) for r in sub if r["controls_below_all"] == "no" and r["metric"] != "exact_truth"]
+        na = sorted({f"{_label(r)} ({r['not_applicable_reason']})" for r in sub if r["verdict"] == "not applicable"})
         lines += ["", f"- Tracks the truth (interval above 0): {', '.join(good) or 'none'}.",
                   f"- Does not track the truth here (interval includes 0 or lies below): {', '.join(bad) or 'none'}.",
-                  f"- Fails the control test: {', '.join(fail) or 'none'}.", ""]
+                  f"- Fails the control test: {', '.join(fail) or 'none'}."]
+        lines += ([f"- Not applicable on this track: {'; '.join(na)}."] if na else []) + [""]
     if not_run:
         lines += ["Not run on these cases: " + "; ".join(f"`{k}`: {v}" for k, v in not_run) + ".", ""]
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -2,8 +2,9 @@
 
 Writes to ``out``:
 - ``metric_validity.csv``: one row per track and metric setting (``validity``: τ with its bootstrap interval, the
-  verdict, the control test, the invariance of the verdict, explainer calls per cell), plus the exact truth's own
-  row per track (τ = 1 by construction; its control verdict is the reference the metrics are read against);
+  verdict, the control test, the invariance of the verdict, explainer calls per cell, the number of cases where the
+  metric does not apply and why), plus the exact truth's own row per track (τ = 1 by construction; its control
+  verdict is the reference the metrics are read against);
 - ``metric_values.csv``: every cell's value (explainer, case, metric, variant, view: original / affine / permuted);
 - ``metric_validity.md`` (the section for the report) and ``metric_validity.png`` (τ with intervals per metric and
   track);
@@ -12,7 +13,14 @@ Writes to ``out``:
 - ``provenance.json``: what made the folder and the digests of the files above, keyed like a run's
   (``provenance.write_metrics_provenance``); ``xaicheck report`` verifies them before it reads ``DIR/metrics/``.
 
-Every file but ``metric_cost.csv`` is byte-identical for a seed (fixed seeds for every draw, one torch thread).
+Tracks: every ranked attribution track of ``benchmarks.ranking.TRACKS`` with at least 2 cases and 3 real methods
+(the three tabular tracks, ``image``, ``text``, ``trees``; ``cells`` docstring); ``interactions`` is not applicable
+(its explainers return interaction indices, not attributions) and the generating-function tracks judge another truth.
+
+Every file but ``metric_cost.csv`` is byte-identical for a seed (fixed seeds for every draw, one torch thread)
+between runs with the same history; known exception: one value of ``metric_values.csv`` (GradientSHAP x
+``mlp_base`` x captum ``sensitivity_max``) differs between a fresh run and one reusing its attributions (state
+carried between explainer calls on one model; ``results/metrics/findings.md``).
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ import numpy as np
 from xaicheck.benchmarks.ranking import TRACKS, CaseInfo, Track, tags_of
 
 from .captum_metrics import captum_metrics
-from .cells import CONTROLS, attributions, metric_cases, panel, truth_score
-from .context import MetricContext, affine_view, permuted_view
+from .cells import CONTROLS, Cell, attributions, in_panel, metric_cases, panel, truth_score
+from .context import MetricContext, affine_view, base_module, permuted_view
 from .openxai_metrics import openxai_metrics
 from .quantus_metrics import NOT_RUN, quantus_metrics
 from .spec import Metric
@@ -42,7 +50,7 @@ VIEWS: tuple[str, ...] = ("original", "affine", "permuted")
 COLUMNS: tuple[str, ...] = (
     "track", "metric", "variant", "library", "category", "better", "n_cases", "n_methods", "tau", "tau_lo", "tau_hi",
     "verdict", "tau_with_controls", "controls_below_all", "control_pairs_correct", "tau_affine", "tau_permuted",
-    "explainer_calls_per_cell", "nan_cells", "not_applicable_cases", "settings")
+    "explainer_calls_per_cell", "nan_cells", "not_applicable_cases", "not_applicable_reason", "settings")
 
 
 def all_metrics(*, quick: bool = False) -> list[Metric]:
@@ -65,7 +73,7 @@ class _Table:
 
     values: dict[tuple[str, str], np.ndarray]
     na: dict[tuple[str, int], str]
-    calls: dict[str, list[int]]
+    calls: dict[str, list[tuple[int, int]]]  # (case index, explainer calls) per cell
     seconds: dict[str, float]
     long: list[dict[str, Any]]
 
@@ -82,7 +90,8 @@ def _evaluate(metrics: Sequence[Metric], cases: list, explainers: list, cells: d
     table = _Table(values, {}, {m.key: [] for m in metrics}, {m.key: 0.0 for m in metrics}, [])
     for c, case in enumerate(cases):
         progress(f"case {c + 1}/{C}: {case.name}")
-        base = case.model.torch_module()
+        base = base_module(case.model)
+        shape = tuple(case.model.input_shape) if case.model.domain == "image" and case.model.input_shape else None
         b = np.broadcast_to(np.asarray(case.baseline, dtype=np.float64), case.X.shape).copy()
         perm = _permutation(case.model.n_features, seed, c)
         for e, explainer in enumerate(explainers):
@@ -90,7 +99,7 @@ def _evaluate(metrics: Sequence[Metric], cases: list, explainers: list, cells: d
             if cell.A is None:
                 continue
             ctx = MetricContext(case.name, explainer, case.model, base, case.X, b, case.background, cell.A, seed,
-                                mask=_mask(case.model, case.model.n_features, len(case.X)))
+                                mask=_mask(case.model, case.model.n_features, len(case.X)), shape=shape)
             views = {"original": ctx, "affine": affine_view(ctx), "permuted": permuted_view(ctx, perm)}
             for m in metrics:
                 reason = m.applies(ctx)
@@ -107,7 +116,7 @@ def _evaluate(metrics: Sequence[Metric], cases: list, explainers: list, cells: d
                         value, err = float("nan"), f"{type(exc).__name__}: {str(exc)[:160]}"
                     if view == "original":
                         table.seconds[m.key] += time.perf_counter() - start
-                        table.calls[m.key].append(vctx.calls[0] - before)
+                        table.calls[m.key].append((c, vctx.calls[0] - before))
                     table.values[(m.key, view)][e, c] = value
                     table.long.append({"explainer": explainer.name, "case": case.name, "metric": m.name,
                                        "variant": m.variant, "view": view, "value": _fmt(value), "error": err})
@@ -148,19 +157,20 @@ def _rows(metrics: Sequence[Metric], cases: list, explainers: list, truth: np.nd
         for m in metrics:
             cols = [c for c in tcases if (m.key, c) not in table.na]
             vals = m.direction * table.values[(m.key, "original")]
+            reasons = sorted({table.na[(m.key, c)] for c in tcases if (m.key, c) in table.na})
             rows.append(_row(track.name, m.name, m.variant, m.library, m.category, m.direction, vals, truth,
                              admitted, real, cols, is_control, m, table=table, n_boot=n_boot, seed=seed,
-                             settings=m.settings_text(), na=len(tcases) - len(cols)))
+                             settings=m.settings_text(), na=len(tcases) - len(cols), reason="; ".join(reasons)))
     return rows
 
 
 def _row(track: str, name: str, variant: str, library: str, category: str, direction: int, vals: np.ndarray,
          truth: np.ndarray, admitted: list[int], real: list[int], cols: list[int], is_control: np.ndarray,
          m: Metric | None, *, table: _Table | None, n_boot: int, seed: int, settings: str,
-         na: int = 0) -> dict[str, str]:
+         na: int = 0, reason: str = "") -> dict[str, str]:
     row = {"track": track, "metric": name, "variant": variant, "library": library, "category": category,
            "better": "higher" if direction > 0 else "lower", "n_cases": str(len(cols)), "n_methods": str(len(real)),
-           "settings": settings, "not_applicable_cases": str(na)}
+           "settings": settings, "not_applicable_cases": str(na), "not_applicable_reason": reason}
     if len(cols) < 2:
         return {**{c: "" for c in COLUMNS}, **row, "verdict": "not applicable"}
     cols_a = np.asarray(cols)
@@ -175,7 +185,7 @@ def _row(track: str, name: str, variant: str, library: str, category: str, direc
         orig = table.values[(m.key, "original")][np.ix_(admitted, cols_a)]
         row["tau_affine"] = _fmt(verdict_moves(orig, table.values[(m.key, "affine")][np.ix_(admitted, cols_a)]), 4)
         row["tau_permuted"] = _fmt(verdict_moves(orig, table.values[(m.key, "permuted")][np.ix_(admitted, cols_a)]), 4)
-        calls = table.calls[m.key]
+        calls = [k for c, k in table.calls[m.key] if c in set(cols)]  # this track's cells only
         row["explainer_calls_per_cell"] = _fmt(np.mean(calls) if calls else 0.0, 4)
     else:
         row.update(tau_affine="1", tau_permuted="1", explainer_calls_per_cell="0")
@@ -213,6 +223,9 @@ def run_metrics(out: Path | str, *, suite: str = "quick", seed: int = 0, n_boot:
     cells, truth = {}, np.full((len(explainers), len(cases)), np.nan)
     for c, case in enumerate(cases):
         for e, x in enumerate(explainers):
+            if not in_panel(x, case, suite):
+                cells[(x.name, case.name)] = Cell(x.name, case.name, None, "not on this track's panel")
+                continue
             cell = attributions(x, case, seed, out / "attributions")
             cells[(x.name, case.name)] = cell
             if cell.A is not None:
