@@ -37,8 +37,8 @@ _NOTE = ("Truth-free evaluation metrics (Quantus, captum, OpenXAI) judged agains
          "includes 0 or lies below it. Controls: every degenerate control ranked below every real method (yes/no) "
          "and the fraction of (control, real) pairs so ordered. τ affine / τ permuted: mean per-case τ between "
          "the metric's explainer orderings before and after f → a·f + c and a feature permutation (1 = the verdict "
-         "does not move). NaN cells: cells of the track the metric could not score; they rank below every value, so a "
-         "metric with many can be ranked by where it fails. s / cell: seconds per (explainer, case) cell on the "
+         "does not move). NaN cells: cells of the track the metric could not score; they are left out of that case's "
+         "ranking (not ranked last), and the other methods' ranks on the case are scaled to [0, 1]. s / cell: seconds per (explainer, case) cell on the "
          "machine that ran it.")
 
 
