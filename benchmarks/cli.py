@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--suite", choices=("quick", "default", "full"), default="default",
                    help="quick ⊂ default ⊂ full (default: default; on 2 cores quick takes about 4 minutes, "
-                        "default about 41 minutes)")
+                        "default about 47 minutes)")
     r.add_argument("--out", default=None,
                    help="result directory (default: results; refused when results/ holds files git tracks, as in a "
                         "clone of this repository: pass --out results to overwrite the committed results)")
