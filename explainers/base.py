@@ -119,7 +119,8 @@ class Explainer(ABC):
     def library_version(self) -> str:
         if self.library in ("xaicheck", "user"):
             return _XAICHECK_VERSION  # the one version source (xaicheck/_version.py), installed or not
-        return importlib.metadata.version(self.library) if _installed(self.library) else "not installed"
+        dist = DISTRIBUTIONS.get(self.library, self.library)
+        return importlib.metadata.version(dist) if _installed(dist) else "not installed"
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         """Whether this explainer can run on ``model`` (from tags), and why not."""
@@ -326,6 +327,10 @@ def _private(arr: np.ndarray) -> np.ndarray:
     out = np.array(arr, dtype=np.float64, copy=True)
     out.setflags(write=False)
     return out
+
+
+#: Libraries whose installed distribution has another name than the library (``library_version`` looks it up).
+DISTRIBUTIONS: dict[str, str] = {"interpret": "interpret-core"}
 
 
 def _installed(dist: str) -> bool:

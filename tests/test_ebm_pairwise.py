@@ -66,3 +66,13 @@ def test_pair_terms_on_an_exactly_pairwise_model(name):
     assert np.sign(E[4, 5]) == np.sign(T[4, 5]) != 0
     assert result.score > (0.8 if name == "ebm_pairwise_mobius" else 0.5), result.score
     assert np.abs(A[:, pairs]).max() > 0
+
+
+def test_the_library_version_names_the_installed_distribution():
+    """interpret is installed as the distribution ``interpret-core``: the version must be found under that name."""
+    import importlib.metadata
+
+    from xaicheck.explainers import get_explainer
+
+    pytest.importorskip("interpret")
+    assert get_explainer("ebm_pairwise").library_version == importlib.metadata.version("interpret-core")
