@@ -17,10 +17,9 @@ Tracks: every ranked attribution track of ``benchmarks.ranking.TRACKS`` with at 
 (the three tabular tracks, ``image``, ``text``, ``trees``; ``cells`` docstring); ``interactions`` is not applicable
 (its explainers return interaction indices, not attributions) and the generating-function tracks judge another truth.
 
-Every file but ``metric_cost.csv`` is byte-identical for a seed (fixed seeds for every draw, one torch thread)
-between runs with the same history; known exception: one value of ``metric_values.csv`` (GradientSHAP x
-``mlp_base`` x captum ``sensitivity_max``) differs between a fresh run and one reusing its attributions (state
-carried between explainer calls on one model; ``results/metrics/findings.md``).
+Every file but ``metric_cost.csv`` is byte-identical for a seed (fixed seeds for every draw, each from a generator
+the metric owns where a library draws from a global one, one torch thread), whether attributions are computed or
+read back from ``attributions/``.
 """
 
 from __future__ import annotations
