@@ -219,15 +219,22 @@ def _track_markdown(res: TrackResult, meta: Mapping[str, Mapping[str, Any]]) -> 
              + " Not answered = cases scored as the random control (not applicable, error or timeout).", ""]
     lines += _md_table(ranked, cols, heads, {"explainer", "library", "family", "rank_interval", "overall_95"}
                        | {f"gate:{g}" for g in res.gates})
-    below = [r for r in rows if r["kind"] == "below_controls"]
+    below = below_controls_text(rows)
     if below:
-        lines += ["", BELOW_CONTROLS + " "
-                  + "; ".join(f"{md_escape(r['explainer'])} (overall {r['overall']}; {md_escape(r['not_above'])})"
-                              for r in below) + "."]
+        lines += ["", below]
     if res.excluded:
         lines += ["", "Not ranked here (applicable to fewer than half of the track's cases): "
                   + "; ".join(f"{md_escape(k)} ({md_escape(v)})" for k, v in sorted(res.excluded.items())) + "."]
     return lines
+
+
+def below_controls_text(rows: list[dict[str, str]], escape: Callable[[str], str] = md_escape) -> str:
+    """The line listing a track's members not above its controls (``track_rows``), or "" when there are none."""
+    below = [r for r in rows if r["kind"] == "below_controls"]
+    if not below:
+        return ""
+    return (escape(BELOW_CONTROLS) + " " + "; ".join(
+        f"{escape(r['explainer'])} (overall {escape(r['overall'])}; {escape(r['not_above'])})" for r in below) + ".")
 
 
 #: The sentence before a track's members that do not beat its best control (markdown and HTML).

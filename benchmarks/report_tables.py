@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any, Mapping
 
-from .leaderboard import BELOW_CONTROLS, GROUP_TITLES, USE_RULE, panel_absent, panel_members, track_note, track_rows
+from .leaderboard import GROUP_TITLES, USE_RULE, below_controls_text, panel_absent, panel_members, track_note, track_rows
 from .ranking import CaseInfo, TrackResult
 from .recommend import recommend, unformed, use_text
 from .scoring import Scores
@@ -148,10 +148,8 @@ def tracks_html(scores: Scores, meta: Mapping[str, Mapping[str, Any]]) -> str:
         excl = ("<p class=\"note\">Not ranked here (applicable to fewer than half of the track's cases): "
                 + "; ".join(f"{esc(k)} ({esc(v)})" for k, v in sorted(res.excluded.items())) + ".</p>"
                 if res.excluded else "")
-        below = [r for r in track_rows(res, meta) if r["kind"] == "below_controls"]
-        low = (f'<p class="note below-controls">{esc(BELOW_CONTROLS)} '
-               + "; ".join(f"{esc(r['explainer'])} (overall {esc(r['overall'])}; {esc(r['not_above'])})"
-                           for r in below) + ".</p>" if below else "")
+        below = below_controls_text(track_rows(res, meta), esc)
+        low = f'<p class="note below-controls">{below}</p>' if below else ""
         parts.append(f'<h3 class="group" id="h-track-{esc(res.track.name)}">{esc(res.track.title)}</h3>'
                      f'<p class="note">{note}</p><div class="scroll">{_track_table(res, meta)}</div>{low}{excl}')
     return "\n".join(parts) or ("<p>No track was formed: no track has a scored case and an explainer (not a control) "

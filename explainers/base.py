@@ -329,6 +329,12 @@ def _private(arr: np.ndarray) -> np.ndarray:
     return out
 
 
+def has_image_shape(model: Any) -> bool:
+    """Whether ``model.input_shape`` is an image's ``(C, H, W)`` that flattens to its ``n_features``."""
+    shape = getattr(model, "input_shape", None)
+    return shape is not None and len(shape) == 3 and int(np.prod(shape)) == model.n_features
+
+
 #: Libraries whose installed distribution has another name than the library (``library_version`` looks it up).
 DISTRIBUTIONS: dict[str, str] = {"interpret": "interpret-core"}
 

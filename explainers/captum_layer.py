@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import Capabilities, Explainer, register
+from .base import Capabilities, Explainer, has_image_shape, register
 from .captum_gradient import explained_module
 from .torch_utils import as_tensor, quiet_captum, to_numpy
 
@@ -40,7 +40,7 @@ class _GradCamBase(Explainer):
         if not getattr(model, "gradcam_layer_name", None):
             return False, f"{self.name} needs model.gradcam_layer_name (a conv layer); {model.name} has none"
         shape = model.input_shape
-        if shape is None or len(shape) != 3 or int(np.prod(shape)) != model.n_features:
+        if not has_image_shape(model):
             return False, f"{self.name} needs an image input_shape (C, H, W); {model.name} has {shape}"
         return True, ""
 

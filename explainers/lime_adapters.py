@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _expected_reasons as why
-from .base import Capabilities, ExpectedFailure, Explainer, register
+from .base import Capabilities, ExpectedFailure, Explainer, has_image_shape, register
 from .torch_utils import predict_fn
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class LimeTabular(Explainer):
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         ok, why = super().can_explain(model)
-        if ok and _is_image(model):
+        if ok and has_image_shape(model):
             return False, (f"{self.name} samples each feature from the training data's distribution; on an image "
                            "the reference is one all-off patch row (or single pixels), so it draws no informative "
                            "perturbation: LIME's image explainer is lime_image")
@@ -137,11 +137,6 @@ class LimeText(Explainer):
         return result
 
 
-def _is_image(model: "SyntheticModel") -> bool:
-    shape = getattr(model, "input_shape", None)
-    return shape is not None and len(shape) == 3 and int(np.prod(shape)) == model.n_features
-
-
 class LimeImage(Explainer):
     """LIME's image explainer (``lime.lime_image.LimeImageExplainer``, Ribeiro et al. 2016, sec. 3.3-3.4).
 
@@ -167,7 +162,7 @@ class LimeImage(Explainer):
 
     def can_explain(self, model: "SyntheticModel") -> tuple[bool, str]:
         ok, why = super().can_explain(model)
-        if ok and not _is_image(model):
+        if ok and not has_image_shape(model):
             return False, f"{self.name} explains images (model.input_shape = (C, H, W)); {model.name} is not one"
         return ok, why
 
