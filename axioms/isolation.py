@@ -46,7 +46,7 @@ from typing import Any, Callable, Iterator
 
 from xaicheck.core.errors import CellTimeout
 from xaicheck.core.limits import (CELL_LIMITS, REPLY_CAP, CPULimitExceeded, OutputCapture, cpu_limit_message,
-                                  cpu_limits, limit_cell, limit_cpu)
+                                  cpu_budget, cpu_limits, limit_cell, limit_cpu)
 
 __all__ = ["KILL_GRACE", "CELL_LIMITS", "limit_cell", "CellTimeout", "CPULimitExceeded", "CellContext", "Forked",
            "Isolated", "alarm",
@@ -257,46 +257,61 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _child(fd: int, fn: Callable[[], Any], label: str, nonce: str, timeout: float, parent: int) -> None:
-    """The forked child: run ``fn`` and answer once; never returns (``os._exit``)."""
+def _run_item(fn: Callable[[], Any], timeout: float) -> dict[str, Any]:
+    """One piece of work under ``alarm(timeout)``: ``{"value": ...}`` or its failure (status, message, traceback)."""
+    try:
+        with alarm(timeout):
+            return {"value": fn()}
+    except CellTimeout:
+        return {"status": "timeout", "message": timeout_message(timeout)}
+    except CPULimitExceeded as exc:
+        return {"status": "error", "message": str(exc)}
+    except SystemExit as exc:
+        return {"status": "error", "message": f"SystemExit: sys.exit({exc.code!r}) inside the cell",
+                "traceback": traceback.format_exc()}
+    except BaseException as exc:  # noqa: BLE001 - everything the work raised is the cell's outcome
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} raised inside the cell"
+        return {"status": "error", "message": text, "traceback": traceback.format_exc()}
+
+
+def _child(fd: int, items: list[tuple[str, Callable[[], Any]]], label: str, nonce: str, timeout: float,
+           parent: int) -> None:
+    """The forked child: run each item in turn and answer once per item; never returns (``os._exit``).
+
+    Each item gets ``timeout`` (its alarm) and the CPU budget of one cell (:func:`~xaicheck.core.limits.cpu_budget`;
+    the hard limit is the items' budgets summed); its stray descendants are killed before its answer; the output
+    capture is the unit's (one cap for all its items), flushed before the last answer."""
     global _CPU_SOFT
     me = os.getpid()
     capture: OutputCapture | None = None
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
         _prctl_child(parent)
-        cpu = limit_cpu(timeout)
-        _CPU_SOFT = None if cpu is None else cpu[0]
+        per_item = cpu_limits(timeout)
+        cpu = limit_cpu(timeout * len(items))
+        _CPU_SOFT = None if per_item is None or cpu is None else per_item[0]
         signal.signal(signal.SIGXCPU, _on_xcpu)
         capture = OutputCapture(label=f"cell {label}")
-        try:
-            with alarm(timeout):
-                reply: dict[str, Any] = {"value": fn()}
-        except CellTimeout:
-            reply = {"status": "timeout", "message": timeout_message(timeout)}
-        except CPULimitExceeded as exc:
-            reply = {"status": "error", "message": str(exc)}
-        except SystemExit as exc:
-            reply = {"status": "error", "message": f"SystemExit: sys.exit({exc.code!r}) inside the cell",
-                     "traceback": traceback.format_exc()}
-        except BaseException as exc:  # noqa: BLE001 - everything the work raised is the cell's outcome
-            text = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} raised inside the cell"
-            reply = {"status": "error", "message": text, "traceback": traceback.format_exc()}
-        if os.getpid() != me:  # a process the work forked came back here: only the child answers
-            os._exit(0)
-        for stream in (sys.stdout, sys.stderr):
+        for index, (item, fn) in enumerate(items):
+            if len(items) > 1 and per_item is not None and cpu is not None:
+                cpu_budget(per_item[0])
+            reply = _run_item(fn, timeout)
+            if os.getpid() != me:  # a process the work forked came back here: only the child answers
+                os._exit(0)
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # noqa: BLE001 - a closed or replaced stream
+                    pass
+            _reap_children()
+            if index == len(items) - 1:
+                capture.finish()
             try:
-                stream.flush()
-            except Exception:  # noqa: BLE001 - a closed or replaced stream
-                pass
-        _reap_children()
-        capture.finish()
-        try:
-            line = json.dumps({"label": label, "pid": me, "nonce": nonce, **reply}, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            line = json.dumps({"label": label, "pid": me, "nonce": nonce, "status": "error",
-                               "message": f"the cell's result cannot be sent back: {type(exc).__name__}: {exc}"})
-        _write_all(fd, line.encode() + b"\n")
+                line = json.dumps({"label": item, "pid": me, "nonce": nonce, **reply}, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                line = json.dumps({"label": item, "pid": me, "nonce": nonce, "status": "error",
+                                   "message": f"the cell's result cannot be sent back: {type(exc).__name__}: {exc}"})
+            _write_all(fd, line.encode() + b"\n")
     except BaseException:  # noqa: BLE001 - nothing may escape a forked child
         pass
     finally:
@@ -306,14 +321,27 @@ def _child(fd: int, fn: Callable[[], Any], label: str, nonce: str, timeout: floa
 class Forked:
     """``fn()`` running in a fresh forked child (module docstring); read its answer with :meth:`feed`.
 
+    ``items`` (instead of ``fn``): several ``(label, fn)`` run in turn in the one child (a *unit*: the cells of one
+    explainer on one case and seed, ``axioms.cell.RunningUnit``), one answer each, in order: :attr:`answers` holds
+    those accepted so far; each answer moves the deadline to ``timeout + grace`` after it. :attr:`outcome` is set when
+    the child is over: the last item's answer, or the :class:`Isolated` reason it ended early (the item then running
+    is ``answers[len(answers)]``; the ones after it never started).
+
     ``close_fds``: descriptors of the caller the child must not hold (the pipes of other running children)."""
 
-    def __init__(self, fn: Callable[[], Any], *, label: str, timeout: float, grace: float | None = None,
-                 close_fds: tuple[int, ...] = (), reply_cap: int | None = None) -> None:
+    def __init__(self, fn: Callable[[], Any] | None = None, *, label: str, timeout: float,
+                 grace: float | None = None, close_fds: tuple[int, ...] = (), reply_cap: int | None = None,
+                 items: list[tuple[str, Callable[[], Any]]] | None = None) -> None:
+        if (fn is None) == (items is None):
+            raise ValueError("Forked needs fn or items (one of them)")
+        work = [(label, fn)] if items is None else list(items)
+        if not work:
+            raise ValueError("Forked needs at least one item")
         self.label = label
+        self.labels = [item for item, _ in work]
         self.timeout = timeout
         self.reply_cap = REPLY_CAP if reply_cap is None else reply_cap
-        grace = KILL_GRACE if grace is None else grace
+        self.grace = KILL_GRACE if grace is None else grace
         self.nonce = secrets.token_hex(16)
         read, write = os.pipe()
         parent = os.getpid()
@@ -330,24 +358,35 @@ class Forked:
                         pass
             except BaseException:  # noqa: BLE001
                 os._exit(70)
-            _child(write, fn, label, self.nonce, timeout, parent)
+            _child(write, work, label, self.nonce, timeout, parent)
         os.close(write)
         self.pid, self.fd = pid, read
         self.started = time.monotonic()
-        self.deadline = self.started + timeout + grace if timeout > 0 else math.inf
+        self.answered_at = self.started  # when the last answer (or the start) came: the running item's start
+        self.deadline = self._deadline_from(self.started)
         self._buffer = b""
         self._exit: int | None = None
         self._cpu: float | None = None  # the child's CPU seconds, once it is reaped
         self._closed = False
+        self.answers: list[Any] = []
+        self._answer_times: list[float] = []
         self.outcome: "Any | Isolated | None" = None
+
+    def item_seconds(self, index: int) -> float:
+        """Wall seconds the parent saw answered item ``index`` take (from the answer before it, or the start)."""
+        end = self._answer_times[index]
+        return end - (self._answer_times[index - 1] if index else self.started)
+
+    def _deadline_from(self, start: float) -> float:
+        return start + self.timeout + self.grace if self.timeout > 0 else math.inf
 
     # -- reading -----------------------------------------------------------------------------------------------
     def fileno(self) -> int:
         return self.fd
 
     def feed(self) -> bool:
-        """Read what the pipe holds (call when it is readable); ``True`` once the outcome is known (:attr:`outcome`:
-        the work's value, or :class:`Isolated`)."""
+        """Read what the pipe holds (call when it is readable); ``True`` once the child is over (:attr:`outcome`:
+        the last item's value, or :class:`Isolated`); :attr:`answers` grows as items answer."""
         if self.outcome is not None:
             return True
         try:
@@ -368,23 +407,29 @@ class Forked:
         return self.outcome is not None
 
     def _accept(self, line: bytes) -> None:
+        expected = self.labels[len(self.answers)]
         try:
             msg = json.loads(line)
             ok = (isinstance(msg, dict) and msg.get("nonce") == self.nonce and msg.get("pid") == self.pid
-                  and msg.get("label") == self.label)
+                  and msg.get("label") == expected)
         except ValueError:
             msg, ok = None, False
         if not ok:
             who = msg.get("pid") if isinstance(msg, dict) else "?"
             what = msg.get("label") if isinstance(msg, dict) else "not a reply"
-            print(f"xaicheck: discarded a message on the pipe of cell {self.label} (from pid {who}, for {what!r}; "
+            print(f"xaicheck: discarded a message on the pipe of cell {expected} (from pid {who}, for {what!r}; "
                   f"expected pid {self.pid} with this cell's nonce)", file=sys.stderr, flush=True)
             return
         if "value" in msg:
-            self.outcome = _Value(msg["value"])
+            answer: Any = _Value(msg["value"])
         else:
-            self.outcome = Isolated(str(msg.get("status", "error")), str(msg.get("message", "")),
-                                    msg.get("traceback"))
+            answer = Isolated(str(msg.get("status", "error")), str(msg.get("message", "")), msg.get("traceback"))
+        self.answers.append(answer)
+        self.answered_at = time.monotonic()
+        self._answer_times.append(self.answered_at)
+        self.deadline = self._deadline_from(self.answered_at)
+        if len(self.answers) == len(self.labels):
+            self.outcome = answer
 
     def exited(self) -> bool:
         """Whether the child has exited (it is then reaped; its exit code kept)."""
@@ -401,8 +446,8 @@ class Forked:
 
     def _died(self, code: int | None) -> str:
         """Why the child is gone: its CPU limit if it was killed (``SIGXCPU``, or ``SIGKILL`` at the hard limit)
-        after using its soft CPU limit, else :func:`died_message`."""
-        cpu = cpu_limits(self.timeout)
+        after using its soft CPU limit (the items' budgets summed), else :func:`died_message`."""
+        cpu = cpu_limits(self.timeout * len(self.labels))
         used = self._cpu
         if (cpu is not None and used is not None and code in (-signal.SIGXCPU, -signal.SIGKILL)
                 and used >= cpu[0] - 0.05):

@@ -4,7 +4,8 @@ An engine takes the suite, its cells, the indices to run (already in longest-fir
 the per-cell timeout, the :class:`~xaicheck.axioms.isolation.CellContext` every cell starts from and the runner's
 ``emit`` callback, and calls ``emit(record)`` once per finished cell, in the process that owns the resumable log.
 Every engine runs each applicable cell with :func:`xaicheck.axioms.cell.run_cell` semantics: a fresh forked process
-per cell, its own process group killed with every descendant when the cell ends.
+(per cell, or per unit of cells of one explainer on one case and seed: ``axioms.unit``, the local engine unless
+``alone``), its own process group killed with every descendant when it ends.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ class Engine(Protocol):
     name: str
 
     def run(self, suite: Any, cells: list[Cell], todo: list[int], *, timeout: float,
-            emit: Callable[[CellRecord], None], warm: bool, context: CellContext | None = None) -> dict[str, float]:
+            emit: Callable[[CellRecord], None], warm: bool, context: CellContext | None = None,
+            alone: bool = False) -> dict[str, float]:
         """Run ``cells[i]`` for ``i`` in ``todo`` (that order = priority), ``emit`` each record; returns the
-        warm-up seconds per explainer (``{}`` when nothing was warmed)."""
+        warm-up seconds per explainer (``{}`` when nothing was warmed). ``alone``: every cell in a process of its
+        own (the determinism rerun), never in a unit with others."""
 
     def describe(self) -> dict[str, Any]:
         """What goes into ``provenance.json["engine"]``."""

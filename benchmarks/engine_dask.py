@@ -182,9 +182,11 @@ class DaskEngine:
 
     # -- the run -------------------------------------------------------------------------------------------------
     def run(self, suite: Any, cells: list[Cell], todo: list[int], *, timeout: float,
-            emit: Callable[[CellRecord], None], warm: bool, context: CellContext | None = None) -> dict[str, float]:
+            emit: Callable[[CellRecord], None], warm: bool, context: CellContext | None = None,
+            alone: bool = False) -> dict[str, float]:
         """Submit ``todo`` in order (first = highest priority), ``emit`` each record as it completes. ``context`` is
-        not sent: each worker's cells start from the worker's own (captured at its setup); nothing is shared."""
+        not sent: each worker's cells start from the worker's own (captured at its setup); nothing is shared. Every
+        cell runs alone (``alone`` changes nothing here)."""
         from distributed import as_completed
 
         if not todo:

@@ -170,8 +170,9 @@ def _run_locked(suite: Suite, out: Path, *, jobs: int, timeout: float, resume: b
                 bar.note(f"re-running {len(sample)} cells to check determinism")
             again = sorted(sample, key=lambda cid: -records[cid].seconds)  # longest first, as the cells ran
             # no sharing directory: the determinism rerun computes every attribution afresh
+            # and every cell alone: a unit's shared processes (axioms.unit) are part of what the rerun tests
             engine.run(suite, cells, [index[cid] for cid in again], timeout=timeout, emit=reruns.append, warm=False,
-                       context=CellContext.capture())
+                       context=CellContext.capture(), alone=True)
     finally:
         if blas is not None:
             blas.restore_original_limits()

@@ -44,6 +44,7 @@ import multiprocessing.util  # noqa: F401 - its exit hook is registered before o
 import os
 import pickle
 import signal
+import sys
 import threading
 from typing import Any, Callable, Iterator
 
@@ -52,7 +53,8 @@ import numpy as np
 from xaicheck.core import limits
 from xaicheck.core.limits import current_limits
 
-__all__ = ["FIELD_ENV", "FieldModel", "FieldError", "field_mode", "explain_in_field", "warm", "reset", "stats"]
+__all__ = ["FIELD_ENV", "FieldModel", "FieldError", "field_mode", "explain_in_field", "warm", "reset", "rewind",
+           "stats"]
 
 #: ``XAICHECK_FIELD=inline`` runs explainers in the exam process (unsealed; for debugging adapters).
 FIELD_ENV = "XAICHECK_FIELD"
@@ -93,7 +95,7 @@ def field_mode() -> str:
 
 _CONTEXT: Any = None
 _LOCK = threading.Lock()
-_STATS = {"questions": 0, "callbacks": 0, "starts": 0}
+_STATS = {"questions": 0, "callbacks": 0, "starts": 0, "rewinds": 0, "rewinds_refused": 0}
 
 
 def _context() -> Any:
@@ -239,6 +241,44 @@ def reset() -> None:
         if _CHANNEL is not None and _CHANNEL.pid == os.getpid():
             _CHANNEL.close()
         _CHANNEL = None
+
+
+def rewind() -> bool:
+    """A new cell in this process keeps its field process (``axioms.unit``: the cells of one explainer on one case
+    and seed) if it is as it started, rewound: it drops every explainer and model it was sent (the next question
+    sends fresh copies), restores the global random states it started with and gets a new CPU budget. A field
+    process that is not as it started (:func:`_residue`: descriptors left open, child processes, threads, another
+    working directory or environment) or does not answer is ended instead: the next question starts a fresh one.
+    Returns whether it was kept (``False`` also when there was none)."""
+    global _CHANNEL
+    with _LOCK:
+        channel = _CHANNEL
+        if channel is None or channel.pid != os.getpid():
+            return False
+        try:
+            channel.seq += 1
+            channel.conn.send(("rewind", channel.seq))
+            if not channel.conn.poll(REWIND_WAIT):
+                raise FieldError("no answer to rewind")
+            reply = safe_loads(channel.conn.recv_bytes(limits.REPLY_CAP))
+            kept = reply == ("rewound", channel.seq, "")
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError, FieldError) as exc:
+            kept, reply = False, exc
+        _STATS["rewinds"] += 1
+        if not kept:
+            _STATS["rewinds_refused"] += 1
+            if os.environ.get("XAICHECK_DEBUG_REWIND"):
+                print(f"xaicheck: field process not rewound: {reply!r:.300}", file=sys.stderr)
+            channel.close(grace=0.0)
+            _CHANNEL = None
+            return False
+        channel.models.clear()
+        channel.explainers.clear()
+        return True
+
+
+#: Seconds the exam waits for a field process to say it has rewound (it answers at once; a busy one is ended).
+REWIND_WAIT = 5.0
 
 
 def explain_in_field(explainer: Any, sealed: Any, X: np.ndarray, *, baseline: Any, background: Any, target: Any,
@@ -517,9 +557,10 @@ def _die_with_parent() -> None:
         pass
 
 
-def _watch(exam_pid: int) -> None:
+def _watch(exam_pid: int, ready: threading.Event | None = None) -> None:
     """End this field process the moment its exam process ends (killed on a timeout, or a run aborted), even while
-    an explainer is still computing: the field is a child of the zygote, not of the exam, so nothing else would."""
+    an explainer is still computing: the field is a child of the zygote, not of the exam, so nothing else would.
+    ``ready`` is set once the watch holds what it watches with."""
     import select
     import time
 
@@ -527,6 +568,8 @@ def _watch(exam_pid: int) -> None:
         fd = os.pidfd_open(exam_pid)
     except (AttributeError, OSError):
         fd = None
+    if ready is not None:
+        ready.set()
     while True:
         if fd is not None:
             select.select([fd], [], [])
@@ -571,7 +614,8 @@ def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int,
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.close(out)
-    threading.Thread(target=_watch, args=(exam_pid,), daemon=True, name="xaicheck-field-watch").start()
+    watching = threading.Event()
+    threading.Thread(target=_watch, args=(exam_pid, watching), daemon=True, name="xaicheck-field-watch").start()
     torch_threads, blas_threads = threads
     if torch_threads is not None:
         import torch
@@ -586,6 +630,10 @@ def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int,
     explainers: dict[int, Any] = {}
     manifests: dict[int, dict[str, Any]] = {}
     stores: dict[int, dict[str, Any]] = {}
+    fresh = _random_states()
+    budget = _cpu_soft()
+    watching.wait(5.0)
+    start = _state()  # after the watch thread opened its pidfd: what a rewound field must still look like
     while True:
         try:
             msg = conn.recv()
@@ -605,7 +653,69 @@ def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int,
             _answer(conn, msg, explainers, manifests, stores)
         elif kind == "ping":
             conn.send_bytes(plain_dumps(("pong", msg[1])))
+        elif kind == "rewind":  # a new cell of the same unit (``rewind``)
+            explainers.clear()
+            manifests.clear()
+            stores.clear()
+            _restore_random_states(fresh)
+            if budget is not None:
+                limits.cpu_budget(budget)
+            conn.send_bytes(plain_dumps(("rewound", msg[1], _residue(start))))
         del msg
+
+
+def _state() -> dict[str, Any]:
+    """What a field process must still look like to serve another cell: its open descriptors, child processes,
+    threads, working directory and environment."""
+    me = os.getpid()
+    try:
+        fds = sorted(int(fd) for fd in os.listdir(f"/proc/{me}/fd"))
+        tasks = os.listdir(f"/proc/{me}/task")
+        children = []
+        for tid in tasks:
+            with open(f"/proc/{me}/task/{tid}/children") as handle:
+                children += handle.read().split()
+    except (OSError, ValueError):  # not Linux: nothing to compare, never kept
+        return {"unknown": os.urandom(8)}
+    return {"descriptors": fds[:-1] if fds else fds,  # the last is the listing's own
+            "threads": len(tasks), "children": children, "cwd": os.getcwd(), "environment": dict(os.environ)}
+
+
+def _residue(start: dict[str, Any]) -> str:
+    """What differs from ``start`` (:func:`_state`), as one line; ``""`` when nothing does."""
+    now = _state()
+    return "; ".join(f"{key}: {start.get(key)!r:.80} -> {now.get(key)!r:.80}" for key in sorted(set(start) | set(now))
+                     if start.get(key) != now.get(key))
+
+
+def _random_states() -> tuple[Any, Any, Any]:
+    """Python's, numpy's (legacy global) and torch's random states in this process."""
+    import random
+    import sys
+
+    torch = sys.modules.get("torch")
+    return random.getstate(), np.random.get_state(), (torch.get_rng_state() if torch is not None else None)
+
+
+def _restore_random_states(states: tuple[Any, Any, Any]) -> None:
+    import random
+    import sys
+
+    random.setstate(states[0])
+    np.random.set_state(states[1])
+    torch = sys.modules.get("torch")
+    if torch is not None and states[2] is not None:
+        torch.set_rng_state(states[2])
+
+
+def _cpu_soft() -> int | None:
+    """This process's soft CPU limit (counted from its start: the budget each rewound cell gets again)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_CPU)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
 
 
 def _answer(conn: Any, msg: tuple, explainers: dict[int, Any], manifests: dict[int, dict[str, Any]],

@@ -26,7 +26,7 @@ import threading
 from typing import Any
 
 __all__ = ["CELL_LIMITS", "CPU_PER_WALL", "CPU_GRACE", "OUTPUT_CAP", "REPLY_CAP", "cpu_limits", "limit_cell",
-           "limit_cpu", "current_limits", "lower_to", "recorded_limits", "cpu_limit_message", "CPULimitExceeded",
+           "limit_cpu", "cpu_budget", "current_limits", "lower_to", "recorded_limits", "cpu_limit_message", "CPULimitExceeded",
            "OutputCapture"]
 
 #: Resource limits of every forked cell (``setrlimit``, soft and hard, so the work cannot raise them again): open
@@ -122,6 +122,26 @@ def limit_cpu(timeout: float) -> tuple[int, int] | None:
         return None
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     return None if soft == resource.RLIM_INFINITY else (soft, hard)
+
+
+def cpu_budget(soft: int) -> tuple[int, int] | None:
+    """Give this process ``soft`` more CPU seconds from now: its soft ``RLIMIT_CPU`` set to the CPU time it has used
+    plus ``soft`` (never above its hard limit, which is never raised). A process that runs several cells in turn
+    (a unit, ``axioms.isolation.Forked`` with several items; a field process serving them) gives each cell the same
+    budget. Returns the ``(soft, hard)`` in force, ``None`` when there is no CPU limit."""
+    resource = _resource()
+    if resource is None:
+        return None
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard == resource.RLIM_INFINITY:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    new_soft = min(hard, math.ceil(usage.ru_utime + usage.ru_stime) + int(soft))
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (new_soft, hard))
+    except (ValueError, OSError):
+        return None
+    return new_soft, hard
 
 
 def current_limits() -> dict[str, tuple[int, int]]:

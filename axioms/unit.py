@@ -1,0 +1,223 @@
+"""A unit: the cells of one explainer on one case with one seed, run in turn in one fresh forked process.
+
+Every applicable cell of a run needs two processes: the exam's (a fork of the runner, holding the case and its
+truth; ``axioms.cell``) and the explainer's field process (a fork of the zygote, holding nothing else;
+``explainers._field``). Each costs a fork and an exit of a process with torch loaded (about 25 ms of kernel time
+each on this machine, plus the copy-on-write faults that follow), which was most of the time of a cheap cell. The
+checks of one explainer on one case and seed ask the same explainer about the same model: a unit runs them in one
+exam process and one field process, so they pay for their processes once.
+
+What a unit keeps from "a fresh process per cell", and what it does not:
+
+- **Between units, everything** (issue 28): a unit is a fresh fork of the warm runner, in its own process group,
+  killed with every descendant when it ends; another explainer, another case or another seed never shares a process
+  with it. So every fault test of the sandbox (an explainer that patches torch, leaks descriptors, changes directory
+  or environment, forks, leaves children) leaves every *other* explainer's rows byte-identical.
+- **Between the cells of a unit, the state a cell starts from**: before each cell the exam process applies the run's
+  :class:`~xaicheck.axioms.isolation.CellContext` again (working directory, cache directory, environment variable),
+  restores the global random states (Python's, numpy's legacy, torch's) to those it was forked with, and asks its
+  field process to *rewind* (:func:`xaicheck.explainers._field.rewind`): drop every explainer and model it was sent
+  (the next cell sends fresh copies), restore its global random states to those it started with, and give it a new
+  CPU budget. Each cell has its own alarm, its own CPU budget (``cpu_budget``; the hard limit is the unit's budgets
+  summed), its stray child processes killed before it answers, and its own reply (label = cell id, the child's pid, the
+  unit's nonce), accepted only in order.
+- **Not restored**: what an explainer does to its field process beyond that (a patched library, a changed
+  default dtype) reaches the *same* explainer's later cells on the *same* case and seed, and only those. An
+  explainer that answers the same question differently after such a change is caught by the runner's determinism
+  rerun, which runs sampled cells alone, each in a unit of its own, and compares bytes (``determinism.csv``).
+- **Failures**: a cell that times out, exhausts its CPU or kills its process ends the unit: that cell is recorded
+  as such, the cells already answered keep their records, and the cells not yet started run again in a fresh unit.
+
+Order: a unit's cells run sorted by cell key (check name), never in an order taken from timings, so the sequence a
+unit's processes go through is the same in every run.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .base import Status
+from .cell import Cell, CellRecord, _in_child, _one_torch_thread, failed_record
+from .isolation import CellContext, Forked, Isolated, died_message, timeout_message, validate_timeout, value_of
+
+__all__ = ["UNIT_ENV", "unit_key", "units_of", "RunningUnit", "start_unit"]
+
+#: ``XAICHECK_UNITS=cell`` runs every cell in a unit of its own (a fresh process per cell, as before units; for
+#: ``benchmarks/bench_units.py`` and for debugging); the default, ``case``, groups as :func:`unit_key` says, except
+#: under ``XAICHECK_FIELD=inline`` (explainers in the exam process: every cell its own unit).
+UNIT_ENV = "XAICHECK_UNITS"
+
+
+def _per_cell() -> bool:
+    """Whether every cell is a unit of its own: asked for (:data:`UNIT_ENV`), or explainers run inline
+    (``XAICHECK_FIELD=inline``: the explainer then runs in the exam process, which a unit shares)."""
+    from xaicheck.explainers._field import field_mode
+
+    mode = os.environ.get(UNIT_ENV, "case").strip().lower() or "case"
+    if mode not in ("case", "cell"):
+        raise ValueError(f"{UNIT_ENV} must be 'case' or 'cell', not {mode!r}")
+    return mode == "cell" or field_mode() == "inline"
+
+
+def unit_key(cell: Cell) -> tuple[str, str, int]:
+    """The unit a cell belongs to: ``(explainer, case, seed)`` names."""
+    return (cell.explainer.name, cell.case.name, int(cell.seed))
+
+
+def units_of(cells: list[Cell], order: list[int]) -> list[list[int]]:
+    """``order`` (indices into ``cells``) grouped into units, each unit where its first cell is in ``order`` and its
+    cells sorted by cell key (a fixed order, whatever the schedule)."""
+    if _per_cell():
+        return [[i] for i in order]
+    groups: dict[tuple[str, str, int], list[int]] = {}
+    for i in order:
+        groups.setdefault(unit_key(cells[i]), []).append(i)
+    return [sorted(group, key=lambda i: cells[i].key) for group in groups.values()]
+
+
+class _FreshState:
+    """The global random states this process was forked with, put back before each later cell of a unit."""
+
+    def __init__(self) -> None:
+        torch = sys.modules.get("torch")
+        self.py = random.getstate()
+        self.np = np.random.get_state()
+        self.torch = torch.get_rng_state() if torch is not None else None
+
+    def restore(self) -> None:
+        random.setstate(self.py)
+        np.random.set_state(self.np)
+        torch = sys.modules.get("torch")
+        if torch is not None and self.torch is not None:
+            torch.set_rng_state(self.torch)
+
+
+def _unit_item(cell: Cell, timeout: float, context: CellContext | None, first: bool,
+               fresh: "list[_FreshState]") -> dict[str, Any]:
+    """One cell of a unit, in the unit's child: the first records the fresh state, the others restore it and
+    rewind the field process first (module docstring)."""
+    if first:
+        fresh.append(_FreshState())
+    else:
+        from xaicheck.explainers import _field
+
+        fresh[0].restore()
+        _field.rewind()
+    return _in_child(cell, timeout, context)
+
+
+class RunningUnit:
+    """A unit started in its forked child (:func:`start_unit`): ``fileno()`` to wait on, :meth:`feed` when
+    readable, :meth:`take` for the records answered so far, :meth:`finish` (or :meth:`expire` / :meth:`lost`) once
+    it is over."""
+
+    def __init__(self, cells: list[Cell], timeout: float, context: CellContext | None, grace: float | None,
+                 close_fds: tuple[int, ...] = ()) -> None:
+        if not cells:
+            raise ValueError("a unit needs at least one cell")
+        self.cells = list(cells)
+        self.timeout = timeout
+        self.taken = 0
+        fresh: list[_FreshState] = []
+        items: list[tuple[str, Callable[[], Any]]] = [
+            (c.id, functools.partial(_unit_item, c, timeout, context, i == 0, fresh)) for i, c in enumerate(cells)]
+        undo = _one_torch_thread()
+        try:
+            self.proc = Forked(items=items, label=self.cells[0].id, timeout=timeout, grace=grace,
+                               close_fds=close_fds)
+        finally:
+            undo()
+
+    def fileno(self) -> int:
+        return self.proc.fd
+
+    def feed(self) -> bool:
+        """Read what arrived; ``True`` once the unit is over (every cell answered, or the child ended early)."""
+        return self.proc.feed()
+
+    def take(self) -> list[CellRecord]:
+        """The records of the cells answered since the last call, in order."""
+        out: list[CellRecord] = []
+        while self.taken < len(self.proc.answers):
+            cell = self.cells[self.taken]
+            out.append(_record(cell, value_of(self.proc.answers[self.taken]), self.proc.item_seconds(self.taken)))
+            self.taken += 1
+        return out
+
+    def overdue(self, now: float | None = None) -> bool:
+        return self.proc.overdue(now)
+
+    def gone(self) -> bool:
+        """The child exited and nothing is left to read: it will never answer again."""
+        import select
+
+        return self.proc.exited() and not select.select([self.proc.fd], [], [], 0)[0]
+
+    def finish(self, wait: bool = True) -> tuple[list[CellRecord], list[Cell]]:
+        """Kill the child's tree (idempotent); the records not yet taken (the cell running when the unit ended early
+        gets its failure) and the cells that never started (to run again, in a fresh unit). ``wait=False``: do not
+        wait for the killed child to be reaped (a pool reaps it later: :meth:`reaped`)."""
+        self.proc.close(wait=wait)
+        out = self.take()
+        rest = self.cells[self.taken:]
+        if rest:
+            outcome = self.proc.outcome
+            why = outcome if isinstance(outcome, Isolated) else Isolated("error", died_message(self.proc._exit))
+            seconds = time.monotonic() - self.proc.answered_at
+            out.append(failed_record(rest[0], Status(why.status), why.message, seconds))
+            self.taken += 1
+            rest = rest[1:]
+        return out, rest
+
+    def expire(self) -> tuple[list[CellRecord], list[Cell]]:
+        """Kill a unit whose running cell is past its deadline: that cell's ``timeout`` record (:meth:`finish`)."""
+        self.proc.outcome = Isolated("timeout", timeout_message(self.timeout) + " (did not stop at the alarm: killed)")
+        return self.finish()
+
+    def lost(self) -> tuple[list[CellRecord], list[Cell]]:
+        """A child that exited without answering every cell: the running cell's ``error`` record (:meth:`finish`)."""
+        self.proc.close()
+        self.proc.outcome = Isolated("error", died_message(self.proc._exit))
+        return self.finish()
+
+    def kill(self) -> None:
+        self.proc.close()
+
+    def reaped(self) -> bool:
+        """Whether the (closed) child has been reaped; never waits."""
+        return self.proc.exited()
+
+
+def _record(cell: Cell, out: Any, seconds: float) -> CellRecord:
+    """A cell's record from its answer (:func:`~xaicheck.axioms.isolation.value_of`); ``seconds``: the wall time
+    the parent saw it take (for a failure, which measured nothing of its own)."""
+    if isinstance(out, Isolated) or out is None:
+        why = out if isinstance(out, Isolated) else Isolated("error", "the cell answered nothing")
+        return failed_record(cell, Status(why.status), why.message, seconds)
+    try:
+        rec = CellRecord.from_json(out)
+    except TypeError:
+        return failed_record(cell, Status.ERROR, "the cell answered something that is not a record", seconds)
+    if rec.cell_id != cell.id:
+        return failed_record(cell, Status.ERROR, f"the cell answered for another cell ({rec.cell_id})", seconds)
+    return rec
+
+
+def start_unit(cells: list[Cell], *, timeout: float, context: CellContext | None = None,
+               grace: float | None = None, close_fds: tuple[int, ...] = ()) -> RunningUnit:
+    """``cells`` (one unit: :func:`unit_key` equal) started in a fresh forked child; read it with
+    :class:`RunningUnit`. ``close_fds``: the caller's descriptors the child must not inherit."""
+    from xaicheck.explainers import _field
+
+    keys = {unit_key(c) for c in cells}
+    if len(keys) > 1:
+        raise ValueError(f"a unit holds one explainer on one case with one seed; got {sorted(keys)}")
+    _field.warm()  # the zygote explainers run in (issue 23): started once, in the process that forks the units
+    return RunningUnit(cells, validate_timeout(timeout), context, grace, close_fds)

@@ -1,0 +1,118 @@
+"""What units save: the same cells run with a process per cell and in units, as ratios of wall and CPU time.
+
+Run: ``python -m xaicheck.benchmarks.bench_units [--suite quick] [--explainers a,b] [--checks a,b] [--jobs 2]
+[--pairs 2]``.
+
+Each measurement is one fresh ``xaicheck run --no-resume --quiet --rerun-sample 0`` in a subprocess, into its own
+temporary directory, with ``XAICHECK_UNITS=cell`` (every cell a unit of its own: a fork of the runner and a field
+process per cell) or ``XAICHECK_UNITS=case`` (the default: the cells of one explainer on one case and seed share
+both; ``axioms.unit``). Modes alternate (``--pairs`` pairs, cell first), so a change in the machine's load hits both.
+CPU time is the machine's busy time over the run (``/proc/stat``: user + nice + system + irq + softirq + steal, all
+cores), since the field processes are children of the zygote, which no ``getrusage`` of the run counts: on a
+shared machine it includes other work, so compare the ratios of pairs, not absolute numbers. Also printed: the
+number of applicable cells and units, and whether ``scores.csv`` and ``evidence.jsonl`` are byte-identical between
+the modes (they must be for deterministic explainers: a unit changes which process a cell runs in, never what it
+answers).
+
+Measured on 2026-12-06 (2 cores, near idle, 8 captum/shap/lime/oracle explainers on the quick suite, see the
+closing note of that session and the README's *Speed*).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+__all__ = ["DEFAULT_EXPLAINERS", "busy_seconds", "run_mode", "bench", "main"]
+
+DEFAULT_EXPLAINERS = ("saliency", "integrated_gradients", "gradient_shap", "occlusion", "shap_kernel",
+                      "lime_tabular", "exact_if_small", "random")
+MODES = ("cell", "case")
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot (``/proc/stat``; 0 off Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _cells_and_units(out: Path) -> tuple[int, int]:
+    path = out / "timings.csv"
+    if not path.is_file():
+        return 0, 0
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["status"] != "not_applicable"]
+    return len(rows), len({(r["explainer"], r["case"], r["seed"]) for r in rows})
+
+
+def run_mode(mode: str, out: Path, *, suite: str, explainers: Sequence[str], checks: Sequence[str],
+             jobs: int) -> dict[str, Any]:
+    """One ``xaicheck run`` with ``XAICHECK_UNITS=mode`` into ``out``: wall and busy seconds, cells and units."""
+    cmd = [sys.executable, "-m", "xaicheck.benchmarks.cli", "run", "--suite", suite, "--out", str(out),
+           "--jobs", str(jobs), "--no-resume", "--quiet", "--rerun-sample", "0",
+           "--explainers", ",".join(explainers)]
+    if checks:
+        cmd += ["--checks", ",".join(checks)]
+    env = {**os.environ, "XAICHECK_UNITS": mode, "XAICHECK_FIELD": "process"}
+    busy, start = busy_seconds(), time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - start, busy_seconds() - busy
+    cells, units = _cells_and_units(out)
+    if mode == "cell":
+        units = cells  # a unit per cell
+    return {"mode": mode, "wall_s": wall, "busy_s": cpu, "cells": cells, "units": units}
+
+
+def bench(*, suite: str = "quick", explainers: Sequence[str] = DEFAULT_EXPLAINERS, checks: Sequence[str] = (),
+          jobs: int = 2, pairs: int = 2) -> dict[str, Any]:
+    """``pairs`` alternating pairs of runs; the median ratios units / per cell and whether the outputs agree."""
+    runs: list[dict[str, Any]] = []
+    same = True
+    with tempfile.TemporaryDirectory(prefix="xaicheck-bench-units-") as tmp:
+        for k in range(pairs):
+            pair = {m: run_mode(m, Path(tmp) / f"{m}{k}", suite=suite, explainers=explainers, checks=checks,
+                                jobs=jobs) for m in MODES}
+            same = same and all((Path(tmp) / f"cell{k}" / n).read_bytes() == (Path(tmp) / f"case{k}" / n).read_bytes()
+                                for n in ("scores.csv", "evidence.jsonl"))
+            runs.append(pair)
+    wall = statistics.median(p["case"]["wall_s"] / p["cell"]["wall_s"] for p in runs)
+    busy = statistics.median(p["case"]["busy_s"] / max(p["cell"]["busy_s"], 1e-9) for p in runs)
+    return {"runs": runs, "wall_ratio": wall, "busy_ratio": busy, "identical": same}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xaicheck.benchmarks.bench_units",
+                                     description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--suite", default="quick")
+    parser.add_argument("--explainers", default=",".join(DEFAULT_EXPLAINERS))
+    parser.add_argument("--checks", default="")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=2)
+    args = parser.parse_args(argv)
+    res = bench(suite=args.suite, explainers=[e for e in args.explainers.split(",") if e],
+                checks=[c for c in args.checks.split(",") if c], jobs=args.jobs, pairs=args.pairs)
+    print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}")
+    for k, pair in enumerate(res["runs"]):
+        for mode, r in pair.items():
+            print(f"pair {k} {mode:5s} wall {r['wall_s']:7.1f} s  busy {r['busy_s']:7.1f} core-s  "
+                  f"{r['cells']} cells in {r['units']} units")
+    print(f"units / per cell (median over pairs): wall {res['wall_ratio']:.3f}, busy CPU {res['busy_ratio']:.3f}; "
+          f"scores and evidence identical: {res['identical']}")
+    return 0 if res["identical"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""``benchmarks/bench_units.py``: a run in units and a run with a process per cell give the same bytes, and the
+bench reports both with the number of units."""
+
+from __future__ import annotations
+
+from xaicheck.benchmarks import bench_units
+
+
+def test_units_and_per_cell_runs_give_identical_bytes_and_ratios(capsys):
+    res = bench_units.bench(explainers=("integrated_gradients", "zero"), checks=("completeness", "dummy"), jobs=1,
+                            pairs=1)
+    assert res["identical"] is True
+    pair = res["runs"][0]
+    assert set(pair) == {"cell", "case"} and res["wall_ratio"] > 0 and res["busy_ratio"] >= 0
+    assert pair["cell"]["cells"] == pair["case"]["cells"] > 0
+    assert pair["case"]["units"] < pair["case"]["cells"] == pair["cell"]["units"]  # several cells shared a unit
+    assert bench_units.main(["--explainers", "zero", "--checks", "completeness,dummy", "--pairs", "1",
+                             "--jobs", "1"]) == 0
+    assert "units / per cell" in capsys.readouterr().out
+
+
+def test_busy_seconds_grow():
+    a = bench_units.busy_seconds()
+    sum(i * i for i in range(200_000))
+    assert bench_units.busy_seconds() >= a
