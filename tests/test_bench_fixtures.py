@@ -121,7 +121,10 @@ def test_toy_suite_expands_to_expected_cells():
     # 4 explainers x 2 checks x 1 case (quick) x 1 seed
     assert len(quick.cells()) == 8
     default = toy_suite("default")
+    # one seed each in default (the seed replication is in full); 2 checks x 2 cases
+    assert len(default.cells()) == 4 * 4
+    full = toy_suite("full")
     # deterministic: exact, boom -> 1 seed; stochastic noisy, random -> 3 seeds; 2 checks x 2 cases
-    assert len(default.cells()) == (1 + 3 + 3 + 1) * 4
-    ids = [c.id for c in default.cells()]
+    assert len(full.cells()) == (1 + 3 + 3 + 1) * 4
+    ids = [c.id for c in full.cells()]
     assert len(set(ids)) == len(ids) and "noisy/bench_toy_dummy/toy_b/s2" in ids
