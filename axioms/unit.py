@@ -51,19 +51,23 @@ __all__ = ["UNIT_ENV", "unit_key", "units_of", "RunningUnit", "start_unit"]
 
 #: ``XAICHECK_UNITS=cell`` runs every cell in a unit of its own (a fresh process per cell, as before units; for
 #: ``benchmarks/bench_units.py`` and for debugging); the default, ``case``, groups as :func:`unit_key` says, except
-#: under ``XAICHECK_FIELD=inline`` (explainers in the exam process: every cell its own unit).
+#: under ``XAICHECK_FIELD=inline`` (explainers in the exam process: every cell its own unit). ``explainer`` is a
+#: **benchmark baseline, not a sandbox**: every cell of one explainer and seed in one process, also inline -- with
+#: ``XAICHECK_FIELD=inline`` it is the worker loop the runner had before issue 28 (what ``bench_units --baseline``
+#: measures the sandbox against).
 UNIT_ENV = "XAICHECK_UNITS"
+UNIT_MODES = ("case", "cell", "explainer")
 
 
-def _per_cell() -> bool:
-    """Whether every cell is a unit of its own: asked for (:data:`UNIT_ENV`), or explainers run inline
+def _mode() -> str:
+    """The grouping in force: :data:`UNIT_ENV`, with ``case`` turned into ``cell`` when explainers run inline
     (``XAICHECK_FIELD=inline``: the explainer then runs in the exam process, which a unit shares)."""
     from xaicheck.explainers._field import field_mode
 
     mode = os.environ.get(UNIT_ENV, "case").strip().lower() or "case"
-    if mode not in ("case", "cell"):
-        raise ValueError(f"{UNIT_ENV} must be 'case' or 'cell', not {mode!r}")
-    return mode == "cell" or field_mode() == "inline"
+    if mode not in UNIT_MODES:
+        raise ValueError(f"{UNIT_ENV} must be one of {', '.join(UNIT_MODES)}, not {mode!r}")
+    return "cell" if mode == "case" and field_mode() == "inline" else mode
 
 
 def unit_key(cell: Cell) -> tuple[str, str, int]:
@@ -74,11 +78,13 @@ def unit_key(cell: Cell) -> tuple[str, str, int]:
 def units_of(cells: list[Cell], order: list[int]) -> list[list[int]]:
     """``order`` (indices into ``cells``) grouped into units, each unit where its first cell is in ``order`` and its
     cells sorted by cell key (a fixed order, whatever the schedule)."""
-    if _per_cell():
+    mode = _mode()
+    if mode == "cell":
         return [[i] for i in order]
-    groups: dict[tuple[str, str, int], list[int]] = {}
+    groups: dict[tuple[str, ...], list[int]] = {}
     for i in order:
-        groups.setdefault(unit_key(cells[i]), []).append(i)
+        key = unit_key(cells[i])
+        groups.setdefault(key if mode == "case" else (key[0], str(key[2])), []).append(i)
     return [sorted(group, key=lambda i: cells[i].key) for group in groups.values()]
 
 
@@ -217,7 +223,7 @@ def start_unit(cells: list[Cell], *, timeout: float, context: CellContext | None
     from xaicheck.explainers import _field
 
     keys = {unit_key(c) for c in cells}
-    if len(keys) > 1:
+    if len(keys) > 1 and _mode() != "explainer":
         raise ValueError(f"a unit holds one explainer on one case with one seed; got {sorted(keys)}")
     _field.warm()  # the zygote explainers run in (issue 23): started once, in the process that forks the units
     return RunningUnit(cells, validate_timeout(timeout), context, grace, close_fds)

@@ -1,7 +1,11 @@
 """What units save: the same cells run with a process per cell and in units, as ratios of wall and CPU time.
 
 Run: ``python -m xaicheck.benchmarks.bench_units [--suite quick] [--explainers a,b] [--checks a,b] [--jobs 2]
-[--pairs 2]``.
+[--pairs 2] [--baseline]``.
+
+``--baseline`` compares the default (sealed field processes, units) against the runner before issue 28 instead of
+against a process per cell: ``XAICHECK_FIELD=inline XAICHECK_UNITS=explainer``, every cell of one explainer and seed
+in one process, explainers in it (no sandbox at all): the ratio is what the whole sandbox costs.
 
 Each measurement is one fresh ``xaicheck run --no-resume --quiet --rerun-sample 0`` in a subprocess, into its own
 temporary directory, with ``XAICHECK_UNITS=cell`` (every cell a unit of its own: a fork of the runner and a field
@@ -36,6 +40,10 @@ __all__ = ["DEFAULT_EXPLAINERS", "busy_seconds", "run_mode", "bench", "main"]
 DEFAULT_EXPLAINERS = ("saliency", "integrated_gradients", "gradient_shap", "occlusion", "shap_kernel",
                       "lime_tabular", "exact_if_small", "random")
 MODES = ("cell", "case")
+#: Environment of each mode: ``cell`` and ``case`` are sealed; ``worker`` is the pre-sandbox baseline.
+ENV = {"cell": {"XAICHECK_UNITS": "cell", "XAICHECK_FIELD": "process"},
+       "case": {"XAICHECK_UNITS": "case", "XAICHECK_FIELD": "process"},
+       "worker": {"XAICHECK_UNITS": "explainer", "XAICHECK_FIELD": "inline"}}
 
 
 def busy_seconds() -> float:
@@ -66,30 +74,34 @@ def run_mode(mode: str, out: Path, *, suite: str, explainers: Sequence[str], che
            "--explainers", ",".join(explainers)]
     if checks:
         cmd += ["--checks", ",".join(checks)]
-    env = {**os.environ, "XAICHECK_UNITS": mode, "XAICHECK_FIELD": "process"}
+    env = {**os.environ, **ENV[mode]}
     busy, start = busy_seconds(), time.perf_counter()
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - start, busy_seconds() - busy
     cells, units = _cells_and_units(out)
     if mode == "cell":
         units = cells  # a unit per cell
+    elif mode == "worker":
+        units = 0  # one process per explainer and seed: not units
     return {"mode": mode, "wall_s": wall, "busy_s": cpu, "cells": cells, "units": units}
 
 
 def bench(*, suite: str = "quick", explainers: Sequence[str] = DEFAULT_EXPLAINERS, checks: Sequence[str] = (),
-          jobs: int = 2, pairs: int = 2) -> dict[str, Any]:
-    """``pairs`` alternating pairs of runs; the median ratios units / per cell and whether the outputs agree."""
+          jobs: int = 2, pairs: int = 2, baseline: bool = False) -> dict[str, Any]:
+    """``pairs`` alternating pairs of runs; the median ratios units / per cell (``baseline``: units / the
+    pre-sandbox worker loop) and whether the outputs agree."""
+    ref = "worker" if baseline else "cell"
     runs: list[dict[str, Any]] = []
     same = True
     with tempfile.TemporaryDirectory(prefix="xaicheck-bench-units-") as tmp:
         for k in range(pairs):
             pair = {m: run_mode(m, Path(tmp) / f"{m}{k}", suite=suite, explainers=explainers, checks=checks,
-                                jobs=jobs) for m in MODES}
-            same = same and all((Path(tmp) / f"cell{k}" / n).read_bytes() == (Path(tmp) / f"case{k}" / n).read_bytes()
+                                jobs=jobs) for m in (ref, "case")}
+            same = same and all((Path(tmp) / f"{ref}{k}" / n).read_bytes() == (Path(tmp) / f"case{k}" / n).read_bytes()
                                 for n in ("scores.csv", "evidence.jsonl"))
             runs.append(pair)
-    wall = statistics.median(p["case"]["wall_s"] / p["cell"]["wall_s"] for p in runs)
-    busy = statistics.median(p["case"]["busy_s"] / max(p["cell"]["busy_s"], 1e-9) for p in runs)
+    wall = statistics.median(p["case"]["wall_s"] / p[ref]["wall_s"] for p in runs)
+    busy = statistics.median(p["case"]["busy_s"] / max(p[ref]["busy_s"], 1e-9) for p in runs)
     return {"runs": runs, "wall_ratio": wall, "busy_ratio": busy, "identical": same}
 
 
@@ -101,15 +113,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--checks", default="")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--pairs", type=int, default=2)
+    parser.add_argument("--baseline", action="store_true",
+                        help="compare against the pre-sandbox worker loop instead of a process per cell")
     args = parser.parse_args(argv)
     res = bench(suite=args.suite, explainers=[e for e in args.explainers.split(",") if e],
-                checks=[c for c in args.checks.split(",") if c], jobs=args.jobs, pairs=args.pairs)
+                checks=[c for c in args.checks.split(",") if c], jobs=args.jobs, pairs=args.pairs,
+                baseline=args.baseline)
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}")
     for k, pair in enumerate(res["runs"]):
         for mode, r in pair.items():
-            print(f"pair {k} {mode:5s} wall {r['wall_s']:7.1f} s  busy {r['busy_s']:7.1f} core-s  "
-                  f"{r['cells']} cells in {r['units']} units")
-    print(f"units / per cell (median over pairs): wall {res['wall_ratio']:.3f}, busy CPU {res['busy_ratio']:.3f}; "
+            print(f"pair {k} {mode:6s} wall {r['wall_s']:7.1f} s  busy {r['busy_s']:7.1f} core-s  "
+                  f"{r['cells']} cells in {r['units'] or 'no'} units")
+    ref = "the pre-sandbox worker loop" if args.baseline else "per cell"
+    print(f"units / {ref} (median over pairs): wall {res['wall_ratio']:.3f}, busy CPU {res['busy_ratio']:.3f}; "
           f"scores and evidence identical: {res['identical']}")
     return 0 if res["identical"] else 1
 

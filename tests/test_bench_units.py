@@ -23,3 +23,12 @@ def test_busy_seconds_grow():
     a = bench_units.busy_seconds()
     sum(i * i for i in range(200_000))
     assert bench_units.busy_seconds() >= a
+
+
+def test_the_baseline_is_the_pre_sandbox_worker_loop(capsys):
+    res = bench_units.bench(explainers=("integrated_gradients", "zero"), checks=("completeness", "dummy"), jobs=1,
+                            pairs=1, baseline=True)
+    pair = res["runs"][0]
+    assert set(pair) == {"worker", "case"} and pair["worker"]["units"] == 0
+    assert pair["worker"]["cells"] == pair["case"]["cells"] > 0 and res["identical"] is True
+    assert bench_units.ENV["worker"] == {"XAICHECK_UNITS": "explainer", "XAICHECK_FIELD": "inline"}

@@ -206,7 +206,7 @@ def test_oracle_metric_tracks_and_random_metric_does_not(tmp_path):
 
 # ------------------------------------------------------------------ the new tracks: what a metric is handed
 def test_quick_cells_cover_image_text_and_trees_with_their_panels():
-    """The quick selection (``cells`` docstring): the three tabular tracks' cases plus 2 image, 3 text and 3 tree
+    """The quick selection (``cells`` docstring): the three tabular tracks' cases plus 4 image, 5 text and 8 tree
     cases; each track's panel holds at least 6 real methods, and a tree explainer is on no other track's panel."""
     from collections import Counter
 
@@ -215,7 +215,7 @@ def test_quick_cells_cover_image_text_and_trees_with_their_panels():
     cases = metric_cases("quick")
     count = Counter(track_of(c.model) for c in cases)
     new = ("image", "text", "trees")
-    assert {k: count[k] for k in new} == {k: QUICK_CASES[k] for k in new}
+    assert {k: count[k] for k in new} == {k: QUICK_CASES[k] for k in new} == {"image": 4, "text": 5, "trees": 8}
     assert count["tabular"] >= 8
     for family in ("image", "text", "trees"):
         assert len(set(REAL[family]) - set(CONTROLS)) >= 6

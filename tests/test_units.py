@@ -99,6 +99,10 @@ def test_units_group_one_explainer_case_and_seed_sorted_by_key(field, monkeypatc
     monkeypatch.setenv("XAICHECK_UNITS", "case")
     monkeypatch.setenv("XAICHECK_FIELD", "inline")
     assert units_of(cells, order) == [[i] for i in order]  # inline: the explainer runs in the exam process
+    monkeypatch.setenv("XAICHECK_UNITS", "explainer")  # the benchmark baseline: one process per explainer and seed
+    baseline = units_of(cells, order)
+    assert len(baseline) == len({(c.explainer.name, c.seed) for c in cells})
+    assert all(len({(cells[i].explainer.name, cells[i].seed) for i in u}) == 1 for u in baseline)
     monkeypatch.setenv("XAICHECK_UNITS", "nonsense")
     with pytest.raises(ValueError, match="XAICHECK_UNITS"):
         units_of(cells, order)
