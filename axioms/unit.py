@@ -49,25 +49,29 @@ from .isolation import CellContext, Forked, Isolated, died_message, timeout_mess
 
 __all__ = ["UNIT_ENV", "unit_key", "units_of", "RunningUnit", "start_unit"]
 
-#: ``XAICHECK_UNITS=cell`` runs every cell in a unit of its own (a fresh process per cell, as before units; for
-#: ``benchmarks/bench_units.py`` and for debugging); the default, ``case``, groups as :func:`unit_key` says, except
-#: under ``XAICHECK_FIELD=inline`` (explainers in the exam process: every cell its own unit). ``explainer`` is a
-#: **benchmark baseline, not a sandbox**: every cell of one explainer and seed in one process, also inline -- with
-#: ``XAICHECK_FIELD=inline`` it is the worker loop the runner had before issue 28 (what ``bench_units --baseline``
-#: measures the sandbox against).
+#: How cells are grouped into units (``XAICHECK_UNITS``): ``explainer`` (the default: the cells of one explainer and
+#: seed, in runs of at most :data:`MAX_UNIT_CELLS` in cell-key order), ``case`` (one explainer, case and seed:
+#: :func:`unit_key`), ``cell`` (a process per cell, as before units). Under ``XAICHECK_FIELD=inline`` the explainer runs
+#: in the exam process, which a unit shares: every cell is then its own unit unless ``XAICHECK_UNITS`` is set
+#: explicitly -- ``XAICHECK_FIELD=inline XAICHECK_UNITS=explainer`` is **a benchmark baseline, not a sandbox**: the
+#: worker loop the runner had before issue 28 (what ``bench_units --baseline`` measures the sandbox against).
 UNIT_ENV = "XAICHECK_UNITS"
-UNIT_MODES = ("case", "cell", "explainer")
+UNIT_MODES = ("explainer", "case", "cell")
+#: The most cells one unit runs (the default grouping): enough that a unit's two processes cost little per cell,
+#: few enough that the pool's longest-first order still balances the last minutes of a run across its workers.
+MAX_UNIT_CELLS = 64
 
 
 def _mode() -> str:
-    """The grouping in force: :data:`UNIT_ENV`, with ``case`` turned into ``cell`` when explainers run inline
-    (``XAICHECK_FIELD=inline``: the explainer then runs in the exam process, which a unit shares)."""
+    """The grouping in force (:data:`UNIT_ENV`; module docstring)."""
     from xaicheck.explainers._field import field_mode
 
-    mode = os.environ.get(UNIT_ENV, "case").strip().lower() or "case"
-    if mode not in UNIT_MODES:
-        raise ValueError(f"{UNIT_ENV} must be one of {', '.join(UNIT_MODES)}, not {mode!r}")
-    return "cell" if mode == "case" and field_mode() == "inline" else mode
+    asked = os.environ.get(UNIT_ENV, "").strip().lower()
+    if asked and asked not in UNIT_MODES:
+        raise ValueError(f"{UNIT_ENV} must be one of {', '.join(UNIT_MODES)}, not {asked!r}")
+    if not asked:
+        return "cell" if field_mode() == "inline" else "explainer"
+    return asked
 
 
 def unit_key(cell: Cell) -> tuple[str, str, int]:
@@ -76,8 +80,9 @@ def unit_key(cell: Cell) -> tuple[str, str, int]:
 
 
 def units_of(cells: list[Cell], order: list[int]) -> list[list[int]]:
-    """``order`` (indices into ``cells``) grouped into units, each unit where its first cell is in ``order`` and its
-    cells sorted by cell key (a fixed order, whatever the schedule)."""
+    """``order`` (indices into ``cells``) grouped into units (:data:`UNIT_ENV`), each unit's cells sorted by cell key
+    (a fixed order, whatever the schedule); the units in the order of their costliest cell in ``order`` (the
+    schedule puts the costliest first)."""
     mode = _mode()
     if mode == "cell":
         return [[i] for i in order]
@@ -85,7 +90,15 @@ def units_of(cells: list[Cell], order: list[int]) -> list[list[int]]:
     for i in order:
         key = unit_key(cells[i])
         groups.setdefault(key if mode == "case" else (key[0], str(key[2])), []).append(i)
-    return [sorted(group, key=lambda i: cells[i].key) for group in groups.values()]
+    position = {i: k for k, i in enumerate(order)}
+    units: list[list[int]] = []
+    for group in groups.values():
+        ordered = sorted(group, key=lambda i: cells[i].key)
+        if mode == "case":
+            units.append(ordered)
+        else:
+            units += [ordered[k:k + MAX_UNIT_CELLS] for k in range(0, len(ordered), MAX_UNIT_CELLS)]
+    return sorted(units, key=lambda u: min(position[i] for i in u))
 
 
 class _FreshState:
@@ -222,8 +235,8 @@ def start_unit(cells: list[Cell], *, timeout: float, context: CellContext | None
     :class:`RunningUnit`. ``close_fds``: the caller's descriptors the child must not inherit."""
     from xaicheck.explainers import _field
 
-    keys = {unit_key(c) for c in cells}
-    if len(keys) > 1 and _mode() != "explainer":
-        raise ValueError(f"a unit holds one explainer on one case with one seed; got {sorted(keys)}")
+    keys = {(c.explainer.name, int(c.seed)) for c in cells}
+    if len(keys) > 1:
+        raise ValueError(f"a unit holds one explainer with one seed; got {sorted(keys)}")
     _field.warm()  # the zygote explainers run in (issue 23): started once, in the process that forks the units
     return RunningUnit(cells, validate_timeout(timeout), context, grace, close_fds)

@@ -9,8 +9,9 @@ question to a **field process** and waits for the answer:
 - The field processes are forked from a **zygote** (``multiprocessing``'s forkserver): a process started fresh from
   the interpreter, never a fork of the exam, that imports numpy, torch, the explainer adapters and the modules that
   define the zoo's torch module classes (``TORCH_MODULE_CLASSES``: code, which unpickling a module would import
-  anyway) and holds no model, truth, case or check. A field process is one fork of it per exam process (per cell,
-  where cells are processes).
+  anyway) and holds no model, truth, case or check. A field process is one fork of it per exam process (per unit of
+  cells in a run: the cells of one explainer on one case and seed, ``axioms.unit``, each starting on a rewound field,
+  :func:`rewind`; per cell elsewhere).
 - What crosses, per model (once): a **manifest** of the sealed view (``SealedModel.manifest``): its opaque per-run
   name, anonymous feature names, domain, shapes, forms, linear coefficients; the pickled torch module and fitted
   estimator when an explainer first asks for them; per question: the explainer (pickled), ``X``, baseline, background, target,
@@ -248,7 +249,7 @@ def rewind() -> bool:
     and seed) if it is as it started, rewound: it drops every explainer and model it was sent (the next question
     sends fresh copies), restores the global random states it started with and gets a new CPU budget. A field
     process that is not as it started (:func:`_residue`: descriptors left open, child processes, threads, another
-    working directory or environment) or does not answer is ended instead: the next question starts a fresh one.
+    working directory or environment, a patched library function) or does not answer is ended instead: the next question starts a fresh one.
     Returns whether it was kept (``False`` also when there was none)."""
     global _CHANNEL
     with _LOCK:
@@ -664,9 +665,34 @@ def _serve(conn: Any, threads: tuple[int | None, int | None], exam_pid: int,
         del msg
 
 
+#: The modules (and classes) whose functions a rewound field process must still hold unchanged: an explainer that
+#: patches one of them (wrapping ``torch.autograd.grad``, replacing a shap or captum function) gets a fresh field
+#: process for its next cell. Read with ``vars`` (no module ``__getattr__``), compared by identity: ~2,900 names.
+WATCHED_MODULES = ("numpy", "torch", "torch.autograd", "torch.nn.functional", "torch.nn", "captum.attr", "shap",
+                   "lime.lime_tabular", "lime.lime_base", "sklearn.linear_model", "scipy.special")
+
+
+def _library_functions() -> tuple[tuple[str, str, int], ...]:
+    """``(module, name, id)`` of every callable of :data:`WATCHED_MODULES` loaded here, and of every attribute of
+    ``torch.Tensor`` and ``numpy.ndarray``."""
+    out: list[tuple[str, str, int]] = []
+    for name in WATCHED_MODULES:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if not attr.startswith("__") and callable(value):
+                out.append((name, attr, id(value)))
+    torch = sys.modules.get("torch")
+    for cls in ((torch.Tensor,) if torch is not None else ()) + (np.ndarray,):
+        out += [(cls.__name__, attr, id(value)) for attr, value in list(vars(cls).items())]
+    return tuple(sorted(out))
+
+
 def _state() -> dict[str, Any]:
     """What a field process must still look like to serve another cell: its open descriptors, child processes,
-    threads, working directory and environment."""
+    threads, working directory, environment and the functions of the libraries explainers use
+    (:func:`_library_functions`)."""
     me = os.getpid()
     try:
         fds = sorted(int(fd) for fd in os.listdir(f"/proc/{me}/fd"))
@@ -678,7 +704,8 @@ def _state() -> dict[str, Any]:
     except (OSError, ValueError):  # not Linux: nothing to compare, never kept
         return {"unknown": os.urandom(8)}
     return {"descriptors": fds[:-1] if fds else fds,  # the last is the listing's own
-            "threads": len(tasks), "children": children, "cwd": os.getcwd(), "environment": dict(os.environ)}
+            "threads": len(tasks), "children": children, "cwd": os.getcwd(), "environment": dict(os.environ),
+            "library functions": _library_functions()}
 
 
 def _residue(start: dict[str, Any]) -> str:

@@ -1,14 +1,14 @@
-"""Units (``axioms.unit``): the cells of one explainer on one case with one seed share one exam process and one
-field process, and each still starts as a fresh cell would.
+"""Units (``axioms.unit``): the cells of one explainer and seed (at most ``MAX_UNIT_CELLS`` of them) share one exam
+process and one field process, and each still starts as a fresh cell would.
 
 Shown here, with explainers in field processes (``XAICHECK_FIELD=process``, the default of a run):
-- grouping: one unit per (explainer, case, seed), cells sorted by key; ``XAICHECK_UNITS=cell`` and inline mode give a
-  unit per cell;
+- grouping: one unit per explainer and seed, chunked, cells sorted by key; ``XAICHECK_UNITS=case`` one per explainer,
+  case and seed; ``XAICHECK_UNITS=cell`` and inline mode a unit per cell;
 - a run in units writes the same ``scores.csv`` and ``evidence.jsonl`` as a run with a process per cell, also for an
   explainer that draws from the global numpy state without a seed (the random states are rewound per cell);
-- an explainer that leaves descriptors open, sets a variable or changes directory in its first cell gets a fresh
-  field process for its next cell of the unit (the field is not rewound when it is not as it started), and that
-  cell passes;
+- an explainer that leaves descriptors open, sets a variable, changes directory or patches a library function in
+  its first cell gets a fresh field process for its next cell of the unit (the field is not rewound when it is not as
+  it started), and that cell passes;
 - a unit whose running cell kills its process records that cell as an error, keeps the cells answered before it and
   runs the cells after it in a fresh unit;
 - each cell of a unit answers in order, with its own label.
@@ -46,6 +46,25 @@ def _unseeded(model, X, *, baseline, background, target, seed):
     return (X - baseline) * W + np.random.uniform(0, 1e-3)
 
 
+def _patches_autograd(model, X, *, baseline, background, target, seed, flag):
+    """Exact, but the first call (marked by ``flag``) wraps ``torch.autograd.grad`` and answers zeros; any later call
+    that finds the wrapper answers zeros too."""
+    import torch
+
+    if not os.path.exists(flag):
+        open(flag, "w").close()
+        original = torch.autograd.grad
+
+        def wrapped(*args, **kwargs):
+            return original(*args, **kwargs)
+
+        wrapped.patched = True
+        torch.autograd.grad = wrapped
+    if getattr(torch.autograd.grad, "patched", False):
+        return (X - baseline) * W * 0.0
+    return (X - baseline) * W
+
+
 def _leaves_residue(model, X, *, baseline, background, target, seed, flag):
     """Exact, but the first call (marked by the file ``flag``) leaves 50 descriptors open, a variable set and the
     directory changed."""
@@ -59,6 +78,18 @@ def _leaves_residue(model, X, *, baseline, background, target, seed, flag):
     if os.environ.get("XAICHECK_TEST_RESIDUE") or os.getcwd() == "/":
         return (X - baseline) * W * 0.0  # residue seen: the next cell would fail
     return (X - baseline) * W
+
+
+def test_a_field_with_a_patched_library_is_replaced_for_the_next_cell(field, monkeypatch):
+    import functools
+
+    monkeypatch.setenv("XAICHECK_SHARE_ATTRIBUTIONS", "0")
+    patcher = FunctionExplainer(functools.partial(_patches_autograd, flag=str(field / "flag")), "patcher",
+                                capabilities=Capabilities(uses_baseline=True))
+    summary = runner.run_suite(_suite([patcher]), field / "out", jobs=1, progress=False, rerun_sample=0)
+    by_check = {r.check: r for r in summary.records}
+    assert (field / "flag").exists() and set(by_check) == {"bench_toy_dummy", "bench_toy_truth"}
+    assert by_check["bench_toy_truth"].score == pytest.approx(1.0)  # a fresh field: torch as it was
 
 
 class _Dies(Check):
@@ -83,26 +114,34 @@ def _suite(explainers, checks=CHECKS, name="quick") -> Suite:
     return Suite.from_objects(name, explainers, checks)
 
 
-def test_units_group_one_explainer_case_and_seed_sorted_by_key(field, monkeypatch):
-    suite = _suite([EXPLAINERS["exact"], EXPLAINERS["noisy"]], name="default")
+def test_units_group_one_explainer_and_seed_sorted_by_key(field, monkeypatch):
+    from xaicheck.axioms import unit
+
+    suite = _suite([EXPLAINERS["exact"], EXPLAINERS["noisy"]], name="full")
     cells = suite.cells()
     order = list(reversed(range(len(cells))))
     units = units_of(cells, order)
     assert sorted(i for u in units for i in u) == sorted(order)
-    for unit in units:
-        assert len({unit_key(cells[i]) for i in unit}) == 1
-        assert [cells[i].key for i in unit] == sorted(cells[i].key for i in unit)
-    assert len(units) == len({unit_key(c) for c in cells}) < len(cells)
-    assert units[0][-1] == order[0] or order[0] in units[0]  # a unit is placed where its first cell was
+    for u in units:
+        assert len({(cells[i].explainer.name, cells[i].seed) for i in u}) == 1
+        assert [cells[i].key for i in u] == sorted(cells[i].key for i in u)
+    assert len(units) == len({(c.explainer.name, c.seed) for c in cells}) < len(cells)
+    assert order[0] in units[0]  # the unit of the costliest cell (first in the schedule) goes first
+    monkeypatch.setattr(unit, "MAX_UNIT_CELLS", 3)
+    chunked = units_of(cells, order)
+    assert max(len(u) for u in chunked) == 3 and sorted(i for u in chunked for i in u) == sorted(order)
+    monkeypatch.setattr(unit, "MAX_UNIT_CELLS", 64)
+    monkeypatch.setenv("XAICHECK_UNITS", "case")
+    by_case = units_of(cells, order)
+    assert all(len({unit_key(cells[i]) for i in u}) == 1 for u in by_case)
+    assert len(by_case) == len({unit_key(c) for c in cells})
     monkeypatch.setenv("XAICHECK_UNITS", "cell")
     assert units_of(cells, order) == [[i] for i in order]
-    monkeypatch.setenv("XAICHECK_UNITS", "case")
+    monkeypatch.delenv("XAICHECK_UNITS")
     monkeypatch.setenv("XAICHECK_FIELD", "inline")
     assert units_of(cells, order) == [[i] for i in order]  # inline: the explainer runs in the exam process
-    monkeypatch.setenv("XAICHECK_UNITS", "explainer")  # the benchmark baseline: one process per explainer and seed
-    baseline = units_of(cells, order)
-    assert len(baseline) == len({(c.explainer.name, c.seed) for c in cells})
-    assert all(len({(cells[i].explainer.name, cells[i].seed) for i in u}) == 1 for u in baseline)
+    monkeypatch.setenv("XAICHECK_UNITS", "explainer")  # the benchmark baseline: asked for explicitly
+    assert len(units_of(cells, order)) == len({(c.explainer.name, c.seed) for c in cells})
     monkeypatch.setenv("XAICHECK_UNITS", "nonsense")
     with pytest.raises(ValueError, match="XAICHECK_UNITS"):
         units_of(cells, order)
@@ -200,8 +239,8 @@ def test_a_unit_answers_each_cell_in_order(field):
     records, rest = unit.finish()
     seen += [r.cell_id for r in records]
     assert seen == [c.id for c in cells] and rest == []
-    with pytest.raises(ValueError, match="one explainer on one case"):
-        start_unit(suite.cells(), timeout=60)
+    with pytest.raises(ValueError, match="one explainer with one seed"):
+        start_unit(_suite([EXPLAINERS["exact"], EXPLAINERS["noisy"]]).cells(), timeout=60)
 
 
 def test_cells_are_one_unit_only_when_explainer_case_and_seed_agree():
