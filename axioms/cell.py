@@ -10,7 +10,7 @@ function of those four. :func:`run_cell` is the only place a cell is run, and th
   own process group, killed with every descendant when the cell ends; a reply carrying the cell id, the child's pid
   and a nonce), starting from the caller's :class:`~xaicheck.axioms.isolation.CellContext` (working directory,
   cache directory, the run's attribution-sharing directory), so nothing one cell does reaches another. A run's local
-  engine groups the cells of one explainer on one case and seed into one child (:mod:`xaicheck.axioms.unit`), each
+  engine groups up to 64 cells of one explainer and seed into one child (:mod:`xaicheck.axioms.unit`), each
   starting from that context, the forked random states and a rewound field process.
 - **Timeout**: ``SIGALRM`` after ``timeout`` s in the child (``timeout``), a kill ``grace`` s later if it ignores it
   (``timeout`` with "(did not stop at the alarm: killed)"); 0 disables both.

@@ -1,35 +1,39 @@
-"""A unit: the cells of one explainer on one case with one seed, run in turn in one fresh forked process.
+"""A unit: cells of one explainer and one seed (at most ``MAX_UNIT_CELLS``), run in turn in one fresh forked process.
 
 Every applicable cell of a run needs two processes: the exam's (a fork of the runner, holding the case and its
 truth; ``axioms.cell``) and the explainer's field process (a fork of the zygote, holding nothing else;
 ``explainers._field``). Each costs a fork and an exit of a process with torch loaded (about 25 ms of kernel time
-each on this machine, plus the copy-on-write faults that follow), which was most of the time of a cheap cell. The
-checks of one explainer on one case and seed ask the same explainer about the same model: a unit runs them in one
-exam process and one field process, so they pay for their processes once.
+each on this machine, plus the copy-on-write faults that follow), which was most of the time of a cheap cell. A unit
+runs up to ``MAX_UNIT_CELLS`` cells of one explainer and seed in one exam process and one field process, so they pay
+for their processes once (``XAICHECK_UNITS=case`` groups per explainer, case and seed; ``cell`` gives every cell its
+own processes).
 
 What a unit keeps from "a fresh process per cell", and what it does not:
 
 - **Between units, everything** (issue 28): a unit is a fresh fork of the warm runner, in its own process group,
-  killed with every descendant when it ends; another explainer, another case or another seed never shares a process
-  with it. So every fault test of the sandbox (an explainer that patches torch, leaks descriptors, changes directory
-  or environment, forks, leaves children) leaves every *other* explainer's rows byte-identical.
+  killed with every descendant when it ends; another explainer or another seed never shares a process with it. So
+  every fault test of the sandbox (an explainer that patches torch, leaks descriptors, changes directory or
+  environment, forks, leaves children) leaves every *other* explainer's rows byte-identical.
 - **Between the cells of a unit, the state a cell starts from**: before each cell the exam process applies the run's
   :class:`~xaicheck.axioms.isolation.CellContext` again (working directory, cache directory, environment variable),
   restores the global random states (Python's, numpy's legacy, torch's) to those it was forked with, and asks its
   field process to *rewind* (:func:`xaicheck.explainers._field.rewind`): drop every explainer and model it was sent
   (the next cell sends fresh copies), restore its global random states to those it started with, and give it a new
-  CPU budget. Each cell has its own alarm, its own CPU budget (``cpu_budget``; the hard limit is the unit's budgets
-  summed), its stray child processes killed before it answers, and its own reply (label = cell id, the child's pid, the
-  unit's nonce), accepted only in order.
-- **Not restored**: what an explainer does to its field process beyond that (a patched library, a changed
-  default dtype) reaches the *same* explainer's later cells on the *same* case and seed, and only those. An
+  CPU budget -- or, when the field process is not as it started (a descriptor left open, a child process, a thread,
+  another working directory or environment, a patched function of numpy, torch, captum, shap, lime, scikit-learn or
+  scipy), end it: the next cell starts a fresh one. Each cell has its own alarm, its own CPU budget (``cpu_budget``;
+  the hard limit is the unit's budgets summed), its stray child processes killed before it answers, and its own reply
+  (label = cell id, the child's pid, the unit's nonce), accepted only in order.
+- **Not restored**: what an explainer does to its field process beyond that (a patched module outside that list, a
+  value cached in a module of its own) reaches the *same* explainer's later cells in the unit, and only those. An
   explainer that answers the same question differently after such a change is caught by the runner's determinism
-  rerun, which runs sampled cells alone, each in a unit of its own, and compares bytes (``determinism.csv``).
+  rerun, which runs sampled cells alone, each in a unit of its own, and compares bytes (``determinism.csv``). What the
+  explainer can learn from earlier cells is what it was shown there: models and inputs, never a truth, case or check.
 - **Failures**: a cell that times out, exhausts its CPU or kills its process ends the unit: that cell is recorded
   as such, the cells already answered keep their records, and the cells not yet started run again in a fresh unit.
 
-Order: a unit's cells run sorted by cell key (check name), never in an order taken from timings, so the sequence a
-unit's processes go through is the same in every run.
+Order: a unit's cells run sorted by cell key (check, case), never in an order taken from timings, so the sequence a
+unit's processes go through depends only on which cells are to run.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ __all__ = ["main", "build_parser", "format_table"]
 EPILOG = """examples:
   xaicheck run --out my_results                    # the default suite, every explainer -> my_results/
   xaicheck run                                     # -> results/ (refused where git tracks results/: a clone)
-  xaicheck run --suite quick --out /tmp/quick      # a smoke run (about 3 minutes on 2 cores)
+  xaicheck run --suite quick --out /tmp/quick      # a smoke run (about 2 minutes on 2 cores)
   xaicheck run --suite full --jobs 2 --out results/full
   xaicheck run --engine dask --scheduler tcp://10.0.0.5:8786   # cells on a Dask cluster (no --scheduler: local)
   xaicheck run --explainers integrated_gradients,shap_exact --checks completeness,dummy --out /tmp/two
@@ -329,8 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a suite and write scores, leaderboard, plots and report.html",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--suite", choices=("quick", "default", "full"), default="default",
-                   help="quick ⊂ default ⊂ full (default: default; on 2 cores quick takes about 3 minutes, "
-                        "default about 17 minutes)")
+                   help="quick ⊂ default ⊂ full (default: default; on 2 cores quick takes about 2 minutes, "
+                        "default about 9 minutes)")
     r.add_argument("--out", default=None,
                    help="result directory (default: results; refused when results/ holds files git tracks, as in a "
                         "clone of this repository: pass --out results to overwrite the committed results)")

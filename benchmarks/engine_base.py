@@ -4,7 +4,7 @@ An engine takes the suite, its cells, the indices to run (already in longest-fir
 the per-cell timeout, the :class:`~xaicheck.axioms.isolation.CellContext` every cell starts from and the runner's
 ``emit`` callback, and calls ``emit(record)`` once per finished cell, in the process that owns the resumable log.
 Every engine runs each applicable cell with :func:`xaicheck.axioms.cell.run_cell` semantics: a fresh forked process
-(per cell, or per unit of cells of one explainer on one case and seed: ``axioms.unit``, the local engine unless
+(per cell, or per unit of cells of one explainer and seed: ``axioms.unit``, the local engine unless
 ``alone``), its own process group killed with every descendant when it ends.
 """
 

@@ -1,10 +1,10 @@
 """The ``local`` engine: this process forks a fresh child for every unit of cells, ``jobs`` at a time.
 
 The parent is the warm process (``warm_up``: shap's numba kernels compiled once; ``warm_process``: per-process
-memos); the applicable cells of one explainer on one case with one seed form a *unit* (``axioms.unit``), started
+memos); up to 64 applicable cells of one explainer and seed form a *unit* (``axioms.unit``), started
 with :func:`xaicheck.axioms.unit.start_unit` — a new child forked from it, in its own process group, killed with
 every descendant when the unit ends, dies or its running cell passes ``timeout + grace`` — so nothing a unit does
-(patching torch, leaking descriptors, ``chdir``, setting variables, forking) reaches another explainer, case or seed;
+(patching torch, leaking descriptors, ``chdir``, setting variables, forking) reaches another explainer or seed;
 within a unit each cell starts from the run's context, the forked random states and a rewound field process. A
 not-applicable cell is recorded without a process. Each child is forked without the other running units' pipes. A
 unit that ends early (a cell killed past its deadline, a process that died) records that cell's failure, keeps the

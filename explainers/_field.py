@@ -10,7 +10,7 @@ question to a **field process** and waits for the answer:
   the interpreter, never a fork of the exam, that imports numpy, torch, the explainer adapters and the modules that
   define the zoo's torch module classes (``TORCH_MODULE_CLASSES``: code, which unpickling a module would import
   anyway) and holds no model, truth, case or check. A field process is one fork of it per exam process (per unit of
-  cells in a run: the cells of one explainer on one case and seed, ``axioms.unit``, each starting on a rewound field,
+  cells in a run: up to 64 cells of one explainer and seed, ``axioms.unit``, each starting on a rewound field,
   :func:`rewind`; per cell elsewhere).
 - What crosses, per model (once): a **manifest** of the sealed view (``SealedModel.manifest``): its opaque per-run
   name, anonymous feature names, domain, shapes, forms, linear coefficients; the pickled torch module and fitted
@@ -245,11 +245,12 @@ def reset() -> None:
 
 
 def rewind() -> bool:
-    """A new cell in this process keeps its field process (``axioms.unit``: the cells of one explainer on one case
-    and seed) if it is as it started, rewound: it drops every explainer and model it was sent (the next question
-    sends fresh copies), restores the global random states it started with and gets a new CPU budget. A field
+    """A new cell in this process keeps its field process (``axioms.unit``: cells of one explainer and seed) if it
+    is as it started, rewound: it drops every explainer and model it was sent (the next question sends fresh
+    copies), restores the global random states it started with and gets a new CPU budget. A field
     process that is not as it started (:func:`_residue`: descriptors left open, child processes, threads, another
-    working directory or environment, a patched library function) or does not answer is ended instead: the next question starts a fresh one.
+    working directory or environment, a patched library function, a signal handler, a changed global default) or
+    does not answer is ended instead: the next question starts a fresh one.
     Returns whether it was kept (``False`` also when there was none)."""
     global _CHANNEL
     with _LOCK:
@@ -691,8 +692,9 @@ def _library_functions() -> tuple[tuple[str, str, int], ...]:
 
 def _state() -> dict[str, Any]:
     """What a field process must still look like to serve another cell: its open descriptors, child processes,
-    threads, working directory, environment and the functions of the libraries explainers use
-    (:func:`_library_functions`)."""
+    threads, working directory, environment, the functions of the libraries explainers use
+    (:func:`_library_functions`), its signal handlers and its global defaults (torch's default dtype, threads,
+    deterministic-algorithms and grad modes; numpy's floating-point error handling; the recursion limit)."""
     me = os.getpid()
     try:
         fds = sorted(int(fd) for fd in os.listdir(f"/proc/{me}/fd"))
@@ -703,9 +705,25 @@ def _state() -> dict[str, Any]:
                 children += handle.read().split()
     except (OSError, ValueError):  # not Linux: nothing to compare, never kept
         return {"unknown": os.urandom(8)}
+    torch = sys.modules.get("torch")
     return {"descriptors": fds[:-1] if fds else fds,  # the last is the listing's own
             "threads": len(tasks), "children": children, "cwd": os.getcwd(), "environment": dict(os.environ),
-            "library functions": _library_functions()}
+            "library functions": _library_functions(), "signal handlers": _signal_handlers(),
+            "defaults": (None if torch is None else (str(torch.get_default_dtype()), torch.get_num_threads(),
+                                                     torch.are_deterministic_algorithms_enabled(),
+                                                     torch.is_grad_enabled()),
+                         tuple(sorted(np.geterr().items())), sys.getrecursionlimit())}
+
+
+def _signal_handlers() -> tuple[tuple[int, int], ...]:
+    """``(signal, id of its handler)`` for every signal a handler can be read for."""
+    out = []
+    for sig in signal.valid_signals():
+        try:
+            out.append((int(sig), id(signal.getsignal(sig))))
+        except (ValueError, OSError):
+            continue
+    return tuple(out)
 
 
 def _residue(start: dict[str, Any]) -> str:

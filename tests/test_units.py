@@ -46,13 +46,24 @@ def _unseeded(model, X, *, baseline, background, target, seed):
     return (X - baseline) * W + np.random.uniform(0, 1e-3)
 
 
-def _patches_autograd(model, X, *, baseline, background, target, seed, flag):
-    """Exact, but the first call (marked by ``flag``) wraps ``torch.autograd.grad`` and answers zeros; any later call
-    that finds the wrapper answers zeros too."""
+def _leave(kind: str) -> None:
+    """Leave one kind of residue in this (field) process."""
+    import signal
+
     import torch
 
-    if not os.path.exists(flag):
-        open(flag, "w").close()
+    if kind == "descriptors":
+        for _ in range(50):
+            os.open(os.devnull, os.O_RDONLY)
+    elif kind == "environment":
+        os.environ["XAICHECK_TEST_RESIDUE"] = "1"
+    elif kind == "cwd":
+        os.chdir("/")
+    elif kind == "signal":
+        signal.signal(signal.SIGUSR1, lambda *args: None)
+    elif kind == "dtype":
+        torch.set_default_dtype(torch.float64)
+    elif kind == "patch":
         original = torch.autograd.grad
 
         def wrapped(*args, **kwargs):
@@ -60,36 +71,50 @@ def _patches_autograd(model, X, *, baseline, background, target, seed, flag):
 
         wrapped.patched = True
         torch.autograd.grad = wrapped
-    if getattr(torch.autograd.grad, "patched", False):
-        return (X - baseline) * W * 0.0
-    return (X - baseline) * W
 
 
-def _leaves_residue(model, X, *, baseline, background, target, seed, flag):
-    """Exact, but the first call (marked by the file ``flag``) leaves 50 descriptors open, a variable set and the
-    directory changed."""
+def _sees(kind: str) -> bool:
+    """Whether this process holds the residue ``kind`` leaves."""
+    import signal
+
+    import torch
+
+    return {"descriptors": lambda: len(os.listdir("/proc/self/fd")) > 40,
+            "environment": lambda: "XAICHECK_TEST_RESIDUE" in os.environ,
+            "cwd": lambda: os.getcwd() == "/",
+            "signal": lambda: callable(signal.getsignal(signal.SIGUSR1)),
+            "dtype": lambda: torch.get_default_dtype() == torch.float64,
+            "patch": lambda: getattr(torch.autograd.grad, "patched", False)}[kind]()
+
+
+def _leaves_residue(model, X, *, baseline, background, target, seed, flag, kind):
+    """Exact, but the first call (marked by the file ``flag``) leaves the residue ``kind`` and answers zeros; a later
+    call that finds the residue answers zeros too."""
     if not os.path.exists(flag):
         open(flag, "w").close()
-        for _ in range(50):
-            os.open(os.devnull, os.O_RDONLY)
-        os.environ["XAICHECK_TEST_RESIDUE"] = "1"
-        os.chdir("/")
-        return (X - baseline) * W * 0.0  # the first cell is visibly different
-    if os.environ.get("XAICHECK_TEST_RESIDUE") or os.getcwd() == "/":
-        return (X - baseline) * W * 0.0  # residue seen: the next cell would fail
-    return (X - baseline) * W
+        _leave(kind)
+        return (X - baseline) * W * 0.0
+    return (X - baseline) * W * (0.0 if _sees(kind) else 1.0)
 
 
-def test_a_field_with_a_patched_library_is_replaced_for_the_next_cell(field, monkeypatch):
+RESIDUES = ("descriptors", "environment", "cwd", "signal", "dtype", "patch")
+
+
+@pytest.mark.parametrize("kind", RESIDUES)
+def test_a_field_left_unlike_its_start_is_replaced_for_the_next_cell(field, monkeypatch, kind):
+    """Issue 28's list (descriptors, environment, working directory, signal handlers, dtype defaults, patched
+    libraries): each, left by an explainer's first cell, sends its next cell of the unit to a fresh field process."""
     import functools
 
-    monkeypatch.setenv("XAICHECK_SHARE_ATTRIBUTIONS", "0")
-    patcher = FunctionExplainer(functools.partial(_patches_autograd, flag=str(field / "flag")), "patcher",
+    monkeypatch.setenv("XAICHECK_SHARE_ATTRIBUTIONS", "0")  # the second cell asks its own question
+    residue = FunctionExplainer(functools.partial(_leaves_residue, flag=str(field / "flag"), kind=kind), "residue",
                                 capabilities=Capabilities(uses_baseline=True))
-    summary = runner.run_suite(_suite([patcher]), field / "out", jobs=1, progress=False, rerun_sample=0)
+    summary = runner.run_suite(_suite([residue]), field / "out", jobs=1, progress=False, rerun_sample=0)
     by_check = {r.check: r for r in summary.records}
-    assert (field / "flag").exists() and set(by_check) == {"bench_toy_dummy", "bench_toy_truth"}
-    assert by_check["bench_toy_truth"].score == pytest.approx(1.0)  # a fresh field: torch as it was
+    assert set(by_check) == {"bench_toy_dummy", "bench_toy_truth"}  # one unit: the first cell leaves the residue
+    assert (field / "flag").exists() and by_check["bench_toy_dummy"].status == "ok"
+    assert by_check["bench_toy_truth"].score == pytest.approx(1.0)  # a fresh field: no residue seen
+    assert os.environ.get("XAICHECK_TEST_RESIDUE") is None and os.getcwd() != "/"
 
 
 class _Dies(Check):
@@ -190,20 +215,6 @@ def test_a_run_in_units_writes_the_bytes_of_a_run_with_a_process_per_cell(field,
     assert out["case"] == out["cell"]
     units = {unit_key(c) for c in suite.cells()}
     assert len(units) < len(suite.cells())  # the comparison did put several cells in one unit
-
-
-def test_a_field_left_unlike_its_start_is_replaced_for_the_next_cell(field, monkeypatch):
-    import functools
-
-    monkeypatch.setenv("XAICHECK_SHARE_ATTRIBUTIONS", "0")  # the second cell asks its own question
-    residue = FunctionExplainer(functools.partial(_leaves_residue, flag=str(field / "flag")), "residue",
-                                capabilities=Capabilities(uses_baseline=True))
-    summary = runner.run_suite(_suite([residue]), field / "out", jobs=1, progress=False, rerun_sample=0)
-    by_check = {r.check: r for r in summary.records}
-    assert set(by_check) == {"bench_toy_dummy", "bench_toy_truth"}  # one unit: the first cell leaves the residue
-    assert (field / "flag").exists() and by_check["bench_toy_dummy"].status == "ok"
-    assert by_check["bench_toy_truth"].score == pytest.approx(1.0)  # a fresh field: no residue seen
-    assert os.environ.get("XAICHECK_TEST_RESIDUE") is None and os.getcwd() != "/"
 
 
 def test_a_unit_that_dies_keeps_earlier_records_and_reruns_later_cells_fresh(field):
