@@ -5,10 +5,10 @@ with **one JSON line** on a pipe of its own. What the sandbox guarantees:
 
 - **A fresh process per piece of work**, forked from the warm caller: nothing the work does to its process (patched
   libraries, environment, working directory, file descriptors, signal handlers, global seeds, dtype defaults)
-  reaches the caller or later work. (A *unit*, :class:`Forked` with several items, runs the cells of one explainer
-  on one case and seed in turn in one child: ``axioms.unit`` says what each of them still starts from.) The child starts from a :class:`CellContext` captured by the caller (absolute
-  working directory, the cache directory fixed in ``XAICHECK_CACHE_DIR``), so what an earlier cell did to those
-  never matters.
+  reaches the caller or later work. (A *unit*, :class:`Forked` with several items, runs up to 64 cells of one
+  explainer and seed in turn in one child: ``axioms.unit`` says what each of them still starts from.) The child
+  starts from a :class:`CellContext` captured by the caller (absolute working directory, the cache directory fixed in
+  ``XAICHECK_CACHE_DIR``), so what an earlier cell did to those never matters.
 - **Its own process group** (``setsid``): on timeout, at the end of the work, and when the caller gives up, the
   whole group is killed (``SIGKILL`` to ``-pgid``), with every descendant found under ``/proc`` (one that left the
   group with its own ``setsid`` too). The child is a child subreaper (Linux), so orphans of the work reparent to it
@@ -323,7 +323,7 @@ class Forked:
     """``fn()`` running in a fresh forked child (module docstring); read its answer with :meth:`feed`.
 
     ``items`` (instead of ``fn``): several ``(label, fn)`` run in turn in the one child (a *unit*: the cells of one
-    explainer on one case and seed, ``axioms.unit.RunningUnit``), one answer each, in order: :attr:`answers` holds
+    explainer and seed, ``axioms.unit.RunningUnit``), one answer each, in order: :attr:`answers` holds
     those accepted so far; each answer moves the deadline to ``timeout + grace`` after it. :attr:`outcome` is set when
     the child is over: the last item's answer, or the :class:`Isolated` reason it ended early (the item then running
     is ``answers[len(answers)]``; the ones after it never started).

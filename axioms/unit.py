@@ -51,7 +51,7 @@ from .base import Status
 from .cell import Cell, CellRecord, _in_child, _one_torch_thread, failed_record
 from .isolation import CellContext, Forked, Isolated, died_message, timeout_message, validate_timeout, value_of
 
-__all__ = ["UNIT_ENV", "unit_key", "units_of", "RunningUnit", "start_unit"]
+__all__ = ["UNIT_ENV", "UNIT_MODES", "MAX_UNIT_CELLS", "unit_key", "units_of", "RunningUnit", "start_unit"]
 
 #: How cells are grouped into units (``XAICHECK_UNITS``): ``explainer`` (the default: the cells of one explainer and
 #: seed, in runs of at most :data:`MAX_UNIT_CELLS` in cell-key order), ``case`` (one explainer, case and seed:

@@ -158,7 +158,7 @@ def _run_locked(suite: Suite, out: Path, *, jobs: int, timeout: float, resume: b
     try:
         limit_torch_threads()
         blas = limit_blas_threads()
-        if todo:  # every cell in a fresh forked process of its own, on every engine
+        if todo:  # every unit of cells in a fresh forked process of its own (axioms.unit), on every engine
             shutil.rmtree(shared, ignore_errors=True)  # never an answer from an interrupted run of other code
             # what every cell starts from, fixed now: working directory, cache directory, the sharing directory
             warmed = engine.run(suite, cells, todo, timeout=timeout, emit=emit, warm=warm,

@@ -251,3 +251,15 @@ def test_a_control_on_an_image_case_sits_below_the_exact_patch_oracle():
     assert oracle[0] == pytest.approx(1.0) and control[0] < 0.5
     assert oracle[1] > control[1]  # PGI: higher is better
     assert oracle[2] < control[2]  # pixel flipping: the output after removal, lower is better
+
+
+def test_a_metric_without_an_order_on_all_cases_cannot_rank_even_if_resamples_have_one():
+    """Found on the 4-case image track: Sensitivity-n scored few cells, its point τ over all cases was undefined
+    while some bootstrap resamples had one; the row said "does not track the truth here" with an empty τ. A metric
+    with no order over the cases as a whole cannot rank."""
+    from xaicheck.benchmarks.metrics.validity import Validity
+
+    assert Validity(float("nan"), -1.0, 1.0, 4, 9).verdict == "cannot rank"
+    assert Validity(0.2, float("nan"), float("nan"), 4, 9).verdict == "cannot rank"
+    assert Validity(0.2, -0.1, 0.5, 4, 9).verdict == "does not track the truth here"
+    assert Validity(0.4, 0.1, 0.6, 4, 9).verdict == "tracks the truth"

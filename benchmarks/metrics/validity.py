@@ -87,7 +87,9 @@ class Validity:
 
     @property
     def verdict(self) -> str:
-        if not np.isfinite(self.lo):
+        # no order on the cases as a whole (the point τ undefined: every explainer's mean rank tied, or NaN), even if
+        # some resamples of them have one: the metric cannot rank here
+        if not (np.isfinite(self.lo) and np.isfinite(self.tau)):
             return "cannot rank"
         return "tracks the truth" if self.lo > 0 else "does not track the truth here"
 
