@@ -160,6 +160,22 @@ def _one_torch_thread() -> Any:
     return lambda: torch.set_num_threads(threads)
 
 
+def record_from_answer(cell: Cell, out: Any, seconds: float, silent: str) -> CellRecord:
+    """A cell's record from its child's answer (:func:`~xaicheck.axioms.isolation.value_of`): the record it sent, or
+    its failure (``silent``: why, when it sent nothing); ``seconds``: the wall time the parent saw (for a failure,
+    which measured nothing of its own)."""
+    if isinstance(out, Isolated) or out is None:
+        why = out if isinstance(out, Isolated) else Isolated("error", silent)
+        return failed_record(cell, Status(why.status), why.message, seconds)
+    try:
+        rec = CellRecord.from_json(out)
+    except TypeError:
+        return failed_record(cell, Status.ERROR, "the cell answered something that is not a record", seconds)
+    if rec.cell_id != cell.id:
+        return failed_record(cell, Status.ERROR, f"the cell answered for another cell ({rec.cell_id})", seconds)
+    return rec
+
+
 class RunningCell:
     """A cell started in its forked child (:func:`start_cell`): ``fileno()`` to wait on, :meth:`feed` when readable,
     :meth:`record` once done (or :meth:`expire` / :meth:`lost` when it never answers)."""
@@ -200,17 +216,7 @@ class RunningCell:
         self.proc.close(wait=wait)
         out = value_of(self.proc.outcome)
         seconds = time.perf_counter() - self.start
-        if isinstance(out, Isolated) or out is None:
-            why = out if isinstance(out, Isolated) else Isolated("error", died_message(self.proc._exit))
-            return failed_record(self.cell, Status(why.status), why.message, seconds)
-        try:
-            rec = CellRecord.from_json(out)
-        except TypeError:
-            return failed_record(self.cell, Status.ERROR, "the cell answered something that is not a record", seconds)
-        if rec.cell_id != self.cell.id:
-            return failed_record(self.cell, Status.ERROR, f"the cell answered for another cell ({rec.cell_id})",
-                                 seconds)
-        return rec
+        return record_from_answer(self.cell, out, seconds, died_message(self.proc._exit))
 
     def expire(self) -> CellRecord:
         """Kill a cell past its deadline: its ``timeout`` record."""

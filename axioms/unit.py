@@ -48,7 +48,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .base import Status
-from .cell import Cell, CellRecord, _in_child, _one_torch_thread, failed_record
+from .cell import Cell, CellRecord, _in_child, _one_torch_thread, failed_record, record_from_answer
 from .isolation import CellContext, Forked, Isolated, died_message, timeout_message, validate_timeout, value_of
 
 __all__ = ["UNIT_ENV", "UNIT_MODES", "MAX_UNIT_CELLS", "unit_key", "units_of", "RunningUnit", "start_unit"]
@@ -170,7 +170,8 @@ class RunningUnit:
         out: list[CellRecord] = []
         while self.taken < len(self.proc.answers):
             cell = self.cells[self.taken]
-            out.append(_record(cell, value_of(self.proc.answers[self.taken]), self.proc.item_seconds(self.taken)))
+            out.append(record_from_answer(cell, value_of(self.proc.answers[self.taken]),
+                                          self.proc.item_seconds(self.taken), "the cell answered nothing"))
             self.taken += 1
         return out
 
@@ -216,21 +217,6 @@ class RunningUnit:
     def reaped(self) -> bool:
         """Whether the (closed) child has been reaped; never waits."""
         return self.proc.exited()
-
-
-def _record(cell: Cell, out: Any, seconds: float) -> CellRecord:
-    """A cell's record from its answer (:func:`~xaicheck.axioms.isolation.value_of`); ``seconds``: the wall time
-    the parent saw it take (for a failure, which measured nothing of its own)."""
-    if isinstance(out, Isolated) or out is None:
-        why = out if isinstance(out, Isolated) else Isolated("error", "the cell answered nothing")
-        return failed_record(cell, Status(why.status), why.message, seconds)
-    try:
-        rec = CellRecord.from_json(out)
-    except TypeError:
-        return failed_record(cell, Status.ERROR, "the cell answered something that is not a record", seconds)
-    if rec.cell_id != cell.id:
-        return failed_record(cell, Status.ERROR, f"the cell answered for another cell ({rec.cell_id})", seconds)
-    return rec
 
 
 def start_unit(cells: list[Cell], *, timeout: float, context: CellContext | None = None,

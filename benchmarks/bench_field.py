@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["DEFAULT_EXPLAINERS", "run_mode", "bench", "main"]
+__all__ = ["DEFAULT_EXPLAINERS", "run_command", "run_mode", "bench", "main"]
 
 DEFAULT_EXPLAINERS = ("integrated_gradients", "guided_ig", "shap_kernel")
 MODES = ("process", "inline")
@@ -40,14 +40,19 @@ def _cell_seconds(out: Path) -> float:
         return sum(float(r["seconds"] or 0) for r in csv.DictReader(fh))
 
 
-def run_mode(mode: str, out: Path, *, suite: str, explainers: Sequence[str], checks: Sequence[str],
-             jobs: int) -> dict[str, Any]:
-    """One ``xaicheck run`` with ``XAICHECK_FIELD=mode`` into ``out``: wall seconds and the cells' own seconds."""
+def run_command(out: Path, *, suite: str, explainers: Sequence[str], checks: Sequence[str], jobs: int) -> list[str]:
+    """``xaicheck run --no-resume --quiet --rerun-sample 0`` of ``explainers`` (and ``checks``) into ``out``, as a
+    subprocess command (the benchmarks that compare run modes run this)."""
     cmd = [sys.executable, "-m", "xaicheck.benchmarks.cli", "run", "--suite", suite, "--out", str(out),
            "--jobs", str(jobs), "--no-resume", "--quiet", "--rerun-sample", "0",
            "--explainers", ",".join(explainers)]
-    if checks:
-        cmd += ["--checks", ",".join(checks)]
+    return cmd + (["--checks", ",".join(checks)] if checks else [])
+
+
+def run_mode(mode: str, out: Path, *, suite: str, explainers: Sequence[str], checks: Sequence[str],
+             jobs: int) -> dict[str, Any]:
+    """One ``xaicheck run`` with ``XAICHECK_FIELD=mode`` into ``out``: wall seconds and the cells' own seconds."""
+    cmd = run_command(out, suite=suite, explainers=explainers, checks=checks, jobs=jobs)
     env = {**os.environ, "XAICHECK_FIELD": mode}
     start = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)

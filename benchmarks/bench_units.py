@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from .bench_field import run_command
+
 __all__ = ["DEFAULT_EXPLAINERS", "busy_seconds", "run_mode", "bench", "main"]
 
 DEFAULT_EXPLAINERS = ("saliency", "integrated_gradients", "gradient_shap", "occlusion", "shap_kernel",
@@ -84,11 +86,7 @@ def _cells_and_units(out: Path) -> tuple[int, int]:
 def run_mode(mode: str, out: Path, *, suite: str, explainers: Sequence[str], checks: Sequence[str],
              jobs: int) -> dict[str, Any]:
     """One ``xaicheck run`` with ``XAICHECK_UNITS=mode`` into ``out``: wall and busy seconds, cells and units."""
-    cmd = [sys.executable, "-m", "xaicheck.benchmarks.cli", "run", "--suite", suite, "--out", str(out),
-           "--jobs", str(jobs), "--no-resume", "--quiet", "--rerun-sample", "0",
-           "--explainers", ",".join(explainers)]
-    if checks:
-        cmd += ["--checks", ",".join(checks)]
+    cmd = run_command(out, suite=suite, explainers=explainers, checks=checks, jobs=jobs)
     env = {**os.environ, **ENV[mode]}
     busy, start = busy_seconds(), time.perf_counter()
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
